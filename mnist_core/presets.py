@@ -1,0 +1,89 @@
+"""The seed architectures and friends, as specs with their original training settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import MnistLabError
+from .spec import (ArchSpec, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear,
+                   MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
+
+
+@dataclass
+class Preset:
+    name: str
+    title: str
+    description: str
+    layers: list
+    train: dict = field(default_factory=dict)  # TrainConfig overrides: the original settings
+    origin: str = ""                           # what the original program reached, in words
+
+    def spec(self) -> ArchSpec:
+        import copy
+        return ArchSpec(name=self.name, layers=copy.deepcopy(self.layers), description=self.description)
+
+
+def _conv_block(c, k, pad=0, pool=True):
+    return [Conv2d(c, k, padding=pad), ReLU()] + ([MaxPool2d(2)] if pool else [])
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in [
+    Preset("seed000", "tiny (seed000)",
+           "Three small 3x3 convs and a softmax before a loss that applies its own: a classic bug to spot.",
+           _conv_block(4, 3, pad=2) + _conv_block(8, 3) + _conv_block(16, 3) + [Flatten(), Linear(10), Softmax()],
+           dict(optimizer="adam", lr=1e-3, epochs=10, batch_size=64, loss_reduction="sum"),
+           "shows kernels and feature maps; accuracy not given (batch size not given either: 64 here)"),
+    Preset("seed001", "two-conv (seed001)",
+           "Two 5x5 conv blocks and one Linear layer: the classic PyTorch MNIST tutorial net.",
+           _conv_block(16, 5, pad=2) + _conv_block(32, 5, pad=2) + [Flatten(), Linear(10)],
+           dict(optimizer="adam", lr=1e-3, epochs=2, batch_size=200),
+           "about 98% after 2 epochs"),
+    Preset("seed002", "keras (seed002)",
+           "The Keras tutorial CNN: two 3x3 conv blocks, a 64-unit hidden layer, then 10 outputs.",
+           _conv_block(32, 3) + _conv_block(64, 3) + [Flatten(), Linear(64), ReLU(), Linear(10)],
+           dict(optimizer="adam", lr=1e-3, epochs=10, batch_size=32),
+           "about 99% after 10 epochs"),
+    Preset("seed003", "deep (seed003)",
+           "Four 5x5 convs trained with Adam at 0.01: a rate so high that it collapses to chance.",
+           _conv_block(16, 5, pad=2) + _conv_block(32, 5, pad=2, pool=False) + _conv_block(32, 5, pad=2)
+           + _conv_block(64, 5, pad=2, pool=False) + [Flatten(), Linear(10)],
+           dict(optimizer="adam", lr=0.01, epochs=9, batch_size=64),
+           "collapses to chance (loss stuck at 2.30) at lr 0.01"),
+    Preset("seed004", "from scratch (seed004)",
+           "784 -> 50 sigmoid -> 10 softmax, trained by hand-written NumPy backprop.",
+           [Flatten(), Linear(50), Sigmoid(), Linear(10), Softmax()],
+           dict(engine="numpy", optimizer="sgd", lr=0.1, batch_size=100, epochs=17, max_steps=10_000),
+           "94.6% after 10,000 SGD steps"),
+    Preset("lenet5", "LeNet-5",
+           "LeCun's 1998 network: 5x5 convs, average pooling, tanh, and 120-84-10 dense layers.",
+           [Conv2d(6, 5, padding=2), Tanh(), AvgPool2d(2), Conv2d(16, 5), Tanh(), AvgPool2d(2),
+            Flatten(), Linear(120), Tanh(), Linear(84), Tanh(), Linear(10)],
+           dict(optimizer="adam", lr=1e-3, epochs=5, batch_size=128),
+           "about 99% (LeCun et al. 1998: 0.95% error)"),
+    Preset("fast", "fast (99% in seconds)",
+           "A small, wide-stride net with batch norm, trained one epoch with a one-cycle schedule: "
+           "the quickest way to 99% on a laptop CPU.",
+           [Conv2d(24, 5, padding=2, bias=False), BatchNorm2d(), ReLU(), MaxPool2d(2),
+            Conv2d(48, 3, padding=1, bias=False), BatchNorm2d(), ReLU(), MaxPool2d(2),
+            Flatten(), Linear(128), ReLU(), Linear(10)],
+           dict(optimizer="adam", lr=6e-3, betas=(0.7, 0.9), schedule="onecycle", epochs=1, batch_size=256,
+                label_smoothing=0.0),
+           "99% in one epoch"),
+    Preset("best", "best (99.5%+)",
+           "Three VGG-style blocks with batch norm and dropout, small random shifts and rotations, "
+           "a one-cycle schedule and label smoothing.",
+           [Conv2d(32, 3, padding=1, bias=False), BatchNorm2d(), ReLU(),
+            Conv2d(32, 3, padding=1, bias=False), BatchNorm2d(), ReLU(), MaxPool2d(2),
+            Conv2d(64, 3, padding=1, bias=False), BatchNorm2d(), ReLU(),
+            Conv2d(64, 3, padding=1, bias=False), BatchNorm2d(), ReLU(), MaxPool2d(2),
+            Flatten(), Dropout(0.25), Linear(128, bias=False), BatchNorm1d(), ReLU(), Linear(10)],
+           dict(optimizer="adamw", lr=4e-3, schedule="onecycle", epochs=4, batch_size=128,
+                weight_decay=5e-4, label_smoothing=0.1, augment=True),
+           "99.5%+"),
+]}
+
+
+def get(name: str) -> Preset:
+    if name not in PRESETS:
+        raise MnistLabError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,274 @@
+"""The run store: weights + spec + metrics on disk, listing and loading.
+
+A run is a folder ``runs/<run_id>/`` with ``weights.safetensors`` (the spec JSON in
+its metadata too), ``spec.json``, ``config.json``, ``metrics.jsonl``, ``summary.json``
+and ``epochs/epoch_NNN.safetensors``. Every file is written to a temp name and
+renamed, so a run killed mid-save leaves the old state or the new, never a torn one.
+Loading never unpickles: safetensors only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from . import MnistLabError
+from .spec import ArchSpec, SpecError
+
+DEFAULT_RUNS = Path(os.environ.get("MNIST_LAB_RUNS", "runs"))
+DEMO_DIR = Path(__file__).parent / "assets" / "demo"
+MAX_WEIGHTS_BYTES = 200 * 1024 * 1024
+
+
+class RunError(MnistLabError):
+    """A run that cannot be found, read or trusted."""
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    """Anything a user typed -> a safe folder-name fragment."""
+    s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+    return s[:limit].strip("-") or "run"
+
+
+def atomic_write(path: Path, data: bytes):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_json(path: Path, obj):
+    atomic_write(path, json.dumps(obj, indent=2, default=str).encode())
+
+
+def weights_bytes(state: dict[str, torch.Tensor], spec: ArchSpec) -> bytes:
+    tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in state.items()
+               if v.dtype.is_floating_point}
+    tensors.update({k: v.detach().cpu().contiguous() for k, v in state.items() if not v.dtype.is_floating_point})
+    return st_save(tensors, metadata={"spec": spec.to_json(indent=None), "format": "mnist-lab/1"})
+
+
+def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """Tensors and metadata of a safetensors file, with one-line errors for bad files."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise RunError(f"{path}: file not found") from None
+    if size > MAX_WEIGHTS_BYTES:
+        raise RunError(f"{path.name}: {size:,} bytes is larger than any MNIST Lab model")
+    return parse_weights(path.read_bytes(), path.name)
+
+
+def parse_weights(raw: bytes, name: str = "weights") -> tuple[dict[str, torch.Tensor], dict]:
+    if raw[:2] == b"PK" or raw[:1] == b"\x80":
+        raise RunError(f"{name}: this is a pickled PyTorch file; MNIST Lab loads safetensors only "
+                       "(pickles can run code)")
+    try:
+        tensors = st_load(raw)
+        header_len = int.from_bytes(raw[:8], "little")
+        meta = json.loads(raw[8:8 + header_len]).get("__metadata__", {}) or {}
+    except (SafetensorError, ValueError, json.JSONDecodeError, UnicodeDecodeError, OverflowError) as exc:
+        raise RunError(f"{name}: not a readable safetensors file ({str(exc).splitlines()[0][:120]})") from None
+    return tensors, meta
+
+
+def check_state(spec: ArchSpec, state: dict[str, torch.Tensor]):
+    """Refuse weights that do not fit the spec, naming the layer that differs."""
+    model = spec.build()
+    want = model.state_dict()
+    labels = spec.param_names()
+    for key, ref in want.items():
+        where = labels.get(key.split(".")[0], (None, key))
+        if key not in state:
+            raise RunError(f"the weights have no {key!r} for layer {where[0]} ({where[1]})")
+        if tuple(state[key].shape) != tuple(ref.shape):
+            raise RunError(f"layer {where[0]} ({where[1]}): weights {key!r} have shape "
+                           f"{tuple(state[key].shape)} but the spec needs {tuple(ref.shape)}")
+    extra = sorted(set(state) - set(want))
+    if extra:
+        raise RunError(f"the weights hold {extra[0]!r}, which the spec has no layer for")
+    return model
+
+
+def model_from_weights(raw: bytes, name: str = "weights", spec: ArchSpec | None = None):
+    """(spec, model in eval mode) from safetensors bytes; the spec from its metadata if not given."""
+    state, meta = parse_weights(raw, name)
+    if spec is None:
+        if "spec" not in meta:
+            raise RunError(f"{name}: no MNIST Lab spec in its metadata; upload the spec JSON with it")
+        try:
+            spec = ArchSpec.from_json(meta["spec"])
+        except SpecError as exc:
+            raise RunError(f"{name}: its spec is broken: {exc}") from None
+    model = check_state(spec, state)
+    model.load_state_dict(state)
+    return spec, model.eval()
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    path: Path
+    summary: dict
+    config: dict
+    spec: ArchSpec
+
+    @property
+    def display_name(self) -> str:
+        return self.summary.get("name") or self.run_id
+
+
+class Run:
+    """A run being written by a training job."""
+
+    def __init__(self, path: Path, spec: ArchSpec):
+        self.path, self.spec = path, spec
+        self.run_id = path.name
+        self._lock = threading.Lock()
+
+    def log(self, event: dict):
+        line = json.dumps(event, default=str) + "\n"
+        with self._lock, open(self.path / "metrics.jsonl", "a") as f:
+            f.write(line)  # one line per write: a crash loses at most the last line
+
+    def save_epoch(self, model, epoch: int):
+        atomic_write(self.path / "epochs" / f"epoch_{epoch:03d}.safetensors",
+                     weights_bytes(model.state_dict(), self.spec))
+
+    def finish(self, model, summary: dict):
+        atomic_write(self.path / "weights.safetensors", weights_bytes(model.state_dict(), self.spec))
+        old = json.loads((self.path / "summary.json").read_text())
+        atomic_json(self.path / "summary.json", {**old, **summary, "finished": time.time()})
+
+
+class RunStore:
+    def __init__(self, root: str | Path = DEFAULT_RUNS):
+        self.root = Path(root)
+
+    def create(self, name: str, spec: ArchSpec, config, preset: str | None = None) -> Run:
+        run_id = time.strftime("%Y%m%d-%H%M%S") + f"-{slugify(name, 30)}-{uuid.uuid4().hex[:4]}"
+        path = self.root / run_id
+        path.mkdir(parents=True)
+        atomic_json(path / "spec.json", spec.to_dict())
+        atomic_json(path / "config.json", config.to_dict())
+        atomic_json(path / "summary.json", {"name": str(name)[:80], "preset": preset, "status": "running",
+                                            "created": time.time()})
+        (path / "metrics.jsonl").touch()
+        return Run(path, spec)
+
+    def resolve(self, run: str | Path) -> Path:
+        """A run folder, or a run id inside this store; never a path outside it by id."""
+        p = Path(run)
+        if p.is_dir() and (p / "spec.json").is_file():
+            return p
+        if str(run) == "demo":
+            return DEMO_DIR
+        if "/" in str(run) or "\\" in str(run) or str(run).startswith("."):
+            raise RunError(f"{run}: not a run folder (no spec.json there)")
+        p = self.root / str(run)
+        if not (p / "spec.json").is_file():
+            raise RunError(f"no run {str(run)!r} in {self.root}")
+        return p
+
+    def info(self, run: str | Path) -> RunInfo:
+        path = self.resolve(run)
+        try:
+            spec = ArchSpec.from_json((path / "spec.json").read_text())
+            summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").exists() else {}
+            config = json.loads((path / "config.json").read_text()) if (path / "config.json").exists() else {}
+        except (OSError, json.JSONDecodeError, SpecError) as exc:
+            raise RunError(f"{path.name}: broken run folder ({exc})") from None
+        return RunInfo(path.name, path, summary, config, spec)
+
+    def list(self) -> list[RunInfo]:
+        """Finished and running runs, newest first; broken folders are skipped, not fatal."""
+        out = []
+        if not self.root.is_dir():
+            return out
+        for p in sorted(self.root.iterdir(), reverse=True):
+            if p.is_dir() and not p.name.startswith("."):
+                try:
+                    out.append(self.info(p))
+                except RunError:
+                    continue
+        return out
+
+    def load(self, run: str | Path):
+        """(spec, model in eval mode) of a finished run."""
+        info = self.info(run)
+        state, _ = read_weights(info.path / "weights.safetensors")
+        model = check_state(info.spec, state)
+        model.load_state_dict(state)
+        return info.spec, model.eval()
+
+    def load_epoch(self, run: str | Path, epoch: int):
+        info = self.info(run)
+        state, _ = read_weights(info.path / "epochs" / f"epoch_{epoch:03d}.safetensors")
+        model = check_state(info.spec, state)
+        model.load_state_dict(state)
+        return model.eval()
+
+    def metrics(self, run: str | Path) -> list[dict]:
+        path = self.resolve(run) / "metrics.jsonl"
+        events = []
+        if path.exists():
+            for line in path.read_text().splitlines():
+                try:
+                    events.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue  # a torn last line from a killed run
+        return events
+
+    def rename(self, run: str, name: str):
+        path = self.resolve(run)
+        self._guard(path)
+        summary = json.loads((path / "summary.json").read_text())
+        summary["name"] = str(name).strip()[:80] or summary.get("name")
+        atomic_json(path / "summary.json", summary)
+
+    def delete(self, run: str):
+        path = self.resolve(run)
+        self._guard(path)
+        shutil.rmtree(path)
+
+    def _guard(self, path: Path):
+        if path.resolve().parent != self.root.resolve():
+            raise RunError(f"{path.name}: only runs inside {self.root} can be changed")
+
+    def save_result(self, name: str, spec: ArchSpec, config, result, data_source: str = "",
+                    preset: str | None = None, events: list[dict] | None = None) -> Run:
+        """Store a finished ``fit`` result in one go (the CLI's path)."""
+        run = self.create(name, spec, config, preset=preset)
+        for e in events or []:
+            run.log(e)
+        run.finish(result.model, {"status": result.status, "test_accuracy": result.test_accuracy,
+                                  "test_loss": result.test_loss, "train_seconds": result.train_seconds,
+                                  "images_per_second": result.images_per_second, "steps": result.steps,
+                                  "epochs": result.epochs_done, "device": result.device,
+                                  "message": result.message, "data_source": data_source})
+        return run
+
+
+def load_demo():
+    """(spec, model) of the demo model shipped in the package."""
+    return RunStore(DEMO_DIR.parent).load(DEMO_DIR)

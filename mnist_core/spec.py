@@ -1,0 +1,570 @@
+"""Layer specs: the single source of truth for shapes, the built module, exported
+code, the diagram and a saved run's architecture.
+
+Input channels and features are inferred from the previous layer, so nobody ever
+types ``32 * 7 * 7``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from . import MnistLabError
+
+Shape = tuple[int, ...]  # (C, H, W) for maps, (F,) once flattened
+
+# Caps that keep one user's network from grinding a shared server down.
+MAX_LAYERS = 40
+MAX_CHANNELS = 512
+MAX_KERNEL = 11
+MAX_FEATURES = 8192
+MAX_PARAMS = 20_000_000
+
+
+class SpecError(MnistLabError):
+    """A spec that cannot be built; the message names the layer and the fix."""
+
+
+@dataclass
+class Layer:
+    kind: ClassVar[str] = "Layer"
+    needs: ClassVar[str] = "any"  # "map" (C,H,W), "flat" (F,) or "any"
+
+    def label(self) -> str:
+        return self.kind
+
+    def out_shape(self, s: Shape) -> Shape:
+        return s
+
+    def params(self, s: Shape) -> int:
+        return 0
+
+    def macs(self, s: Shape, out: Shape) -> int:
+        return 0
+
+    def rf(self, rf: int, jump: int) -> tuple[int, int]:
+        return rf, jump
+
+    def module(self, s: Shape) -> nn.Module:
+        raise NotImplementedError
+
+    def code(self, s: Shape) -> str:
+        raise NotImplementedError
+
+    def check(self) -> str | None:
+        """A plain-language problem with this layer's own settings, or None."""
+        return None
+
+    def to_dict(self) -> dict:
+        return {"type": self.kind, **asdict(self)}
+
+
+def _pair_out(size: int, k: int, stride: int, pad: int) -> int:
+    return (size + 2 * pad - k) // stride + 1
+
+
+@dataclass
+class Conv2d(Layer):
+    kind: ClassVar[str] = "Conv2d"
+    needs: ClassVar[str] = "map"
+    out_channels: int = 8
+    kernel_size: int = 3
+    stride: int = 1
+    padding: int = 0
+    bias: bool = True
+
+    def label(self):
+        return f"Conv2d {self.out_channels}@{self.kernel_size}x{self.kernel_size}" + \
+            (f" s{self.stride}" if self.stride != 1 else "") + (f" p{self.padding}" if self.padding else "")
+
+    def check(self):
+        if not 1 <= self.out_channels <= MAX_CHANNELS:
+            return f"needs between 1 and {MAX_CHANNELS} output channels"
+        if not 1 <= self.kernel_size <= MAX_KERNEL:
+            return f"kernel size must be between 1 and {MAX_KERNEL}"
+        if not 1 <= self.stride <= self.kernel_size:
+            return "stride must be between 1 and the kernel size"
+        if not 0 <= self.padding < self.kernel_size:
+            return "padding must be between 0 and kernel size - 1"
+        return None
+
+    def out_shape(self, s):
+        c, h, w = s
+        return (self.out_channels, _pair_out(h, self.kernel_size, self.stride, self.padding),
+                _pair_out(w, self.kernel_size, self.stride, self.padding))
+
+    def params(self, s):
+        return self.out_channels * s[0] * self.kernel_size ** 2 + (self.out_channels if self.bias else 0)
+
+    def macs(self, s, out):
+        return out[0] * out[1] * out[2] * s[0] * self.kernel_size ** 2
+
+    def rf(self, rf, jump):
+        return rf + (self.kernel_size - 1) * jump, jump * self.stride
+
+    def module(self, s):
+        return nn.Conv2d(s[0], self.out_channels, self.kernel_size, self.stride, self.padding, bias=self.bias)
+
+    def code(self, s):
+        extra = "".join([f", stride={self.stride}" if self.stride != 1 else "",
+                         f", padding={self.padding}" if self.padding else "",
+                         ", bias=False" if not self.bias else ""])
+        return f"nn.Conv2d({s[0]}, {self.out_channels}, kernel_size={self.kernel_size}{extra})"
+
+
+@dataclass
+class _Pool(Layer):
+    needs: ClassVar[str] = "map"
+    torch_name: ClassVar[str] = ""
+    kernel_size: int = 2
+    stride: int | None = None  # None: same as the kernel, as in torch
+    padding: int = 0
+
+    @property
+    def _stride(self) -> int:
+        return self.stride or self.kernel_size
+
+    def label(self):
+        return f"{self.kind} {self.kernel_size}x{self.kernel_size}" + \
+            (f" s{self.stride}" if self.stride and self.stride != self.kernel_size else "")
+
+    def check(self):
+        if not 1 <= self.kernel_size <= MAX_KERNEL:
+            return f"kernel size must be between 1 and {MAX_KERNEL}"
+        if self.stride is not None and not 1 <= self.stride <= MAX_KERNEL:
+            return f"stride must be between 1 and {MAX_KERNEL}"
+        if not 0 <= self.padding <= self.kernel_size // 2:
+            return "padding must be at most half the kernel size"
+        return None
+
+    def out_shape(self, s):
+        c, h, w = s
+        return (c, _pair_out(h, self.kernel_size, self._stride, self.padding),
+                _pair_out(w, self.kernel_size, self._stride, self.padding))
+
+    def macs(self, s, out):
+        return out[0] * out[1] * out[2] * self.kernel_size ** 2  # comparisons/adds, not multiplies
+
+    def rf(self, rf, jump):
+        return rf + (self.kernel_size - 1) * jump, jump * self._stride
+
+    def module(self, s):
+        return getattr(nn, self.torch_name)(self.kernel_size, self._stride, self.padding)
+
+    def code(self, s):
+        extra = (f", stride={self.stride}" if self.stride and self.stride != self.kernel_size else "") + \
+            (f", padding={self.padding}" if self.padding else "")
+        return f"nn.{self.torch_name}({self.kernel_size}{extra})"
+
+
+@dataclass
+class MaxPool2d(_Pool):
+    kind: ClassVar[str] = "MaxPool2d"
+    torch_name: ClassVar[str] = "MaxPool2d"
+
+
+@dataclass
+class AvgPool2d(_Pool):
+    kind: ClassVar[str] = "AvgPool2d"
+    torch_name: ClassVar[str] = "AvgPool2d"
+
+
+@dataclass
+class BatchNorm2d(Layer):
+    kind: ClassVar[str] = "BatchNorm2d"
+    needs: ClassVar[str] = "map"
+
+    def params(self, s):
+        return 2 * s[0]
+
+    def macs(self, s, out):
+        return math.prod(s)
+
+    def module(self, s):
+        return nn.BatchNorm2d(s[0])
+
+    def code(self, s):
+        return f"nn.BatchNorm2d({s[0]})"
+
+
+@dataclass
+class BatchNorm1d(Layer):
+    kind: ClassVar[str] = "BatchNorm1d"
+    needs: ClassVar[str] = "flat"
+
+    def params(self, s):
+        return 2 * s[0]
+
+    def macs(self, s, out):
+        return s[0]
+
+    def module(self, s):
+        return nn.BatchNorm1d(s[0])
+
+    def code(self, s):
+        return f"nn.BatchNorm1d({s[0]})"
+
+
+@dataclass
+class Dropout(Layer):
+    kind: ClassVar[str] = "Dropout"
+    p: float = 0.5
+
+    def label(self):
+        return f"Dropout {self.p:g}"
+
+    def check(self):
+        if not 0.0 <= self.p < 1.0:
+            return "the drop probability p must be at least 0 and below 1"
+        return None
+
+    def module(self, s):
+        return nn.Dropout(self.p)
+
+    def code(self, s):
+        return f"nn.Dropout({self.p!r})"
+
+
+@dataclass
+class Flatten(Layer):
+    kind: ClassVar[str] = "Flatten"
+
+    def out_shape(self, s):
+        return (math.prod(s),)
+
+    def module(self, s):
+        return nn.Flatten()
+
+    def code(self, s):
+        return "nn.Flatten()"
+
+
+@dataclass
+class Linear(Layer):
+    kind: ClassVar[str] = "Linear"
+    needs: ClassVar[str] = "flat"
+    out_features: int = 10
+    bias: bool = True
+
+    def label(self):
+        return f"Linear {self.out_features}"
+
+    def check(self):
+        if not 1 <= self.out_features <= MAX_FEATURES:
+            return f"needs between 1 and {MAX_FEATURES} output features"
+        return None
+
+    def out_shape(self, s):
+        return (self.out_features,)
+
+    def params(self, s):
+        return s[0] * self.out_features + (self.out_features if self.bias else 0)
+
+    def macs(self, s, out):
+        return s[0] * self.out_features
+
+    def module(self, s):
+        return nn.Linear(s[0], self.out_features, bias=self.bias)
+
+    def code(self, s):
+        return f"nn.Linear({s[0]}, {self.out_features}{'' if self.bias else ', bias=False'})"
+
+
+def _activation(name: str, torch_name: str | None = None):
+    torch_name = torch_name or name
+
+    @dataclass
+    class Act(Layer):
+        kind: ClassVar[str] = name
+
+        def module(self, s):
+            return getattr(nn, torch_name)()
+
+        def code(self, s):
+            return f"nn.{torch_name}()"
+
+    Act.__name__ = Act.__qualname__ = name
+    return Act
+
+
+ReLU = _activation("ReLU")
+Sigmoid = _activation("Sigmoid")
+Tanh = _activation("Tanh")
+GELU = _activation("GELU")
+
+
+@dataclass
+class LeakyReLU(Layer):
+    kind: ClassVar[str] = "LeakyReLU"
+    negative_slope: float = 0.01
+
+    def check(self):
+        if not 0.0 <= self.negative_slope < 1.0:
+            return "the negative slope must be at least 0 and below 1"
+        return None
+
+    def module(self, s):
+        return nn.LeakyReLU(self.negative_slope)
+
+    def code(self, s):
+        return f"nn.LeakyReLU({self.negative_slope!r})"
+
+
+@dataclass
+class Softmax(Layer):
+    kind: ClassVar[str] = "Softmax"
+
+    def module(self, s):
+        return nn.Softmax(dim=1)
+
+    def code(self, s):
+        return "nn.Softmax(dim=1)"
+
+
+LAYER_TYPES: dict[str, type[Layer]] = {c.kind: c for c in (
+    Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d, BatchNorm1d, Dropout, Flatten, Linear,
+    ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax)}
+ACTIVATIONS = ("ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax")
+
+
+def layer_from_dict(d: dict, index: int | None = None) -> Layer:
+    where = f"layer {index}" if index is not None else "layer"
+    if not isinstance(d, dict):
+        raise SpecError(f"{where}: expected an object like {{\"type\": \"Conv2d\", ...}}")
+    kind = d.get("type")
+    if kind not in LAYER_TYPES:
+        raise SpecError(f"{where}: unknown layer type {kind!r}; "
+                        f"use one of {', '.join(LAYER_TYPES)}")
+    cls = LAYER_TYPES[kind]
+    known = {f.name: f for f in fields(cls)}
+    kwargs = {}
+    for key, value in d.items():
+        if key == "type":
+            continue
+        if key not in known:
+            raise SpecError(f"{where} ({kind}): unknown setting {key!r}; "
+                            f"it takes {', '.join(known) or 'no settings'}")
+        default = known[key].default
+        kwargs[key] = _coerce(value, default, f"{where} ({kind}) setting {key!r}")
+    return cls(**kwargs)
+
+
+def _coerce(value, default, where: str):
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise SpecError(f"{where} must be true or false, not {value!r}")
+        return value
+    if isinstance(default, int) or default is None:  # ints, and pool strides that may be None
+        if value is None and default is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+            raise SpecError(f"{where} must be a whole number, not {value!r}")
+        return int(value)
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise SpecError(f"{where} must be a number, not {value!r}")
+        return float(value)
+    return value
+
+
+@dataclass
+class LayerInfo:
+    index: int          # 1-based, as a user counts
+    label: str
+    kind: str
+    in_shape: Shape | None
+    out_shape: Shape | None
+    params: int = 0
+    macs: int = 0
+    rf: int | None = None
+    error: str | None = None
+    warning: str | None = None
+
+
+@dataclass
+class Analysis:
+    layers: list[LayerInfo]
+    errors: list[str]
+    warnings: list[str]
+    total_params: int
+    total_macs: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def rows(self) -> list[dict]:
+        """One dict per layer, ready for a table."""
+        fmt = lambda s: "x".join(map(str, s)) if s else "?"  # noqa: E731
+        return [{"#": li.index, "layer": li.label, "input": fmt(li.in_shape), "output": fmt(li.out_shape),
+                 "params": li.params, "MACs": li.macs, "receptive field": li.rf,
+                 "message": li.error or li.warning or ""} for li in self.layers]
+
+
+def _shape_words(s: Shape) -> str:
+    return f"a {s[1]}x{s[2]} map with {s[0]} channel{'s' if s[0] != 1 else ''}" if len(s) == 3 \
+        else f"a flat vector of {s[0]} features"
+
+
+@dataclass
+class ArchSpec:
+    name: str = "custom"
+    layers: list[Layer] = field(default_factory=list)
+    input_shape: Shape = (1, 28, 28)
+    num_classes: int = 10
+    description: str = ""
+
+    # --- JSON round trip -------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"name": self.name, "description": self.description, "input_shape": list(self.input_shape),
+                "num_classes": self.num_classes, "layers": [l.to_dict() for l in self.layers]}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, d) -> "ArchSpec":
+        if not isinstance(d, dict):
+            raise SpecError("a spec must be a JSON object with a \"layers\" list")
+        layers = d.get("layers")
+        if not isinstance(layers, list):
+            raise SpecError("the spec has no \"layers\" list")
+        if len(layers) > MAX_LAYERS:
+            raise SpecError(f"the spec has {len(layers)} layers; the cap is {MAX_LAYERS}")
+        shape = d.get("input_shape", [1, 28, 28])
+        if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(v, int) and 0 < v <= 64 for v in shape)):
+            raise SpecError("input_shape must be three whole numbers such as [1, 28, 28]")
+        num_classes = d.get("num_classes", 10)
+        if not isinstance(num_classes, int) or not 2 <= num_classes <= 1000:
+            raise SpecError("num_classes must be a whole number between 2 and 1000")
+        name = str(d.get("name", "custom"))[:80]
+        return cls(name=name, description=str(d.get("description", ""))[:300],
+                   layers=[layer_from_dict(l, i + 1) for i, l in enumerate(layers)],
+                   input_shape=tuple(shape), num_classes=num_classes)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "ArchSpec":
+        try:
+            d = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise SpecError(f"not valid JSON: {exc}") from None
+        return cls.from_dict(d)
+
+    # --- analysis ----------------------------------------------------------
+    def analyze(self, loss: str = "cross_entropy") -> Analysis:
+        infos: list[LayerInfo] = []
+        errors: list[str] = []
+        warnings: list[str] = []
+        shape: Shape | None = tuple(self.input_shape)
+        rf, jump = 1, 1
+        total_p = total_m = 0
+        if not self.layers:
+            errors.append("the network has no layers: start from a preset or add a layer")
+        if len(self.layers) > MAX_LAYERS:
+            errors.append(f"the network has {len(self.layers)} layers; the cap is {MAX_LAYERS}")
+        for i, layer in enumerate(self.layers, start=1):
+            info = LayerInfo(i, layer.label(), layer.kind, shape, None)
+            infos.append(info)
+            if shape is None:  # an earlier layer failed: shapes below are unknown
+                continue
+            problem = layer.check()
+            if problem is None:
+                problem = self._fit_problem(layer, shape)
+            if problem:
+                info.error = f"layer {i} ({layer.label()}) {problem}"
+                errors.append(info.error)
+                shape = None
+                continue
+            out = layer.out_shape(shape)
+            info.out_shape = out
+            info.params = layer.params(shape)
+            info.macs = layer.macs(shape, out)
+            if len(shape) == 3:
+                rf, jump = layer.rf(rf, jump)
+                info.rf = rf
+            total_p += info.params
+            total_m += info.macs
+            shape = out
+        if shape is not None and self.layers:
+            if len(shape) != 1:
+                errors.append(f"the network ends with {_shape_words(shape)}: add Flatten and "
+                              f"Linear({self.num_classes}) at the end")
+            elif shape[0] != self.num_classes:
+                errors.append(f"the network ends with {shape[0]} outputs but needs {self.num_classes} "
+                              f"(one per class): make the last Linear layer output {self.num_classes}")
+        if total_p > MAX_PARAMS:
+            errors.append(f"the network has {total_p:,} parameters; the cap on this server is {MAX_PARAMS:,}: "
+                          "use fewer channels or pool before the Linear layer")
+        if self.layers and isinstance(self.layers[-1], Softmax) and loss == "cross_entropy":
+            msg = (f"layer {len(self.layers)} (Softmax) feeds cross-entropy, which applies its own softmax: "
+                   "the model still learns, but slowly; remove the Softmax (predictions add it back)")
+            infos[-1].warning = msg
+            warnings.append(msg)
+        return Analysis(infos, errors, warnings, total_p, total_m)
+
+    def _fit_problem(self, layer: Layer, s: Shape) -> str | None:
+        if layer.needs == "map" and len(s) != 3:
+            return (f"receives {_shape_words(s)} but needs a 2-D map: move it before the Flatten layer")
+        if layer.needs == "flat" and len(s) != 1:
+            return (f"receives {_shape_words(s)}: add a Flatten layer before it")
+        if isinstance(layer, (Conv2d, _Pool)):
+            k, pad = layer.kernel_size, layer.padding
+            if s[1] + 2 * pad < k or s[2] + 2 * pad < k:
+                fix = "remove a pooling layer or add padding" if isinstance(layer, _Pool) \
+                    else "use a smaller kernel, add padding or pool less before it"
+                return f"receives a {s[1]}x{s[2]} map, smaller than its {k}x{k} window: {fix}"
+            out = layer.out_shape(s)
+            if out[1] < 1 or out[2] < 1:
+                return f"would output an empty map from {s[1]}x{s[2]}: add padding or reduce the stride"
+        if isinstance(layer, Linear) and s[0] * layer.out_features > MAX_PARAMS:
+            return f"would hold {s[0] * layer.out_features:,} weights: pool more before flattening"
+        return None
+
+    # --- building ------------------------------------------------------------
+    def shapes(self) -> list[Shape]:
+        """Input shape of every layer, then the output; raises SpecError if invalid."""
+        a = self.analyze()
+        if not a.ok:
+            raise SpecError(a.errors[0])
+        return [li.in_shape for li in a.layers] + [a.layers[-1].out_shape]
+
+    def build(self) -> nn.Sequential:
+        shapes = self.shapes()
+        return nn.Sequential(*[l.module(s) for l, s in zip(self.layers, shapes)])
+
+    def ends_with_softmax(self) -> bool:
+        return bool(self.layers) and isinstance(self.layers[-1], Softmax)
+
+    def to_code(self, class_name: str = "Net") -> str:
+        """Runnable PyTorch code for this spec, shapes written out as comments."""
+        shapes = self.shapes()
+        fmt = lambda s: "(B, " + ", ".join(map(str, s)) + ")"  # noqa: E731
+        lines = ["import torch", "from torch import nn", "", "",
+                 f"class {class_name}(nn.Module):",
+                 f'    """{self.name}: generated by MNIST Lab from its layer spec."""', "",
+                 "    def __init__(self):", "        super().__init__()",
+                 "        self.layers = nn.Sequential("]
+        for layer, s_in, s_out in zip(self.layers, shapes, shapes[1:]):
+            lines.append(f"            {layer.code(s_in)},  # -> {fmt(s_out)}")
+        lines += ["        )", "",
+                  "    def forward(self, x):  # x: " + fmt(self.input_shape),
+                  "        return self.layers(x)", "", "",
+                  'if __name__ == "__main__":',
+                  f"    model = {class_name}()",
+                  f"    out = model(torch.zeros(2, {', '.join(map(str, self.input_shape))}))",
+                  "    print(out.shape)  # torch.Size([2, %d])" % self.num_classes, ""]
+        return "\n".join(lines)
+
+    def param_names(self) -> dict[str, tuple[int, str]]:
+        """Maps state-dict prefixes ("3.weight") to (layer number, label) for messages."""
+        return {str(i): (i + 1, l.label()) for i, l in enumerate(self.layers)}
+
+
+def make(kind: str, **kwargs) -> Layer:
+    return layer_from_dict({"type": kind, **kwargs})
