@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import MnistLabError
-from .spec import (ArchSpec, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear,
+from .spec import (ArchSpec, AvgPool2d, BatchNorm2d, Conv2d, Flatten, Linear,
                    MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
 
 
@@ -61,25 +61,26 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            dict(optimizer="adam", lr=1e-3, epochs=5, batch_size=128),
            "about 99% (LeCun et al. 1998: 0.95% error)"),
     Preset("fast", "fast (99% in seconds)",
-           "A small, wide-stride net with batch norm, trained one epoch with a one-cycle schedule: "
-           "the quickest way to 99% on a laptop CPU.",
-           [Conv2d(24, 5, padding=2, bias=False), BatchNorm2d(), ReLU(), MaxPool2d(2),
-            Conv2d(48, 3, padding=1, bias=False), BatchNorm2d(), ReLU(), MaxPool2d(2),
-            Flatten(), Linear(128), ReLU(), Linear(10)],
+           "A strided 5x5 stem, one 3x3 conv block and a small dense head, trained for one epoch "
+           "with a one-cycle schedule: the quickest way to 99% on a laptop CPU.",
+           # Why it is fast: the stride-2 stem never materialises a 28x28 feature map (elementwise work
+           # on big maps dominated the profile), pooling comes before batch norm and ReLU (4x less
+           # elementwise work), and channels_last lets oneDNN pick its fastest conv kernels.
+           [Conv2d(16, 5, stride=2, padding=2, bias=False), BatchNorm2d(), ReLU(),
+            Conv2d(24, 3, padding=1, bias=False), MaxPool2d(2), BatchNorm2d(), ReLU(),
+            Flatten(), Linear(96), ReLU(), Linear(10)],
            dict(optimizer="adam", lr=6e-3, betas=(0.7, 0.9), schedule="onecycle", epochs=1, batch_size=256,
-                label_smoothing=0.0),
+                label_smoothing=0.1),
            "99% in one epoch"),
-    Preset("best", "best (99.5%+)",
-           "Three VGG-style blocks with batch norm and dropout, small random shifts and rotations, "
-           "a one-cycle schedule and label smoothing.",
-           [Conv2d(32, 3, padding=1, bias=False), BatchNorm2d(), ReLU(),
-            Conv2d(32, 3, padding=1, bias=False), BatchNorm2d(), ReLU(), MaxPool2d(2),
-            Conv2d(64, 3, padding=1, bias=False), BatchNorm2d(), ReLU(),
-            Conv2d(64, 3, padding=1, bias=False), BatchNorm2d(), ReLU(), MaxPool2d(2),
-            Flatten(), Dropout(0.25), Linear(128, bias=False), BatchNorm1d(), ReLU(), Linear(10)],
-           dict(optimizer="adamw", lr=4e-3, schedule="onecycle", epochs=4, batch_size=128,
+    Preset("best", "best (99.5%)",
+           "The fast network made wider, trained three epochs on randomly shifted, turned and scaled digits, "
+           "with AdamW, label smoothing and a one-cycle schedule.",
+           [Conv2d(24, 5, stride=2, padding=2, bias=False), BatchNorm2d(), ReLU(),
+            Conv2d(48, 3, padding=1, bias=False), MaxPool2d(2), BatchNorm2d(), ReLU(),
+            Flatten(), Linear(128), ReLU(), Linear(10)],
+           dict(optimizer="adamw", lr=4e-3, betas=(0.9, 0.99), schedule="onecycle", epochs=3, batch_size=128,
                 weight_decay=5e-4, label_smoothing=0.1, augment=True),
-           "99.5%+"),
+           "99.5% in three epochs"),
 ]}
 
 

@@ -1,0 +1,19 @@
+"""MNIST Lab: see the digits, build a CNN, watch it learn, draw for it, look inside it."""
+
+import streamlit as st
+
+from ui.common import sidebar
+
+st.set_page_config(page_title="MNIST Lab", page_icon="🔢", layout="wide")
+
+pages = {
+    "Data": [st.Page("pages/dataset.py", title="Dataset", icon="🗂️", default=True)],
+    "Model": [st.Page("pages/architecture.py", title="Architecture", icon="🧱"),
+              st.Page("pages/training.py", title="Training", icon="📈")],
+    "Use it": [st.Page("pages/draw.py", title="Draw", icon="✏️"),
+               st.Page("pages/inside.py", title="Inside the CNN", icon="🔬"),
+               st.Page("pages/evaluation.py", title="Evaluation", icon="🎯")],
+}
+nav = st.navigation(pages)
+sidebar()
+nav.run()

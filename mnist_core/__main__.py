@@ -1,0 +1,240 @@
+"""CLI: python -m mnist_core train|evaluate|predict|presets|runs|bench
+
+Bad arguments, missing data and unreadable files end with exit status 2 and one
+line on stderr; a JSON object is the last line of stdout for scripts to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import MnistLabError
+
+
+class UsageError(MnistLabError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own exits print usage blocks; one line is kinder
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _progress_bar(total_steps_holder: dict):
+    """Events -> a one-line progress bar on stderr (only when stderr is a terminal or forced)."""
+    last = [0.0]
+
+    def cb(e):
+        if e["type"] == "start":
+            total_steps_holder.update(e)
+        elif e["type"] == "step":
+            now = time.monotonic()
+            if now - last[0] < 0.25 and e["progress"] < 1:
+                return
+            last[0] = now
+            width = 30
+            done = int(e["progress"] * width)
+            eta = f"{e['eta']:.0f}s" if e.get("eta") is not None else "?"
+            sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {e['progress']:5.1%} epoch {e['epoch']} "
+                             f"loss {e['loss']:.3f} acc {e['acc']:.3f} {e['ips']:,.0f} img/s eta {eta}   ")
+            sys.stderr.flush()
+        elif e["type"] == "epoch":
+            ta = e.get("test_acc")
+            sys.stderr.write(f"\repoch {e['epoch']}: train acc {e['train_acc']:.4f}"
+                             + (f", test acc {ta:.4f}" if ta is not None else "") + " " * 40 + "\n")
+        elif e["type"] == "message":
+            sys.stderr.write(f"\n{e['level']}: {e['text']}\n")
+    return cb
+
+
+def _load_data(args, name="mnist"):
+    from .data import load_dataset
+    return load_dataset(name, data_dir=args.data, allow_download=getattr(args, "download", False))
+
+
+def cmd_train(args) -> int:
+    from . import presets
+    from .runs import RunStore
+    from .spec import ArchSpec
+    from .train import TrainConfig, fit
+
+    if args.spec:
+        spec = ArchSpec.from_json(Path(args.spec).read_text())
+        preset = None
+        base = {}
+    else:
+        preset = presets.get(args.preset)
+        spec, base = preset.spec(), dict(preset.train)
+    overrides = {k: v for k, v in {
+        "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
+        "schedule": args.schedule, "device": args.device, "seed": args.seed, "subset": args.subset,
+        "max_batches": args.max_batches, "threads": args.threads}.items() if v is not None}
+    if args.epochs is not None and "max_steps" in base:
+        base.pop("max_steps")  # an explicit epoch count wins over seed004's step budget
+    cfg = TrainConfig.from_dict({**base, **overrides}).validate()
+    data = _load_data(args)
+    events: list[dict] = []
+    info: dict = {}
+    bar = _progress_bar(info)
+    res = fit(spec, cfg, data, callback=lambda e: (events.append(e), bar(e)))
+    sys.stderr.write("\n")
+    run = RunStore(args.runs).save_result(args.name or (preset.name if preset else spec.name), spec, cfg, res,
+                                          data.describe(), preset=preset.name if preset else None, events=events)
+    out = {"run_id": run.run_id, "run_dir": str(run.path), "status": res.status, "test_accuracy": res.test_accuracy,
+           "train_seconds": round(res.train_seconds, 3), "images_per_second": round(res.images_per_second, 1),
+           "epochs": res.epochs_done, "steps": res.steps, "device": res.device, "data_source": data.describe(),
+           "message": res.message}
+    print(json.dumps(out))
+    return 0 if res.status in ("finished", "stopped") else 1
+
+
+def cmd_evaluate(args) -> int:
+    from .inspect import evaluate_model
+    from .runs import RunStore
+
+    spec, model = RunStore(args.runs).load(args.run)
+    data = _load_data(args)
+    ev = evaluate_model(spec, model, data.test_images, data.test_labels)
+    print(json.dumps({"run": str(args.run), "test_accuracy": ev.accuracy,
+                      "per_class_accuracy": [None if a != a else round(float(a), 6) for a in ev.per_class],
+                      "confusion_matrix": ev.confusion.tolist(), "data_source": data.describe()}))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .inspect import predict
+    from .preprocess import ImageError, preprocess_upload
+    from .runs import RunStore, load_demo
+
+    spec, model = RunStore(args.runs).load(args.run) if args.run else load_demo()
+    failed = False
+    for name in args.images:
+        try:
+            p = Path(name)
+            if not p.is_file():
+                raise ImageError(f"{name}: no such file")
+            steps = preprocess_upload(p.read_bytes(), p.name)
+            if steps.empty:
+                raise ImageError(f"{name}: {steps.message}")
+            probs = predict(spec, model, steps.tensor())
+            print(json.dumps({"image": name, "label": int(probs.argmax()),
+                              "probabilities": [round(float(v), 6) for v in probs]}))
+        except (ImageError, OSError) as exc:
+            failed = True
+            print(json.dumps({"image": name, "error": str(exc)}))
+    return 2 if failed else 0
+
+
+def cmd_presets(args) -> int:
+    from .presets import PRESETS
+    if args.json:
+        print(json.dumps([{"name": p.name, "title": p.title, "description": p.description, "train": p.train,
+                           "params": p.spec().analyze().total_params, "origin": p.origin}
+                          for p in PRESETS.values()], default=list))
+    else:
+        for p in PRESETS.values():
+            print(f"{p.name:9s} {p.spec().analyze().total_params:>9,} params  {p.description}")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from .runs import RunStore
+    runs = RunStore(args.runs).list()
+    if args.json:
+        print(json.dumps([{"run_id": r.run_id, "name": r.display_name, **r.summary} for r in runs], default=str))
+    else:
+        if not runs:
+            print(f"no runs in {args.runs}")
+        for r in runs:
+            acc = r.summary.get("test_accuracy")
+            print(f"{r.run_id}  {r.display_name:20s} {r.summary.get('status', '?'):9s} "
+                  f"{'' if acc is None else f'{acc:.4f}'}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import bench, markdown
+    data = _load_data(args)
+    if data.kind != "full":
+        raise UsageError("bench needs the full MNIST: pass --data DIR or set MNIST_DATA_DIR")
+    res = bench(data, Path(args.data or os.environ.get("MNIST_DATA_DIR", "data")), quick=args.quick,
+                device=args.device or "auto", seeds=args.seeds, log=lambda s: print(s, file=sys.stderr))
+    print(markdown(res), file=sys.stderr)
+    print(json.dumps(res, default=str))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m mnist_core", description="MNIST Lab's engine, headless.")
+    p.add_argument("--runs", default=os.environ.get("MNIST_LAB_RUNS", "runs"), help="runs folder (default ./runs)")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a preset (or a spec JSON) and save the run")
+    t.add_argument("--preset", default="seed001")
+    t.add_argument("--spec", help="a spec JSON file instead of a preset")
+    t.add_argument("--name")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--optimizer")
+    t.add_argument("--schedule")
+    t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    t.add_argument("--seed", type=int)
+    t.add_argument("--subset", type=int)
+    t.add_argument("--max-batches", type=int)
+    t.add_argument("--threads", type=int)
+    t.add_argument("--download", action="store_true", help="download MNIST when it is not found locally")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="test accuracy, per-class accuracy and confusion matrix of a run")
+    e.add_argument("--run", required=True)
+    e.set_defaults(func=cmd_evaluate)
+
+    pr = sub.add_parser("predict", help="classify PNG/JPEG images of digits")
+    pr.add_argument("--run")
+    pr.add_argument("images", nargs="+")
+    pr.set_defaults(func=cmd_predict)
+
+    ps = sub.add_parser("presets", help="list the presets")
+    ps.add_argument("--json", action="store_true")
+    ps.set_defaults(func=cmd_presets)
+
+    rs = sub.add_parser("runs", help="list saved runs")
+    rs.add_argument("--json", action="store_true")
+    rs.set_defaults(func=cmd_runs)
+
+    b = sub.add_parser("bench", help="the seeds' pipeline against the engine, in one process")
+    b.add_argument("--quick", action="store_true", help="a few batches each: a smoke test, not a measurement")
+    b.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    b.add_argument("--seeds", type=int, default=3)
+    b.set_defaults(func=cmd_bench)
+
+    for sp in (t, e, b):
+        sp.add_argument("--data", help="folder with the MNIST IDX files (or set MNIST_DATA_DIR)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except MnistLabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug still ends in one line, never a traceback
+        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""Plotly figure builders: pure functions, data in, ``go.Figure`` out."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+GREYS = "gray"       # digits: white ink on black, as MNIST stores them
+DIVERGING = "RdBu_r"  # kernels: blue negative, red positive, white at zero
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int | None = None, **kw) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50 if title else 20, b=40),
+                      template="plotly_white", **kw)
+    return fig
+
+
+def _mosaic(images: np.ndarray, cols: int, pad: int = 2, fill: float = np.nan) -> np.ndarray:
+    """(N, H, W) -> one (rows*(H+pad), cols*(W+pad)) image, so a grid is one fast trace."""
+    n, h, w = images.shape
+    rows = max(1, math.ceil(n / cols))
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), fill, dtype=np.float32)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = images[i]
+    return out
+
+
+def _image_axes(fig: go.Figure) -> go.Figure:
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    return fig
+
+
+def digit_grid(images: np.ndarray, labels: list[str], cols: int = 10, title: str | None = None,
+               captions: list[str] | None = None) -> go.Figure:
+    """A grid of 28x28 digits (one heatmap trace) with each digit's label written under it."""
+    images = np.asarray(images, dtype=np.float32)
+    if len(images) == 0:
+        return _layout(go.Figure(), title or "no digits to show", height=120)
+    cols = min(cols, len(images))
+    m = _mosaic(images, cols, pad=8)
+    fig = go.Figure(go.Heatmap(z=m, colorscale=GREYS, showscale=False, zmin=0, zmax=255, hoverinfo="skip"))
+    for i, lab in enumerate(labels):
+        r, c = divmod(i, cols)
+        text = captions[i] if captions else lab
+        fig.add_annotation(x=c * 36 + 13.5, y=r * 36 + 31, text=text, showarrow=False, font=dict(size=11))
+    rows = math.ceil(len(images) / cols)
+    return _image_axes(_layout(fig, title, height=max(140, 70 * rows + 40)))
+
+
+def digit_heatmap(image: np.ndarray, title: str | None = None, zmax: float = 255) -> go.Figure:
+    """One digit as a 28x28 heatmap with each pixel's value on hover."""
+    fig = go.Figure(go.Heatmap(z=np.asarray(image), colorscale=GREYS, zmin=0, zmax=zmax,
+                               hovertemplate="row %{y}, col %{x}: %{z:.0f}<extra></extra>"))
+    return _image_axes(_layout(fig, title, height=360))
+
+
+def class_balance(counts: np.ndarray, classes: list[str], title: str = "Digits per class") -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(classes), y=np.asarray(counts), marker_color=PALETTE[:len(classes)],
+                           text=np.asarray(counts), textposition="outside"))
+    fig.update_xaxes(title="class", type="category")
+    fig.update_yaxes(title="count")
+    return _layout(fig, title, height=320)
+
+
+def mean_digits(means: np.ndarray, classes: list[str]) -> go.Figure:
+    return digit_grid(means, [f"mean {c}" for c in classes], cols=10, title="The mean digit of each class")
+
+
+def pixel_histogram(counts: np.ndarray, edges: np.ndarray, log: bool = True) -> go.Figure:
+    centers = (edges[:-1] + edges[1:]) / 2
+    fig = go.Figure(go.Bar(x=centers, y=counts, width=np.diff(edges), marker_color="#555"))
+    fig.update_xaxes(title="pixel intensity (0 = black, 255 = white)")
+    fig.update_yaxes(title="pixels", type="log" if log else "linear")
+    return _layout(fig, "Pixel intensities", height=300)
+
+
+def projection(coords: np.ndarray, labels: np.ndarray, classes: list[str], method: str = "PCA",
+               hover: list[str] | None = None) -> go.Figure:
+    fig = go.Figure()
+    labels = np.asarray(labels)
+    for c, name in enumerate(classes):
+        sel = labels == c
+        fig.add_trace(go.Scattergl(x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=str(name),
+                                   marker=dict(size=4, color=PALETTE[c % 10], opacity=0.7),
+                                   text=[hover[i] for i in np.nonzero(sel)[0]] if hover else None))
+    fig.update_xaxes(title=f"{method} 1")
+    fig.update_yaxes(title=f"{method} 2")
+    return _layout(fig, f"2-D {method} projection, coloured by class", height=480, legend_title="class")
+
+
+# --- architecture ----------------------------------------------------------------------
+
+def architecture_diagram(rows: list[dict]) -> go.Figure:
+    """Blocks left to right, their heights by feature-map size and widths by channels.
+
+    ``rows``: the analysis rows (layer label, output shape string, ...) from spec.Analysis.rows().
+    """
+    fig = go.Figure()
+    x = 0.0
+    colors = {"Conv2d": "#1f77b4", "MaxPool2d": "#ff7f0e", "AvgPool2d": "#ff7f0e", "Linear": "#2ca02c",
+              "Flatten": "#7f7f7f", "BatchNorm2d": "#9467bd", "BatchNorm1d": "#9467bd", "Dropout": "#8c564b"}
+    shapes_in = [("input", "1x28x28")] + [(r["layer"], r["output"]) for r in rows]
+    for label, shape in shapes_in:
+        dims = [int(v) for v in shape.split("x")] if shape != "?" else [1]
+        if len(dims) == 3:
+            c, h, _ = dims
+            height, width = 0.5 + h / 28 * 3, 0.3 + math.log2(c + 1) * 0.25
+        else:
+            height, width = 0.5 + min(math.log2(dims[0] + 1) / 12 * 3.5, 3.5), 0.35
+        kind = label.split(" ")[0]
+        color = colors.get(kind, "#d62728" if kind in ("ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax")
+                           else "#444")
+        fig.add_shape(type="rect", x0=x, x1=x + width, y0=-height / 2, y1=height / 2,
+                      fillcolor=color, opacity=0.75, line=dict(color="#222", width=1))
+        fig.add_trace(go.Scatter(x=[x + width / 2], y=[0], mode="markers", marker=dict(size=1, opacity=0),
+                                 hovertemplate=f"{label}<br>output {shape}<extra></extra>", showlegend=False))
+        fig.add_annotation(x=x + width / 2, y=-height / 2 - 0.15, text=f"{label}<br>{shape}", showarrow=False,
+                           textangle=-60, font=dict(size=10), yanchor="top")
+        x += width + 0.35
+    fig.update_xaxes(visible=False, range=[-0.3, x + 0.3])
+    fig.update_yaxes(visible=False, range=[-4.5, 2.2])
+    return _layout(fig, "The network, left to right (height: map size, width: channels)", height=380)
+
+
+# --- training ------------------------------------------------------------------------------
+
+def smooth(values: list[float], alpha: float = 0.9) -> list[float]:
+    """Exponential moving average, debiased like TensorBoard's."""
+    out, m = [], 0.0
+    for i, v in enumerate(values, start=1):
+        m = alpha * m + (1 - alpha) * v
+        out.append(m / (1 - alpha ** i))
+    return out
+
+
+def loss_curve(steps: list[dict], lr_changes: list[dict] | None = None, title: str = "Loss per step") -> go.Figure:
+    x = [s["step"] for s in steps]
+    y = [s["loss"] for s in steps]
+    fig = go.Figure([go.Scatter(x=x, y=y, mode="lines", name="loss", line=dict(color="#bbb", width=1)),
+                     go.Scatter(x=x, y=smooth(y), mode="lines", name="smoothed", line=dict(color="#1f77b4"))])
+    for ch in lr_changes or []:
+        fig.add_vline(x=ch["step"], line_dash="dash", line_color="#d62728",
+                      annotation_text=f"lr → {ch['lr']:g}", annotation_position="top")
+    fig.update_xaxes(title="step")
+    fig.update_yaxes(title="cross-entropy loss")
+    return _layout(fig, title, height=320)
+
+
+def accuracy_curve(epochs: list[dict]) -> go.Figure:
+    x = [e["epoch"] for e in epochs]
+    fig = go.Figure([go.Scatter(x=x, y=[e.get("train_acc") for e in epochs], mode="lines+markers", name="train"),
+                     go.Scatter(x=x, y=[e.get("test_acc") for e in epochs], mode="lines+markers", name="test")])
+    if any("val_acc" in e for e in epochs):
+        fig.add_trace(go.Scatter(x=x, y=[e.get("val_acc") for e in epochs], mode="lines+markers", name="validation"))
+    fig.update_xaxes(title="epoch", dtick=1)
+    fig.update_yaxes(title="accuracy", tickformat=".1%")
+    return _layout(fig, "Accuracy per epoch", height=320)
+
+
+def lr_curve(steps: list[dict]) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=[s["step"] for s in steps], y=[s["lr"] for s in steps], mode="lines",
+                               line=dict(color="#ff7f0e")))
+    fig.update_xaxes(title="step")
+    fig.update_yaxes(title="learning rate", exponentformat="e")
+    return _layout(fig, "Learning rate", height=260)
+
+
+def throughput_curve(steps: list[dict]) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=[s["step"] for s in steps], y=[s["ips"] for s in steps], mode="lines",
+                               line=dict(color="#2ca02c")))
+    fig.update_xaxes(title="step")
+    fig.update_yaxes(title="images / second")
+    return _layout(fig, "Speed", height=260)
+
+
+def runs_overlay(curves: dict[str, list[dict]], metric: str = "loss") -> go.Figure:
+    """Several runs' curves in one chart: ``curves`` maps a run's name to its step events."""
+    fig = go.Figure()
+    for i, (name, steps) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=[s["step"] for s in steps], y=smooth([s[metric] for s in steps]),
+                                 mode="lines", name=name, line=dict(color=PALETTE[i % 10])))
+    fig.update_xaxes(title="step")
+    fig.update_yaxes(title=f"{metric} (smoothed)")
+    return _layout(fig, f"Runs compared: {metric}", height=360)
+
+
+# --- prediction and inside the network ---------------------------------------------------------
+
+def probabilities_bar(probs: np.ndarray, classes: list[str] | None = None) -> go.Figure:
+    classes = classes or [str(i) for i in range(len(probs))]
+    best = int(np.argmax(probs))
+    colors = ["#d62728" if i == best else "#1f77b4" for i in range(len(probs))]
+    fig = go.Figure(go.Bar(x=classes, y=probs, marker_color=colors, text=[f"{p:.0%}" for p in probs],
+                           textposition="outside"))
+    fig.update_xaxes(title="digit", type="category")
+    fig.update_yaxes(title="probability", range=[0, 1.1], tickformat=".0%")
+    return _layout(fig, "What the network thinks", height=320)
+
+
+def preprocessing_steps(steps: list[tuple[str, np.ndarray]]) -> go.Figure:
+    """The preprocessing pipeline side by side, each image at its own resolution."""
+    fig = make_subplots(rows=1, cols=len(steps), subplot_titles=[t for t, _ in steps], horizontal_spacing=0.03)
+    for i, (_, img) in enumerate(steps, start=1):
+        fig.add_trace(go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=1, showscale=False,
+                                 hovertemplate="%{z:.2f}<extra></extra>"), row=1, col=i)
+        fig.update_xaxes(visible=False, constrain="domain", row=1, col=i)
+        fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{i if i > 1 else ''}",
+                         constrain="domain", row=1, col=i)
+    return _layout(fig, None, height=260)
+
+
+def kernel_grid(weights: np.ndarray, title: str, max_kernels: int = 64) -> go.Figure:
+    """Conv kernels (C_out, C_in, k, k) as a grid: one row per output channel (input channels
+    averaged when there are many), diverging colours centred at zero."""
+    w = np.asarray(weights, dtype=np.float32)
+    if w.shape[1] > 1:
+        w = w.mean(1, keepdims=True)  # one picture per filter: its mean over input channels
+    w = w[:max_kernels, 0]
+    lim = float(np.abs(w).max()) or 1.0
+    cols = min(16, len(w))
+    m = _mosaic(w, cols, pad=1)
+    fig = go.Figure(go.Heatmap(z=m, colorscale=DIVERGING, zmin=-lim, zmax=lim, zmid=0,
+                               hovertemplate="%{z:.3f}<extra></extra>", colorbar=dict(title="weight")))
+    rows = math.ceil(len(w) / cols)
+    return _image_axes(_layout(fig, title, height=max(160, 60 * rows + 60)))
+
+
+def feature_maps(maps: np.ndarray, title: str, max_maps: int = 32) -> go.Figure:
+    """A layer's output (C, H, W) as a grid of its channels."""
+    maps = np.asarray(maps, dtype=np.float32)[:max_maps]
+    cols = min(8, len(maps))
+    m = _mosaic(maps, cols, pad=1)
+    fig = go.Figure(go.Heatmap(z=m, colorscale="Viridis", hovertemplate="%{z:.2f}<extra></extra>",
+                               showscale=False))
+    rows = math.ceil(len(maps) / cols)
+    h = maps.shape[1]
+    return _image_axes(_layout(fig, title, height=int(min(900, max(160, rows * max(60, h * 3) + 60)))))
+
+
+def activations_bar(values: np.ndarray, title: str) -> go.Figure:
+    v = np.asarray(values, dtype=np.float32)
+    fig = go.Figure(go.Bar(x=list(range(len(v))), y=v, marker_color=np.where(v >= 0, "#1f77b4", "#d62728")))
+    fig.update_xaxes(title="unit")
+    fig.update_yaxes(title="activation")
+    return _layout(fig, title, height=260)
+
+
+def saliency_map(sal: np.ndarray, image: np.ndarray, title: str = "Saliency (gradient x input)") -> go.Figure:
+    lim = float(np.abs(sal).max()) or 1.0
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["input", "saliency"], horizontal_spacing=0.08)
+    fig.add_trace(go.Heatmap(z=image, colorscale=GREYS, showscale=False), row=1, col=1)
+    fig.add_trace(go.Heatmap(z=sal, colorscale=DIVERGING, zmin=-lim, zmax=lim, zmid=0,
+                             hovertemplate="%{z:.3f}<extra></extra>"), row=1, col=2)
+    for c in (1, 2):
+        fig.update_xaxes(visible=False, constrain="domain", row=1, col=c)
+        fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{c if c > 1 else ''}",
+                         constrain="domain", row=1, col=c)
+    return _layout(fig, title, height=340)
+
+
+def confusion_matrix(cm: np.ndarray, classes: list[str]) -> go.Figure:
+    cm = np.asarray(cm)
+    z = np.log1p(cm)  # the diagonal would drown every mistake on a linear scale
+    fig = go.Figure(go.Heatmap(z=z, x=list(classes), y=list(classes), text=cm, texttemplate="%{text}",
+                               colorscale="Blues", showscale=False,
+                               hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+    fig.update_xaxes(title="predicted", type="category", side="bottom")
+    fig.update_yaxes(title="true", type="category", autorange="reversed")
+    return _layout(fig, "Confusion matrix (colour: log count)", height=480)
+
+
+def per_class_accuracy(acc: np.ndarray, classes: list[str]) -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(classes), y=acc, marker_color=PALETTE[:len(classes)],
+                           text=[f"{a:.1%}" for a in acc], textposition="outside"))
+    lo = float(np.nanmin(acc)) if len(acc) else 0.0
+    fig.update_xaxes(title="class", type="category")
+    fig.update_yaxes(title="accuracy", tickformat=".0%", range=[max(0.0, lo - 0.05), 1.02])
+    return _layout(fig, "Accuracy per class", height=320)

@@ -1,0 +1,123 @@
+"""Architecture: compose layers, see every shape, parameter and multiply-add, export it."""
+
+import pandas as pd
+import streamlit as st
+
+from mnist_core import charts, presets
+from mnist_core.spec import LAYER_TYPES, ArchSpec, SpecError
+from ui import builder
+from ui.common import friendly_errors
+
+st.title("🧱 Architecture")
+
+# --- where to start --------------------------------------------------------------------------
+if "arch_layers" not in st.session_state:
+    builder.set_spec(presets.get("seed001").spec())
+    st.session_state["arch_preset"] = "seed001"
+
+c1, c2, c3 = st.columns([3, 1, 1])
+preset_name = c1.selectbox("Start from a preset", list(presets.PRESETS), key="arch_preset_choice",
+                           format_func=lambda n: f"{presets.get(n).title} — {presets.get(n).description}")
+if c2.button("Load preset", key="arch_load", use_container_width=True):
+    builder.set_spec(presets.get(preset_name).spec())
+    st.session_state["arch_preset"] = preset_name
+    st.rerun()
+if c3.button("Start from scratch", key="arch_scratch", use_container_width=True):
+    builder.set_spec(ArchSpec(name="custom"))
+    st.session_state["arch_preset"] = None
+    st.rerun()
+
+uploaded = st.file_uploader("…or upload a spec (JSON)", type=["json"], key="arch_upload")
+if uploaded is not None and st.session_state.get("arch_upload_id") != uploaded.file_id:
+    st.session_state["arch_upload_id"] = uploaded.file_id
+    with friendly_errors(f"cannot use {uploaded.name}"):
+        builder.set_spec(ArchSpec.from_json(uploaded.getvalue()))
+        st.session_state["arch_preset"] = None
+        st.rerun()
+
+# --- the editor -----------------------------------------------------------------------------------
+builder.sync_from_widgets()
+try:
+    spec = builder.spec()
+    preset = st.session_state.get("arch_preset")
+    engine = presets.get(preset).train.get("engine") if preset else None
+    analysis = spec.analyze(loss="nll" if engine == "numpy" else "cross_entropy")
+except SpecError as exc:  # settings that do not even parse: say so, keep the editor alive
+    st.error(str(exc))
+    spec, analysis = None, None
+
+st.subheader("Layers")
+st.caption("Input: 1x28x28 (one grey channel). Channels and features are inferred from the layer before.")
+kinds = list(LAYER_TYPES)
+for i, layer in enumerate(builder.layers()):
+    uid = layer["uid"]
+    info = analysis.layers[i] if analysis and i < len(analysis.layers) else None
+    cols = st.columns([0.4, 1.6, 4, 0.5, 0.5, 0.5])
+    cols[0].markdown(f"**{i + 1}**")
+    cols[1].selectbox("type", kinds, index=kinds.index(layer["type"]), key=f"L{uid}_type",
+                      label_visibility="collapsed")
+    with cols[2]:
+        settings = builder.settings_of(layer["type"])
+        if settings:
+            inner = st.columns(len(settings))
+            for box, f in zip(inner, settings):
+                v = layer[f.name]
+                key = f"L{uid}_{f.name}"
+                if isinstance(f.default, bool):
+                    box.checkbox(f.name, value=v, key=key)
+                elif isinstance(f.default, float):
+                    box.number_input(f.name, 0.0, 0.99, float(v), 0.05, key=key)
+                else:
+                    hi = 8192 if f.name == "out_features" else 512 if f.name == "out_channels" else 11
+                    box.number_input(f.name + (" (0 = kernel)" if f.name == "stride" and f.default is None else ""),
+                                     0, hi, int(v or 0), 1, key=key)
+        shape = "x".join(map(str, info.out_shape)) if info and info.out_shape else "?"
+        st.caption(f"→ output {shape}" + (f" · {info.params:,} params" if info and info.params else ""))
+    cols[3].button("↑", key=f"up{uid}", on_click=builder.move, args=(i, -1), disabled=i == 0)
+    cols[4].button("↓", key=f"down{uid}", on_click=builder.move, args=(i, 1))
+    cols[5].button("✕", key=f"del{uid}", on_click=builder.remove, args=(i,))
+    if info and info.error:
+        st.error(info.error)
+    elif info and info.warning:
+        st.warning(info.warning)
+
+a1, a2 = st.columns([2, 1])
+new_kind = a1.selectbox("Add a layer", kinds, key="arch_new_kind")
+if a2.button("➕ Add at the end", key="arch_add", use_container_width=True):
+    builder.insert(len(builder.layers()), new_kind)
+    st.rerun()
+
+if analysis is None:
+    st.stop()
+for err in analysis.errors:
+    if not any(err == li.error for li in analysis.layers):
+        st.error(err)
+
+# --- the table, totals and diagram ----------------------------------------------------------------------
+st.subheader("Shapes, parameters and cost")
+m1, m2, m3 = st.columns(3)
+m1.metric("Parameters", f"{analysis.total_params:,}")
+m2.metric("Multiply-adds per image", f"{analysis.total_macs:,}")
+m3.metric("Layers", len(spec.layers))
+st.dataframe(pd.DataFrame(analysis.rows()), hide_index=True, use_container_width=True, key="arch_table")
+if analysis.ok:
+    st.plotly_chart(charts.architecture_diagram(analysis.rows()), key="arch_diagram")
+
+# --- export and hand-over ---------------------------------------------------------------------------------
+st.subheader("Export")
+e1, e2, e3 = st.columns(3)
+e1.download_button("⬇️ Spec JSON", spec.to_json(), file_name=f"{spec.name}.json", mime="application/json",
+                   key="arch_dl_json")
+if analysis.ok:
+    code = spec.to_code()
+    e2.download_button("⬇️ PyTorch code", code, file_name=f"{spec.name}.py", mime="text/x-python",
+                       key="arch_dl_code")
+    if e3.button("🚀 Train this", key="arch_train", type="primary"):
+        st.session_state["train_spec"] = spec.to_dict()
+        st.session_state["train_spec_preset"] = st.session_state.get("arch_preset")
+        st.session_state["tr_source"] = "The network from the Architecture page"
+        st.switch_page("pages/training.py")
+    with st.expander("PyTorch code"):
+        st.code(code, language="python")
+else:
+    e3.button("🚀 Train this", key="arch_train", disabled=True, help="fix the messages above first")

@@ -1,0 +1,74 @@
+"""Dataset: the digits themselves, by class and split; balance, means, a 2-D map."""
+
+import numpy as np
+import streamlit as st
+import torch
+
+from mnist_core import charts
+from mnist_core import inspect as ins
+from ui.common import dataset, friendly_errors
+
+st.title("🗂️ Dataset")
+data = dataset()
+if data is None:
+    st.stop()
+classes = data.classes
+st.caption(data.describe())
+
+# --- browse -------------------------------------------------------------------------------
+c1, c2, c3, c4 = st.columns([1, 3, 1, 1])
+split = c1.radio("Split", ["train", "test"], horizontal=True, key="ds_split")
+chosen = c2.multiselect("Classes", list(range(10)), format_func=lambda i: classes[i], key="ds_classes",
+                        placeholder="all classes")
+if c3.button("🔀 Shuffle", key="ds_shuffle"):
+    st.session_state["ds_seed"] = int(np.random.default_rng().integers(1 << 30))
+per_page = 40
+images, labels = data.split(split)
+mask = torch.isin(labels, torch.tensor(chosen)) if chosen else torch.ones_like(labels, dtype=torch.bool)
+idx = torch.nonzero(mask).flatten()
+seed = st.session_state.get("ds_seed")
+if seed is not None:
+    idx = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))]
+pages = max(1, -(-len(idx) // per_page))
+page = c4.number_input("Page", 1, pages, 1, key="ds_page")
+show = idx[(page - 1) * per_page: page * per_page]
+st.plotly_chart(charts.digit_grid(images[show].numpy(), [classes[int(labels[i])] for i in show],
+                                  captions=[f"{classes[int(labels[i])]} · #{int(i)}" for i in show]),
+                key="ds_grid")
+st.caption(f"{len(idx):,} digits match · page {page} of {pages}")
+
+# --- statistics ---------------------------------------------------------------------------
+left, right = st.columns(2)
+left.plotly_chart(charts.class_balance(ins.class_counts(labels), classes,
+                                       f"Digits per class ({split})"), key="ds_balance")
+counts, edges = ins.pixel_histogram(images)
+right.plotly_chart(charts.pixel_histogram(counts, edges), key="ds_hist")
+st.plotly_chart(charts.mean_digits(ins.mean_digits(images, labels), classes), key="ds_means")
+
+# --- one digit up close ---------------------------------------------------------------------
+st.subheader("One digit, pixel by pixel")
+i = st.number_input("Index in this split", 0, len(images) - 1, int(show[0]) if len(show) else 0, key="ds_index")
+st.plotly_chart(charts.digit_heatmap(images[i].numpy(), f"#{i}: {classes[int(labels[i])]} (hover for values)"),
+                key="ds_one")
+
+# --- 2-D projection ----------------------------------------------------------------------------
+st.subheader("The digits in two dimensions")
+method = st.radio("Method", ["PCA", "t-SNE"], horizontal=True, key="ds_method",
+                  help="PCA is instant; t-SNE takes a few seconds on a sample and separates the classes better.")
+n = st.slider("Digits in the picture", 300, 3000, 1500, 100, key="ds_proj_n")
+with friendly_errors("projection"):
+    if method == "PCA":
+        xy, used = ins.pca_2d(images, n=n)
+    else:
+        key = ("tsne", data.name, data.kind, split, n)
+        if st.session_state.get("ds_tsne_key") != key:
+            st.info("t-SNE runs on request: press the button (about 10 s for 1,500 digits).")
+            if st.button("Run t-SNE", key="ds_run_tsne"):
+                with st.spinner("Running t-SNE…"):
+                    st.session_state["ds_tsne"] = ins.tsne_2d(images, n=n)
+                    st.session_state["ds_tsne_key"] = key
+        xy, used = st.session_state.get("ds_tsne", (None, None)) if st.session_state.get("ds_tsne_key") == key \
+            else (None, None)
+    if xy is not None:
+        st.plotly_chart(charts.projection(xy, labels[torch.from_numpy(used)].numpy(), classes, method,
+                                          hover=[f"#{int(j)}" for j in used]), key="ds_proj")

@@ -1,0 +1,60 @@
+"""Draw: a digit from the canvas or a file, the MNIST preprocessing step by step, the verdict."""
+
+import streamlit as st
+
+from mnist_core import charts
+from mnist_core.inspect import predict
+from mnist_core.preprocess import ImageError, preprocess, preprocess_upload
+from ui import canvas
+from ui.common import friendly_errors, model_picker
+
+st.title("✏️ Draw a digit")
+picked = model_picker("draw_model")
+if picked is None:
+    st.stop()
+run_id, spec, model = picked
+
+left, right = st.columns([1, 2])
+with left:
+    mode = st.radio("Input", ["Draw", "Upload"], horizontal=True, key="draw_mode")
+    if mode == "Draw":
+        width = st.slider("Stroke width", 6, 40, 18, key="draw_stroke")
+        if st.button("🧹 Clear", key="draw_clear"):
+            st.session_state["draw_canvas_gen"] = st.session_state.get("draw_canvas_gen", 0) + 1
+        image = canvas.draw_canvas(key=f"draw_canvas_{st.session_state.get('draw_canvas_gen', 0)}",
+                                   stroke_width=width)
+        source = "what you drew"
+    else:
+        up = st.file_uploader("A PNG or JPEG of one digit (dark on light or light on dark)",
+                              type=["png", "jpg", "jpeg"], key="draw_upload")
+        image = up.getvalue() if up is not None else None
+        source = up.name if up is not None else ""
+
+with right:
+    steps = None
+    if image is None:
+        st.info("Draw a digit on the black square (or upload a picture) and the network will read it.")
+    else:
+        try:
+            steps = preprocess_upload(image, source) if isinstance(image, bytes) else preprocess(image)
+        except ImageError as exc:
+            st.error(str(exc))
+    if steps is not None and steps.empty:
+        st.info("Nothing drawn yet: the canvas is empty, so there is nothing to guess.")
+    elif steps is not None:
+        with friendly_errors("prediction"):
+            probs = predict(spec, model, steps.tensor())
+            best = int(probs.argmax())
+            st.session_state["last_drawing"] = steps.as_uint8()
+            st.markdown(f"## It's a **{best}** <span style='font-size:0.6em'>({probs[best]:.0%} sure)</span>",
+                        unsafe_allow_html=True)
+            st.caption(f"prediction: {best}")
+            st.plotly_chart(charts.probabilities_bar(probs), key="draw_probs")
+        st.plotly_chart(charts.preprocessing_steps([
+            (source.capitalize() if source else "input", steps.original),
+            ("cropped to the ink", steps.cropped),
+            (f"scaled to {steps.resized.shape[1]}x{steps.resized.shape[0]}", steps.resized),
+            ("centred in 28x28", steps.centered)]), key="draw_steps")
+        st.caption("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, paste into 28x28 "
+                   "with the centre of mass in the middle." + (" The picture was dark on light, so it was "
+                                                                "flipped first." if steps.inverted else ""))

@@ -1,0 +1,71 @@
+"""Evaluation: how good is a model, where it goes wrong, and which digits fool it."""
+
+import numpy as np
+import streamlit as st
+
+from mnist_core import charts
+from mnist_core import inspect as ins
+from ui.common import dataset, friendly_errors, model_picker
+
+st.title("🎯 Evaluation")
+picked = model_picker("eval_model")
+data = dataset()
+if picked is None or data is None:
+    st.stop()
+run_id, spec, model = picked
+
+key = (run_id, data.name, data.kind, len(data.test_labels))
+if st.session_state.get("eval_key") != key:
+    with st.spinner(f"Classifying {len(data.test_labels):,} test digits…"), friendly_errors("evaluation"):
+        st.session_state["eval"] = ins.evaluate_model(spec, model, data.test_images, data.test_labels)
+        st.session_state["eval_key"] = key
+ev = st.session_state.get("eval")
+if ev is None or st.session_state.get("eval_key") != key:
+    st.stop()
+classes = data.classes
+
+m1, m2, m3 = st.columns(3)
+m1.metric("Test accuracy", f"{ev.accuracy:.2%}")
+m2.metric("Mistakes", f"{int((ev.pred != ev.labels).sum()):,} of {len(ev.labels):,}")
+worst_class = int(np.nanargmin(ev.per_class))
+m3.metric("Hardest class", classes[worst_class], f"{ev.per_class[worst_class]:.1%}", delta_color="off")
+if data.name != "mnist":
+    st.warning("This model learned MNIST digits; on another dataset its answers are guesses.")
+
+st.plotly_chart(charts.per_class_accuracy(ev.per_class, classes), key="eval_per_class")
+
+# --- the confusion matrix: pick a cell to see its digits -------------------------------------------
+st.subheader("Confusion matrix")
+left, right = st.columns([3, 2])
+event = left.plotly_chart(charts.confusion_matrix(ev.confusion, classes), key="eval_cm", on_select="rerun",
+                          selection_mode="points")
+points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) or hasattr(event, "get") \
+    else []
+if points:  # a click on a cell: x is the predicted class, y the true one
+    p = points[0]
+    st.session_state["eval_true"] = classes.index(str(p["y"])) if str(p["y"]) in classes else 0
+    st.session_state["eval_pred"] = classes.index(str(p["x"])) if str(p["x"]) in classes else 0
+with right:
+    st.caption("Click a cell, or choose it here:")
+    t = st.selectbox("True class", list(range(10)), format_func=lambda i: classes[i], key="eval_true")
+    p = st.selectbox("Predicted as", list(range(10)), format_func=lambda i: classes[i], key="eval_pred")
+    cell = ev.cell(t, p)
+    st.write(f"**{len(cell)}** test digits of class {classes[t]} were read as {classes[p]}.")
+    if len(cell):
+        with friendly_errors("digits"):
+            shown = cell[:30]
+            st.plotly_chart(charts.digit_grid(data.test_images[shown].numpy(), [classes[p]] * len(shown), cols=6,
+                                              captions=[f"#{i} · {ev.probs[i, p]:.0%}" for i in shown]),
+                            key="eval_cell")
+
+# --- the most confident mistakes ---------------------------------------------------------------------------
+st.subheader("The most confident mistakes")
+worst = ev.worst_mistakes(20)
+if len(worst) == 0:
+    st.success("No mistakes at all on this test set.")
+else:
+    st.plotly_chart(charts.digit_grid(
+        data.test_images[worst].numpy(), [classes[ev.pred[i]] for i in worst], cols=10,
+        captions=[f"{classes[ev.labels[i]]}→{classes[ev.pred[i]]} {ev.probs[i, ev.pred[i]]:.0%}" for i in worst]),
+        key="eval_worst")
+    st.caption("Under each digit: true → predicted, and how sure the network was.")

@@ -1,0 +1,173 @@
+"""Training: settings in, a background run out, live charts while it learns, and the history."""
+
+import pandas as pd
+import streamlit as st
+
+from mnist_core import MnistLabError, charts, presets
+from mnist_core.spec import ArchSpec
+from mnist_core.train import OPTIMIZERS, SCHEDULES, TrainConfig, TrainingJob
+from ui.common import current_job, dataset, friendly_errors, store
+
+st.title("📈 Training")
+data = dataset()
+if data is None:
+    st.stop()
+
+# --- what to train -------------------------------------------------------------------------------
+sources = ["A preset"] + (["The network from the Architecture page"] if "train_spec" in st.session_state else [])
+source = st.radio("Train", sources, horizontal=True, key="tr_source")
+if source == "A preset":
+    pname = st.selectbox("Preset", list(presets.PRESETS), key="tr_preset",
+                         format_func=lambda n: f"{presets.get(n).title} — {presets.get(n).origin}")
+    spec = presets.get(pname).spec()
+else:
+    pname = st.session_state.get("train_spec_preset")
+    spec = ArchSpec.from_dict(st.session_state["train_spec"])
+    st.caption(f"{spec.name}: {len(spec.layers)} layers, {spec.analyze().total_params:,} parameters")
+base = TrainConfig(**(presets.get(pname).train if pname else {}))
+st.caption("The form starts from the preset's original settings." if pname else "Default settings.")
+
+# --- the settings form ---------------------------------------------------------------------------
+k = f"_{pname}"  # keys per preset: switching presets refills the form with that preset's settings
+with st.form("tr_form"):
+    f1, f2, f3, f4 = st.columns(4)
+    optimizer = f1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(base.optimizer), key="tr_opt" + k)
+    lr = f2.number_input("Learning rate", 1e-6, 10.0, float(base.lr), format="%.5f", key="tr_lr" + k)
+    schedule = f3.selectbox("Schedule", SCHEDULES, index=SCHEDULES.index(base.schedule), key="tr_sched" + k)
+    epochs = f4.number_input("Epochs", 1, 200, int(base.epochs), key="tr_epochs" + k)
+    g1, g2, g3, g4 = st.columns(4)
+    batch = g1.number_input("Batch size", 1, 8192, int(base.batch_size), key="tr_bs" + k)
+    wd = g2.number_input("Weight decay", 0.0, 1.0, float(base.weight_decay), format="%.5f", key="tr_wd" + k)
+    ls = g3.number_input("Label smoothing", 0.0, 0.5, float(base.label_smoothing), 0.05, key="tr_ls" + k)
+    augment = g4.checkbox("Augment (small shifts and turns)", value=base.augment, key="tr_aug" + k)
+    with st.expander("More settings"):
+        h1, h2, h3, h4 = st.columns(4)
+        subset = h1.number_input("Train on the first N digits (0 = all)", 0, 60000, 0, key="tr_subset" + k)
+        val = h2.number_input("Validation split", 0.0, 0.4, float(base.val_split), 0.05, key="tr_val" + k)
+        seed = h3.number_input("Seed", 0, 10**6, int(base.seed), key="tr_seed" + k)
+        device = h4.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key="tr_device" + k)
+        j1, j2, j3 = st.columns(3)
+        max_batches = j1.number_input("Batches per epoch (0 = all; a dry run)", 0, 100000, 0, key="tr_mb" + k)
+        momentum = j2.number_input("Momentum", 0.0, 0.99, float(base.momentum), 0.05, key="tr_mom" + k)
+        reduction = j3.selectbox("Loss reduction", ["mean", "sum"], index=["mean", "sum"].index(base.loss_reduction),
+                                 key="tr_red" + k)
+    name = st.text_input("Run name", value=spec.name, max_chars=80, key="tr_name" + k)
+    submitted = st.form_submit_button("▶️ Start training", type="primary")
+
+if submitted:
+    job = current_job()
+    if job is not None and job.snapshot().active:
+        st.warning("A run of yours is still going: stop it first (one run per person at a time).")
+    else:
+        with friendly_errors("cannot start"):
+            cfg = TrainConfig(**{**base.to_dict(), "betas": base.betas, "optimizer": optimizer, "lr": lr,
+                                 "schedule": schedule, "epochs": int(epochs), "batch_size": int(batch),
+                                 "weight_decay": wd, "label_smoothing": ls, "augment": augment,
+                                 "subset": int(subset) or None, "val_split": val, "seed": int(seed),
+                                 "device": device, "max_batches": int(max_batches) or None,
+                                 "momentum": momentum, "loss_reduction": reduction,
+                                 "max_steps": base.max_steps if int(epochs) == base.epochs else None})
+            st.session_state["job"] = TrainingJob(spec, cfg, data, store=store(), name=name or spec.name,
+                                                  preset=pname).start()
+
+
+# --- the live view: a fragment that redraws itself about once a second ---------------------------------
+def live_view():
+    job = current_job()
+    if job is None:
+        st.info("No run yet: choose settings above and press Start.")
+        return
+    snap = job.snapshot()
+    st.subheader(f"Run: {job.name}")
+    words = {"queued": f"⏳ Waiting for a free training slot (position {snap.queue_position}): "
+                       "another run is using this server's cores.",
+             "running": "🏃 Training…", "paused": "⏸️ Paused", "finished": "✅ Finished",
+             "stopped": "⏹️ Stopped", "diverged": "💥 Diverged", "failed": "❌ Failed"}
+    st.markdown(f"**{words.get(snap.state, snap.state)}** · {snap.info.get('device', '')}")
+    eta = f" · about {snap.eta:.0f} s left" if snap.eta and snap.active else ""
+    st.progress(min(max(snap.progress, 0.0), 1.0), text=f"{snap.progress:.0%}{eta}")
+
+    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.5, 1])
+    if snap.state == "paused":
+        b1.button("▶️ Resume", key="tr_resume", on_click=job.resume)
+    else:
+        b1.button("⏸️ Pause", key="tr_pause", on_click=job.pause, disabled=snap.state != "running")
+    b2.button("⏹️ Stop", key="tr_stop", on_click=job.stop, disabled=not snap.active)
+    new_lr = b4.number_input("New learning rate", 1e-6, 10.0, float(snap.steps[-1]["lr"]) if snap.steps else 1e-3,
+                             format="%.5f", key="tr_new_lr", disabled=not snap.active)
+    if b5.button("Apply", key="tr_apply_lr", disabled=not snap.active):
+        with friendly_errors("learning rate"):
+            job.set_lr(new_lr)
+
+    if snap.error:
+        st.error(snap.error)
+    for m in snap.messages:
+        {"error": st.error, "warning": st.warning}.get(m["level"], st.info)(m["text"])
+    if snap.steps:
+        last = snap.steps[-1]
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Step", f"{last['step']:,}")
+        m2.metric("Loss", f"{last['loss']:.3f}")
+        m3.metric("Batch accuracy", f"{last['acc']:.1%}")
+        m4.metric("Images / s", f"{last['ips']:,.0f}")
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.loss_curve(snap.steps, snap.lr_changes), key="tr_loss")
+        c2.plotly_chart(charts.accuracy_curve(snap.epochs), key="tr_acc")
+        c3, c4 = st.columns(2)
+        c3.plotly_chart(charts.lr_curve(snap.steps), key="tr_lr_chart")
+        c4.plotly_chart(charts.throughput_curve(snap.steps), key="tr_ips")
+    if snap.result:
+        r = snap.result
+        acc = r.get("test_accuracy")
+        st.success(f"Test accuracy {'' if acc is None else f'{acc:.2%}'} after {r['train_seconds']:.1f} s "
+                   f"of training on {r['device']}.")
+    if not snap.active and st.session_state.get("tr_seen_end") != job.ticket:
+        st.session_state["tr_seen_end"] = job.ticket
+        st.rerun()  # once, so that the history below lists the new run
+
+
+job = current_job()
+active = job is not None and job.snapshot().active
+st.fragment(live_view, run_every=1.0 if active else None)()
+
+# --- history -------------------------------------------------------------------------------------------
+st.subheader("Run history")
+runs = store().list()
+if not runs:
+    st.caption("Finished runs appear here.")
+else:
+    rows = [{"id": r.run_id, "name": r.display_name, "preset": r.summary.get("preset"),
+             "status": r.summary.get("status"), "test accuracy": r.summary.get("test_accuracy"),
+             "seconds": r.summary.get("train_seconds"), "device": r.summary.get("device"),
+             "optimizer": r.config.get("optimizer"), "lr": r.config.get("lr"), "batch": r.config.get("batch_size"),
+             "epochs": r.summary.get("epochs")} for r in runs]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True, key="tr_history",
+                 column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+    ids = [r.run_id for r in runs]
+    names = {r.run_id: r.display_name for r in runs}
+    chosen = st.multiselect("Overlay the curves of", ids, default=ids[:min(2, len(ids))], key="tr_overlay",
+                            format_func=lambda i: f"{names[i]} ({i})")
+    if chosen:
+        with friendly_errors("curves"):
+            curves = {f"{names[i]} ({i[-4:]})": [e for e in store().metrics(i) if e.get("type") == "step"]
+                      for i in chosen}
+            st.plotly_chart(charts.runs_overlay(curves, "loss"), key="tr_overlay_chart")
+    with st.expander("Rename or delete a run"):
+        target = st.selectbox("Run", ids, format_func=lambda i: f"{names[i]} ({i})", key="tr_edit_run")
+        n1, n2 = st.columns([3, 1])
+        new_name = n1.text_input("New name", key="tr_new_name", max_chars=80)
+        if n2.button("Rename", key="tr_rename") and new_name.strip():
+            with friendly_errors("rename"):
+                store().rename(target, new_name)
+                st.rerun()
+        sure = st.checkbox("Yes, delete this run for good", key="tr_sure")
+        if st.button("🗑️ Delete", key="tr_delete", disabled=not sure):
+            running = current_job()
+            if running is not None and running.snapshot().active and running.snapshot().run_id == target:
+                st.error("that run is still training: stop it first")
+            else:
+                with friendly_errors("delete"):
+                    store().delete(target)
+                    if st.session_state.get("active_model") == target:
+                        st.session_state["active_model"] = "demo"
+                    st.rerun()

@@ -1,0 +1,46 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MNIST_LAB_CACHE", str(ROOT / ".cache" / "test-cache"))  # never the user's cache
+
+from mnist_core.data import load_idx_dir, load_sample  # noqa: E402
+
+FULL = [Path(os.environ["MNIST_DATA_DIR"])] if os.environ.get("MNIST_DATA_DIR") else []
+FULL.append(ROOT.parent / "shared" / "data" / "MNIST" / "raw")
+
+
+def full_mnist_dir() -> Path | None:
+    for d in FULL:
+        if (d / "t10k-labels-idx1-ubyte.gz").exists() or (d / "t10k-labels-idx1-ubyte").exists():
+            return d
+    return None
+
+
+@pytest.fixture(scope="session")
+def sample():
+    return load_sample()
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    d = full_mnist_dir()
+    if d is None:
+        pytest.fail("the full MNIST is needed: set MNIST_DATA_DIR (CI points it at ../shared/data/MNIST/raw)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def full(mnist_dir):
+    return load_idx_dir(mnist_dir)
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    torch.set_num_threads(2)
+    yield

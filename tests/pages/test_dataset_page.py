@@ -1,0 +1,25 @@
+from .conftest import no_exception, texts
+
+
+def test_dataset_page_filters_and_pages(app):
+    at = no_exception(app("dataset").run())
+    assert "60,000" in texts(at) or "digits match" in texts(at)
+    at.radio(key="ds_split").set_value("test").run()
+    at.multiselect(key="ds_classes").set_value([3]).run()
+    no_exception(at)
+    assert any("1,010 digits match" in c.value for c in at.caption)  # MNIST has 1,010 test threes
+    at.number_input(key="ds_page").set_value(3).run()
+    at.button(key="ds_shuffle").click().run()
+    no_exception(at)
+    assert at.get_by_key("ds_grid") is not None
+
+
+def test_projection_pca_and_tsne_on_request(app):
+    at = no_exception(app("dataset").run())
+    at.slider(key="ds_proj_n").set_value(300).run()
+    at.radio(key="ds_method").set_value("t-SNE").run()
+    no_exception(at)
+    assert any("t-SNE runs on request" in i.value for i in at.info)
+    at.button(key="ds_run_tsne").click().run()
+    no_exception(at)
+    assert not any("t-SNE runs on request" in i.value for i in at.info)

@@ -1,0 +1,88 @@
+import time
+
+from .conftest import no_exception, texts
+
+
+def start_tiny_run(at, preset="seed001", epochs=1, batches=5):
+    at.selectbox(key="tr_preset").set_value(preset).run()
+    k = f"_{preset}"
+    at.number_input(key="tr_epochs" + k).set_value(epochs)
+    at.number_input(key="tr_mb" + k).set_value(batches)
+    at.text_input(key="tr_name" + k).set_value("tiny test run")
+    at.button[[b.label for b in at.button].index("▶️ Start training")].click().run()
+    return at
+
+
+def wait_done(at, timeout=120):
+    t = time.time()
+    while time.time() - t < timeout:
+        job = at.session_state["job"]
+        if not job.snapshot().active:
+            return job
+        time.sleep(0.2)
+    raise AssertionError("the run did not finish")
+
+
+def test_tiny_run_shows_metrics_and_lands_in_history(app):
+    at = no_exception(app("training").run())
+    assert any("No run yet" in i.value for i in at.info)
+    start_tiny_run(at)
+    no_exception(at)
+    job = wait_done(at)
+    assert job.snapshot().state == "finished"
+    at.run()
+    at.run()
+    no_exception(at)
+    assert any(m.label == "Loss" for m in at.metric)
+    assert any("Test accuracy" in s.value for s in at.success)
+    df = at.dataframe(key="tr_history").value
+    assert list(df["name"]) == ["tiny test run"] and list(df["status"]) == ["finished"]
+    assert at.get_by_key("tr_overlay_chart") is not None
+
+
+def test_form_starts_from_preset_settings(app):
+    at = no_exception(app("training").run())
+    at.selectbox(key="tr_preset").set_value("seed003").run()
+    assert at.number_input(key="tr_lr_seed003").value == 0.01
+    assert at.number_input(key="tr_bs_seed003").value == 64
+    at.selectbox(key="tr_preset").set_value("seed001").run()
+    assert at.number_input(key="tr_bs_seed001").value == 200
+
+
+def test_stop_a_running_job(app):
+    at = no_exception(app("training").run())
+    start_tiny_run(at, epochs=30, batches=0)
+    job = at.session_state["job"]
+    t = time.time()
+    while not job.snapshot().steps and time.time() - t < 60:
+        time.sleep(0.1)
+    at.run()
+    no_exception(at)
+    at.button(key="tr_stop").click().run()
+    job.join(60)
+    at.run()
+    no_exception(at)
+    assert job.snapshot().state == "stopped"
+    assert "Stopped" in texts(at)
+
+
+def test_rename_and_delete_from_history(app):
+    at = no_exception(app("training").run())
+    start_tiny_run(at, batches=2)
+    wait_done(at)
+    at.run()
+    at.text_input(key="tr_new_name").set_value("renamed!").run()
+    at.button(key="tr_rename").click().run()
+    no_exception(at)
+    assert list(at.dataframe(key="tr_history").value["name"]) == ["renamed!"]
+    at.checkbox(key="tr_sure").check().run()
+    at.button(key="tr_delete").click().run()
+    no_exception(at)
+    assert any("Finished runs appear here" in c.value for c in at.caption)
+
+
+def test_numpy_seed004_trains_from_here(app):
+    at = no_exception(app("training").run())
+    start_tiny_run(at, preset="seed004", batches=20)
+    job = wait_done(at)
+    assert job.snapshot().state == "finished" and job.snapshot().info["device"] == "CPU (NumPy)"

@@ -1,0 +1,139 @@
+import gzip
+import struct
+
+import pytest
+import torch
+
+from mnist_core import data
+from mnist_core.data import DataError, load_dataset, read_idx
+
+
+def write_idx(path, arr, magic=None, gz=False, count=None):
+    arr = torch.as_tensor(arr, dtype=torch.uint8)
+    dims = list(arr.shape)
+    if count is not None:
+        dims[0] = count
+    header = struct.pack(">HBB", 0, 8, arr.dim()) + struct.pack(">" + "I" * arr.dim(), *dims)
+    if magic is not None:
+        header = magic + header[4:]
+    raw = header + arr.numpy().tobytes()
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+    return path
+
+
+def make_dir(tmp_path, n=20, gz=True):
+    g = torch.Generator().manual_seed(0)
+    imgs = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
+    labs = torch.arange(n) % 10
+    sfx = ".gz" if gz else ""
+    write_idx(tmp_path / f"train-images-idx3-ubyte{sfx}", imgs, gz=gz)
+    write_idx(tmp_path / f"train-labels-idx1-ubyte{sfx}", labs, gz=gz)
+    write_idx(tmp_path / f"t10k-images-idx3-ubyte{sfx}", imgs[:5], gz=gz)
+    write_idx(tmp_path / f"t10k-labels-idx1-ubyte{sfx}", labs[:5], gz=gz)
+    return imgs, labs
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_reads_gz_and_raw_idx(tmp_path, gz):
+    imgs, labs = make_dir(tmp_path, gz=gz)
+    ds = data.load_idx_dir(tmp_path)
+    assert ds.train_images.dtype == torch.uint8 and ds.train_images.shape == (20, 28, 28)
+    assert torch.equal(ds.train_images, imgs)
+    assert ds.train_labels.dtype == torch.int64 and torch.equal(ds.train_labels, labs)
+    assert ds.test_images.shape == (5, 28, 28)
+    assert str(tmp_path) in ds.source and ds.kind == "full"
+
+
+def test_finds_torchvision_layout(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    make_dir(raw)
+    ds = load_dataset(data_dir=tmp_path)
+    assert len(ds.train_labels) == 20
+
+
+def test_bad_magic_number_is_named(tmp_path):
+    p = write_idx(tmp_path / "x-idx3-ubyte", torch.zeros(2, 28, 28), magic=b"\x00\x00\x09\x03")
+    with pytest.raises(DataError, match=r"x-idx3-ubyte: bad magic number"):
+        read_idx(p)
+
+
+def test_count_mismatch(tmp_path):
+    p = write_idx(tmp_path / "imgs", torch.zeros(3, 28, 28), count=5)
+    with pytest.raises(DataError, match="count mismatch"):
+        read_idx(p)
+
+
+def test_truncated_gzip(tmp_path):
+    p = write_idx(tmp_path / "imgs.gz", torch.zeros(30, 28, 28), gz=True)
+    p.write_bytes(p.read_bytes()[:40])
+    with pytest.raises(DataError, match="imgs.gz: corrupt or truncated gzip"):
+        read_idx(p)
+
+
+def test_not_gzip_although_named_gz(tmp_path):
+    p = tmp_path / "labels.gz"
+    p.write_bytes(b"hello world, not gzip")
+    with pytest.raises(DataError, match="not gzip"):
+        read_idx(p)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(DataError, match="file not found"):
+        read_idx(tmp_path / "nope")
+    with pytest.raises(DataError, match="no such folder"):
+        load_dataset(data_dir=tmp_path / "nowhere")
+    with pytest.raises(DataError, match="missing train-images"):
+        load_dataset(data_dir=tmp_path)
+
+
+def test_label_image_count_disagreement(tmp_path):
+    make_dir(tmp_path)
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", torch.zeros(7), gz=True)
+    with pytest.raises(DataError, match="20 images but 7 labels"):
+        data.load_idx_dir(tmp_path)
+
+
+def test_embedded_sample_is_real_and_deterministic(sample):
+    assert sample.kind == "sample"
+    assert len(sample.train_labels) == 4000 and len(sample.test_labels) == 1000
+    assert sample.train_images.dtype == torch.uint8
+    assert set(sample.train_labels.tolist()) == set(range(10))
+    # real digits: mostly black background with some bright ink
+    frac_ink = (sample.train_images > 128).float().mean().item()
+    assert 0.05 < frac_ink < 0.3
+    again = data.load_sample()
+    assert torch.equal(again.test_labels, sample.test_labels)
+
+
+def test_fallback_to_sample_when_nothing_found(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(data, "DEFAULT_CACHE", tmp_path / "cache")
+    ds = load_dataset()
+    assert ds.kind == "sample"
+    with pytest.raises(DataError, match="KMNIST not found"):
+        load_dataset("kmnist")
+
+
+def test_env_dir_is_used(tmp_path, monkeypatch):
+    make_dir(tmp_path)
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path))
+    assert load_dataset().kind == "full"
+
+
+def test_full_mnist(full):
+    assert full.train_images.shape == (60000, 28, 28)
+    assert full.test_images.shape == (10000, 28, 28)
+    assert full.train_labels[:5].tolist() == [5, 0, 4, 1, 9]
+
+
+def test_download_fails_fast_offline(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "_online", lambda *a, **k: False)
+    with pytest.raises(DataError, match="offline"):
+        data.download("mnist", tmp_path)
+
+
+def test_unknown_dataset():
+    with pytest.raises(DataError, match="unknown dataset"):
+        load_dataset("cifar")

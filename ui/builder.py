@@ -1,0 +1,75 @@
+"""The layer editor's state: a list of layer dicts, each with a stable uid for its widgets."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import fields
+
+import streamlit as st
+
+from mnist_core.spec import LAYER_TYPES, ArchSpec
+
+_uids = itertools.count(1)
+
+
+def _with_uid(d: dict) -> dict:
+    return {**d, "uid": next(_uids)}
+
+
+def set_spec(spec: ArchSpec):
+    st.session_state["arch_layers"] = [_with_uid(l.to_dict()) for l in spec.layers]
+    st.session_state["arch_name"] = spec.name
+    st.session_state["arch_description"] = spec.description
+
+
+def layers() -> list[dict]:
+    return st.session_state.setdefault("arch_layers", [])
+
+
+def settings_of(kind: str) -> list:
+    return list(fields(LAYER_TYPES[kind]))
+
+
+def sync_from_widgets():
+    """Widget values live in session_state under per-layer keys: fold them into the dicts."""
+    for layer in layers():
+        uid = layer["uid"]
+        kind = st.session_state.get(f"L{uid}_type", layer["type"])
+        if kind != layer["type"]:
+            layer.clear()
+            layer.update(_with_uid(LAYER_TYPES[kind]().to_dict()))
+            layer["uid"] = uid
+            for f in settings_of(kind):
+                st.session_state.pop(f"L{uid}_{f.name}", None)
+            continue
+        for f in settings_of(kind):
+            key = f"L{uid}_{f.name}"
+            if key in st.session_state:
+                v = st.session_state[key]
+                if f.name == "stride" and kind in ("MaxPool2d", "AvgPool2d"):
+                    v = None if v == 0 else v  # 0 in the widget means "same as the kernel"
+                layer[f.name] = v
+
+
+def spec() -> ArchSpec:
+    """The working spec; layers with settings out of range still analyse (with messages)."""
+    return ArchSpec.from_dict({"name": st.session_state.get("arch_name", "custom"),
+                               "description": st.session_state.get("arch_description", ""),
+                               "layers": [{k: v for k, v in l.items() if k != "uid"} for l in layers()]})
+
+
+def move(i: int, delta: int):
+    ls = layers()
+    j = i + delta
+    if 0 <= j < len(ls):
+        ls[i], ls[j] = ls[j], ls[i]
+
+
+def remove(i: int):
+    ls = layers()
+    if 0 <= i < len(ls):
+        ls.pop(i)
+
+
+def insert(i: int, kind: str):
+    layers().insert(i, _with_uid(LAYER_TYPES[kind]().to_dict()))

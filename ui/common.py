@@ -1,0 +1,140 @@
+"""Shared pieces of every page: data, models, the run store, errors, the sidebar."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from mnist_core import MnistLabError
+from mnist_core.data import DATASETS, DataError, Dataset, load_dataset
+from mnist_core.runs import RunStore, load_demo
+from mnist_core.train import SLOTS, describe_device, pick_device
+
+RUNS_DIR = Path(os.environ.get("MNIST_LAB_RUNS", "runs"))
+
+
+@contextlib.contextmanager
+def friendly_errors(what: str = ""):
+    """Turn any failure inside into one ``st.error`` line; the page keeps working."""
+    try:
+        yield
+    except MnistLabError as exc:
+        st.error(f"{what}{': ' if what else ''}{exc}")
+    except Exception as exc:  # a bug: still one line for the user, the trace for the server log
+        import traceback
+        traceback.print_exc()
+        st.error(f"{what}{': ' if what else ''}unexpected {type(exc).__name__}: {exc}")
+
+
+# --- shared, read-only resources ----------------------------------------------------
+
+@st.cache_resource(show_spinner="Loading the digits…")
+def _dataset(name: str, data_dir: str | None) -> Dataset:
+    return load_dataset(name, data_dir=data_dir or None)
+
+
+def dataset() -> Dataset | None:
+    """The dataset chosen in the sidebar, or None (with the reason shown) when it cannot load."""
+    name = st.session_state.get("dataset_name", "mnist")
+    try:
+        return _dataset(name, os.environ.get("MNIST_DATA_DIR"))
+    except DataError as exc:
+        st.error(f"{DATASETS[name]['title']}: {exc}")
+        return None
+
+
+@st.cache_resource
+def demo_model():
+    spec, model = load_demo()
+    return spec, model
+
+
+@st.cache_resource(max_entries=16)
+def _run_model(path: str, mtime: float):
+    return store().load(path)
+
+
+def store() -> RunStore:
+    return RunStore(RUNS_DIR)
+
+
+def model_options() -> dict[str, str]:
+    """label -> run id ('demo' for the shipped model), finished runs only."""
+    opts = {"Demo model (shipped)": "demo"}
+    for r in store().list():
+        if r.summary.get("status") in ("finished", "stopped") and (r.path / "weights.safetensors").exists():
+            acc = r.summary.get("test_accuracy")
+            opts[f"{r.display_name} · {'' if acc is None else f'{acc:.2%}'} · {r.run_id}"] = r.run_id
+    return opts
+
+
+def load_model(run_id: str):
+    if run_id == "demo":
+        return demo_model()
+    info = store().info(run_id)
+    return _run_model(str(info.path), (info.path / "weights.safetensors").stat().st_mtime)
+
+
+def model_picker(key: str, label: str = "Model"):
+    """A selectbox of models shared across pages; returns (run id, spec, model) or None."""
+    opts = model_options()
+    labels = list(opts)
+    current = st.session_state.get("active_model", "demo")
+    index = next((i for i, l in enumerate(labels) if opts[l] == current), 0)
+    choice = st.selectbox(label, labels, index=index, key=key)
+    run_id = opts[choice]
+    st.session_state["active_model"] = run_id
+    try:
+        spec, model = load_model(run_id)
+    except MnistLabError as exc:
+        st.error(f"cannot load {choice}: {exc}")
+        return None
+    return run_id, spec, model
+
+
+def current_job():
+    return st.session_state.get("job")
+
+
+# --- the sidebar -------------------------------------------------------------------------
+
+def sidebar():
+    with st.sidebar:
+        dev = pick_device("auto")
+        st.caption("Compute")
+        st.write(f"**{describe_device(dev)}**" + (f" · {torch.get_num_threads()} threads" if dev.type != "cpu" else ""))
+        st.caption("Dataset")
+        names = list(DATASETS)
+        st.selectbox("Dataset", names, format_func=lambda n: DATASETS[n]["title"], key="dataset_name",
+                     label_visibility="collapsed")
+        data = dataset()
+        if data is not None:
+            st.write(data.describe())
+            if data.kind == "sample":
+                st.info("Only the 5,000-digit sample is loaded. For the full 70,000 MNIST digits, set "
+                        "`MNIST_DATA_DIR` to a folder with the four IDX files and restart.", icon="ℹ️")
+                if st.button("Try to download MNIST", key="sidebar_download"):
+                    from mnist_core.data import download
+                    bar = st.progress(0.0, "connecting…")
+                    with friendly_errors("download"):
+                        download("mnist", progress=lambda f, t: bar.progress(f, t))
+                        _dataset.clear()
+                        st.rerun()
+        st.caption("Active model")
+        active = st.session_state.get("active_model", "demo")
+        st.write("Demo model (shipped)" if active == "demo" else active)
+        job = current_job()
+        if job is not None:
+            snap = job.snapshot()
+            if snap.active:
+                what = {"queued": f"waiting for a free slot (#{snap.queue_position})", "paused": "paused"}.get(
+                    snap.state, f"training: {snap.progress:.0%}")
+                st.warning(f"⏳ {job.name}: {what}")
+            else:
+                st.caption(f"Last run: {job.name} ({snap.state})")
+        if SLOTS.busy or SLOTS.queued:
+            st.caption(f"Server: {SLOTS.busy} run(s) training, {SLOTS.queued} waiting")
