@@ -113,10 +113,19 @@ def read_idx(path: str | Path) -> torch.Tensor:
 
 
 def find_idx_dir(directory: str | Path, name: str = "mnist") -> Path | None:
-    """The folder holding the four IDX files: DIR itself or DIR/<Name>/raw."""
+    """The folder holding the four IDX files: DIR/<Name>/raw, DIR/<Name>, or DIR itself.
+
+    The three datasets share file names, so files lying directly in DIR count as
+    MNIST unless DIR (or its parent) is named after another dataset.
+    """
     directory = Path(directory).expanduser()
     folder = DATASETS[name]["folder"]
-    for cand in (directory, directory / folder / "raw", directory / "raw"):
+    near = [p.lower() for p in directory.parts[-2:]]
+    others = [d["folder"].lower() for n, d in DATASETS.items() if n != name]
+    cands = [directory / folder / "raw", directory / folder]
+    if folder.lower() in near or (name == "mnist" and not any(o in near for o in others)):
+        cands.insert(0, directory)
+    for cand in cands:
         if all(_find_file(cand, stem) for stem in FILES.values()):
             return cand
     return None

@@ -18,11 +18,11 @@ if "arch_layers" not in st.session_state:
 c1, c2, c3 = st.columns([3, 1, 1])
 preset_name = c1.selectbox("Start from a preset", list(presets.PRESETS), key="arch_preset_choice",
                            format_func=lambda n: f"{presets.get(n).title} — {presets.get(n).description}")
-if c2.button("Load preset", key="arch_load", use_container_width=True):
+if c2.button("Load preset", key="arch_load", width="stretch"):
     builder.set_spec(presets.get(preset_name).spec())
     st.session_state["arch_preset"] = preset_name
     st.rerun()
-if c3.button("Start from scratch", key="arch_scratch", use_container_width=True):
+if c3.button("Start from scratch", key="arch_scratch", width="stretch"):
     builder.set_spec(ArchSpec(name="custom"))
     st.session_state["arch_preset"] = None
     st.rerun()
@@ -83,7 +83,7 @@ for i, layer in enumerate(builder.layers()):
 
 a1, a2 = st.columns([2, 1])
 new_kind = a1.selectbox("Add a layer", kinds, key="arch_new_kind")
-if a2.button("➕ Add at the end", key="arch_add", use_container_width=True):
+if a2.button("➕ Add at the end", key="arch_add", width="stretch"):
     builder.insert(len(builder.layers()), new_kind)
     st.rerun()
 
@@ -99,7 +99,7 @@ m1, m2, m3 = st.columns(3)
 m1.metric("Parameters", f"{analysis.total_params:,}")
 m2.metric("Multiply-adds per image", f"{analysis.total_macs:,}")
 m3.metric("Layers", len(spec.layers))
-st.dataframe(pd.DataFrame(analysis.rows()), hide_index=True, use_container_width=True, key="arch_table")
+st.dataframe(pd.DataFrame(analysis.rows()), hide_index=True, width="stretch", key="arch_table")
 if analysis.ok:
     st.plotly_chart(charts.architecture_diagram(analysis.rows()), key="arch_diagram")
 

@@ -62,11 +62,12 @@ with friendly_errors("projection"):
     else:
         key = ("tsne", data.name, data.kind, split, n)
         if st.session_state.get("ds_tsne_key") != key:
-            st.info("t-SNE runs on request: press the button (about 10 s for 1,500 digits).")
             if st.button("Run t-SNE", key="ds_run_tsne"):
                 with st.spinner("Running t-SNE…"):
                     st.session_state["ds_tsne"] = ins.tsne_2d(images, n=n)
                     st.session_state["ds_tsne_key"] = key
+            else:
+                st.info("t-SNE runs on request: press the button (about 10 s for 1,500 digits).")
         xy, used = st.session_state.get("ds_tsne", (None, None)) if st.session_state.get("ds_tsne_key") == key \
             else (None, None)
     if xy is not None:

@@ -141,7 +141,7 @@ else:
              "seconds": r.summary.get("train_seconds"), "device": r.summary.get("device"),
              "optimizer": r.config.get("optimizer"), "lr": r.config.get("lr"), "batch": r.config.get("batch_size"),
              "epochs": r.summary.get("epochs")} for r in runs]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True, key="tr_history",
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="tr_history",
                  column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
     ids = [r.run_id for r in runs]
     names = {r.run_id: r.display_name for r in runs}

@@ -137,3 +137,18 @@ def test_download_fails_fast_offline(monkeypatch, tmp_path):
 def test_unknown_dataset():
     with pytest.raises(DataError, match="unknown dataset"):
         load_dataset("cifar")
+
+
+def test_other_datasets_never_take_mnist_files(tmp_path, monkeypatch):
+    make_dir(tmp_path)
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(data, "DEFAULT_CACHE", tmp_path / "cache")
+    monkeypatch.chdir(tmp_path)
+    assert data.find_idx_dir(tmp_path, "kmnist") is None
+    with pytest.raises(DataError, match="KMNIST not found"):
+        load_dataset("kmnist")
+    k = tmp_path / "KMNIST" / "raw"
+    k.mkdir(parents=True)
+    make_dir(k)
+    ds = load_dataset("kmnist")
+    assert ds.name == "kmnist" and ds.classes[1] == "ki"

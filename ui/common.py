@@ -41,7 +41,7 @@ def dataset() -> Dataset | None:
     """The dataset chosen in the sidebar, or None (with the reason shown) when it cannot load."""
     name = st.session_state.get("dataset_name", "mnist")
     try:
-        return _dataset(name, os.environ.get("MNIST_DATA_DIR"))
+        return _dataset(name, None)  # load_dataset looks in MNIST_DATA_DIR, ./data and the cache
     except DataError as exc:
         st.error(f"{DATASETS[name]['title']}: {exc}")
         return None

@@ -35,7 +35,7 @@ def test_tiny_run_shows_metrics_and_lands_in_history(app):
     no_exception(at)
     assert any(m.label == "Loss" for m in at.metric)
     assert any("Test accuracy" in s.value for s in at.success)
-    df = at.dataframe(key="tr_history").value
+    df = at.dataframe[0].value
     assert list(df["name"]) == ["tiny test run"] and list(df["status"]) == ["finished"]
     assert at.get_by_key("tr_overlay_chart") is not None
 
@@ -74,7 +74,7 @@ def test_rename_and_delete_from_history(app):
     at.text_input(key="tr_new_name").set_value("renamed!").run()
     at.button(key="tr_rename").click().run()
     no_exception(at)
-    assert list(at.dataframe(key="tr_history").value["name"]) == ["renamed!"]
+    assert list(at.dataframe[0].value["name"]) == ["renamed!"]
     at.checkbox(key="tr_sure").check().run()
     at.button(key="tr_delete").click().run()
     no_exception(at)
