@@ -1,0 +1,181 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright.
+
+Starts ``streamlit run app.py`` on a free port, visits every page, draws digits on the
+canvas with real mouse strokes, watches a live training chart grow, and saves a
+screenshot of every page into docs/ for the README.
+"""
+
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGES = ["dataset", "architecture", "training", "draw", "inside", "evaluation"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "MNIST_LAB_RUNS": str(tmp_path_factory.mktemp("runs")), "PYTHONUNBUFFERED": "1"}
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                log.seek(0)
+                pytest.fail(f"streamlit did not start: {log.read()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:  # the server stops whatever happened in the tests
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium (CI's .ci/run does this)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    ctx.close()
+
+
+def open_page(page, url, name, title):
+    page.goto(f"{url}/{'' if name == 'dataset' else name}")
+    page.get_by_role("heading", name=title).first.wait_for()
+    wait_idle(page)
+
+
+def wait_idle(page, timeout=60):
+    """Until Streamlit's 'running' indicator has gone (the script run is over)."""
+    deadline = time.time() + timeout
+    time.sleep(0.5)
+    while time.time() < deadline:
+        if page.locator('[data-testid="stStatusWidget"]').count() == 0:
+            return
+        time.sleep(0.2)
+
+
+def assert_no_exception(page):
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+TITLES = {"dataset": "🗂️ Dataset", "architecture": "🧱 Architecture", "training": "📈 Training",
+          "draw": "✏️ Draw a digit", "inside": "🔬 Inside the CNN", "evaluation": "🎯 Evaluation"}
+
+
+def test_every_page_renders_without_exception(server, page):
+    DOCS.mkdir(exist_ok=True)
+    for name in PAGES:
+        open_page(page, server, name, TITLES[name])
+        if name in ("dataset", "inside", "evaluation"):
+            page.locator(".js-plotly-plot").first.wait_for()
+        assert_no_exception(page)
+        if name != "draw":  # the draw page is shot with a digit on it, below
+            page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
+
+
+def stroke(page, box, points):
+    x0, y0 = box["x"], box["y"]
+    page.mouse.move(x0 + points[0][0], y0 + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x0 + x, y0 + y, steps=3)
+    page.mouse.up()
+
+
+DIGITS = {
+    "1": [[(140, 40), (138, 140), (136, 240)]],
+    "0": [[(140 + 60 * math.sin(t / 24 * 2 * math.pi), 140 - 95 * math.cos(t / 24 * 2 * math.pi))
+           for t in range(25)]],
+    "7": [[(70, 50), (210, 50), (180, 110), (150, 175), (125, 245)]],
+}
+
+
+@pytest.mark.parametrize("digit", ["1", "0", "7"])
+def test_draw_digits_on_the_canvas(server, page, digit):
+    open_page(page, server, "draw", TITLES["draw"])
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    for path in DIGITS[digit]:
+        stroke(page, box, path)
+    page.get_by_text("prediction:").first.wait_for()
+    wait_idle(page)
+    assert_no_exception(page)
+    shown = page.get_by_text("prediction:").first.inner_text()
+    assert shown.strip() == f"prediction: {digit}", shown
+    if digit == "7":
+        page.screenshot(path=str(DOCS / "draw.png"), full_page=True)
+
+
+def loss_points(page) -> int:
+    return page.evaluate("""() => {
+        const el = document.querySelector('.js-plotly-plot');
+        return el && el.data && el.data.length ? el.data[0].x.length : 0;
+    }""")
+
+
+def test_live_training_chart_grows_then_stops(server, page):
+    open_page(page, server, "training", TITLES["training"])
+    page.get_by_role("button", name="Start training").click()
+    page.locator(".js-plotly-plot").first.wait_for()
+    counts = [loss_points(page)]
+    deadline = time.time() + 60
+    while len(set(counts)) < 3 and time.time() < deadline:  # at least two updates after the first draw
+        time.sleep(1.0)
+        counts.append(loss_points(page))
+    assert len(set(counts)) >= 3 and counts[-1] > counts[0], counts
+    assert page.get_by_text("Training…").count() > 0
+    page.screenshot(path=str(DOCS / "training.png"), full_page=True)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped").first.wait_for()
+    assert_no_exception(page)
+    after = loss_points(page)
+    time.sleep(2.5)
+    assert loss_points(page) == after  # a stopped run draws no more
