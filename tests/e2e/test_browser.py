@@ -100,6 +100,14 @@ def wait_idle(page, timeout=60):
         time.sleep(0.2)
 
 
+def shoot(page, name):
+    """A tall screenshot: Streamlit scrolls inside its own container, so grow the viewport."""
+    page.set_viewport_size({"width": 1400, "height": 2000})
+    time.sleep(0.8)
+    page.screenshot(path=str(DOCS / f"{name}.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 def assert_no_exception(page):
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]').first.inner_text()
@@ -117,7 +125,7 @@ def test_every_page_renders_without_exception(server, page):
             page.locator(".js-plotly-plot").first.wait_for()
         assert_no_exception(page)
         if name != "draw":  # the draw page is shot with a digit on it, below
-            page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
+            shoot(page, name)
 
 
 def stroke(page, box, points):
@@ -151,7 +159,7 @@ def test_draw_digits_on_the_canvas(server, page, digit):
     shown = page.get_by_text("prediction:").first.inner_text()
     assert shown.strip() == f"prediction: {digit}", shown
     if digit == "7":
-        page.screenshot(path=str(DOCS / "draw.png"), full_page=True)
+        shoot(page, "draw")
 
 
 def loss_points(page) -> int:
@@ -172,7 +180,7 @@ def test_live_training_chart_grows_then_stops(server, page):
         counts.append(loss_points(page))
     assert len(set(counts)) >= 3 and counts[-1] > counts[0], counts
     assert page.get_by_text("Training…").count() > 0
-    page.screenshot(path=str(DOCS / "training.png"), full_page=True)
+    shoot(page, "training")
     page.get_by_role("button", name="Stop").click()
     page.get_by_text("Stopped").first.wait_for()
     assert_no_exception(page)
