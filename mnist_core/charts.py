@@ -15,8 +15,9 @@ DIVERGING = "RdBu_r"  # kernels: blue negative, red positive, white at zero
 
 
 def _layout(fig: go.Figure, title: str | None = None, height: int | None = None, **kw) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50 if title else 20, b=40),
-                      template="plotly_white", **kw)
+    # No template here: Streamlit themes every chart itself, and applying a named Plotly
+    # template costs ~18 ms a figure, too much for live charts redrawn every second.
+    fig.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50 if title else 20, b=40), **kw)
     return fig
 
 
@@ -140,11 +141,25 @@ def smooth(values: list[float], alpha: float = 0.9) -> list[float]:
     return out
 
 
+def thin(points: list, limit: int = 600) -> list:
+    """At most ``limit`` evenly spaced points, always keeping the last: a chart redrawn
+    every second must not grow with the length of the run."""
+    if len(points) <= limit:
+        return points
+    stride = math.ceil(len(points) / limit)
+    out = points[::stride]
+    return out if out[-1] is points[-1] else out + [points[-1]]
+
+
 def loss_curve(steps: list[dict], lr_changes: list[dict] | None = None, title: str = "Loss per step") -> go.Figure:
-    x = [s["step"] for s in steps]
-    y = [s["loss"] for s in steps]
-    fig = go.Figure([go.Scatter(x=x, y=y, mode="lines", name="loss", line=dict(color="#bbb", width=1)),
-                     go.Scatter(x=x, y=smooth(y), mode="lines", name="smoothed", line=dict(color="#1f77b4"))])
+    y_all = [s["loss"] for s in steps]
+    sm = smooth(y_all)  # smooth over every point, then thin
+    keep = thin(list(range(len(steps))))
+    x = [steps[i]["step"] for i in keep]
+    fig = go.Figure([go.Scatter(x=x, y=[y_all[i] for i in keep], mode="lines", name="loss",
+                                line=dict(color="#bbb", width=1)),
+                     go.Scatter(x=x, y=[sm[i] for i in keep], mode="lines", name="smoothed",
+                                line=dict(color="#1f77b4"))])
     for ch in lr_changes or []:
         fig.add_vline(x=ch["step"], line_dash="dash", line_color="#d62728",
                       annotation_text=f"lr → {ch['lr']:g}", annotation_position="top")
@@ -165,6 +180,7 @@ def accuracy_curve(epochs: list[dict]) -> go.Figure:
 
 
 def lr_curve(steps: list[dict]) -> go.Figure:
+    steps = thin(steps)
     fig = go.Figure(go.Scatter(x=[s["step"] for s in steps], y=[s["lr"] for s in steps], mode="lines",
                                line=dict(color="#ff7f0e")))
     fig.update_xaxes(title="step")
@@ -173,6 +189,7 @@ def lr_curve(steps: list[dict]) -> go.Figure:
 
 
 def throughput_curve(steps: list[dict]) -> go.Figure:
+    steps = thin(steps)
     fig = go.Figure(go.Scatter(x=[s["step"] for s in steps], y=[s["ips"] for s in steps], mode="lines",
                                line=dict(color="#2ca02c")))
     fig.update_xaxes(title="step")
@@ -184,7 +201,9 @@ def runs_overlay(curves: dict[str, list[dict]], metric: str = "loss") -> go.Figu
     """Several runs' curves in one chart: ``curves`` maps a run's name to its step events."""
     fig = go.Figure()
     for i, (name, steps) in enumerate(curves.items()):
-        fig.add_trace(go.Scatter(x=[s["step"] for s in steps], y=smooth([s[metric] for s in steps]),
+        ys = smooth([s[metric] for s in steps])
+        keep = thin(list(range(len(steps))))
+        fig.add_trace(go.Scatter(x=[steps[j]["step"] for j in keep], y=[ys[j] for j in keep],
                                  mode="lines", name=name, line=dict(color=PALETTE[i % 10])))
     fig.update_xaxes(title="step")
     fig.update_yaxes(title=f"{metric} (smoothed)")

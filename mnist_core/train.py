@@ -563,6 +563,7 @@ def default_slots() -> tuple[int, int]:
 
 
 _JOBS, THREADS_PER_JOB = default_slots()
+THREADS_PER_JOB = int(os.environ.get("MNIST_LAB_THREADS", THREADS_PER_JOB))
 SLOTS = SlotQueue(int(os.environ.get("MNIST_LAB_MAX_JOBS", _JOBS)))
 _tickets = iter(range(1, 1 << 62))
 _ticket_lock = threading.Lock()

@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_core import MnistLabError, charts, presets
+from mnist_core import charts, presets
 from mnist_core.spec import ArchSpec
 from mnist_core.train import OPTIMIZERS, SCHEDULES, TrainConfig, TrainingJob
 from ui.common import current_job, dataset, friendly_errors, store
+from ui.live import live_view
 
 st.title("📈 Training")
 data = dataset()
@@ -72,63 +73,9 @@ if submitted:
 
 
 # --- the live view: a fragment that redraws itself about once a second ---------------------------------
-def live_view():
-    job = current_job()
-    if job is None:
-        st.info("No run yet: choose settings above and press Start.")
-        return
-    snap = job.snapshot()
-    st.subheader(f"Run: {job.name}")
-    words = {"queued": f"⏳ Waiting for a free training slot (position {snap.queue_position}): "
-                       "another run is using this server's cores.",
-             "running": "🏃 Training…", "paused": "⏸️ Paused", "finished": "✅ Finished",
-             "stopped": "⏹️ Stopped", "diverged": "💥 Diverged", "failed": "❌ Failed"}
-    st.markdown(f"**{words.get(snap.state, snap.state)}** · {snap.info.get('device', '')}")
-    eta = f" · about {snap.eta:.0f} s left" if snap.eta and snap.active else ""
-    st.progress(min(max(snap.progress, 0.0), 1.0), text=f"{snap.progress:.0%}{eta}")
-
-    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.5, 1])
-    if snap.state == "paused":
-        b1.button("▶️ Resume", key="tr_resume", on_click=job.resume)
-    else:
-        b1.button("⏸️ Pause", key="tr_pause", on_click=job.pause, disabled=snap.state != "running")
-    b2.button("⏹️ Stop", key="tr_stop", on_click=job.stop, disabled=not snap.active)
-    new_lr = b4.number_input("New learning rate", 1e-6, 10.0, float(snap.steps[-1]["lr"]) if snap.steps else 1e-3,
-                             format="%.5f", key="tr_new_lr", disabled=not snap.active)
-    if b5.button("Apply", key="tr_apply_lr", disabled=not snap.active):
-        with friendly_errors("learning rate"):
-            job.set_lr(new_lr)
-
-    if snap.error:
-        st.error(snap.error)
-    for m in snap.messages:
-        {"error": st.error, "warning": st.warning}.get(m["level"], st.info)(m["text"])
-    if snap.steps:
-        last = snap.steps[-1]
-        m1, m2, m3, m4 = st.columns(4)
-        m1.metric("Step", f"{last['step']:,}")
-        m2.metric("Loss", f"{last['loss']:.3f}")
-        m3.metric("Batch accuracy", f"{last['acc']:.1%}")
-        m4.metric("Images / s", f"{last['ips']:,.0f}")
-        c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.loss_curve(snap.steps, snap.lr_changes), key="tr_loss")
-        c2.plotly_chart(charts.accuracy_curve(snap.epochs), key="tr_acc")
-        c3, c4 = st.columns(2)
-        c3.plotly_chart(charts.lr_curve(snap.steps), key="tr_lr_chart")
-        c4.plotly_chart(charts.throughput_curve(snap.steps), key="tr_ips")
-    if snap.result:
-        r = snap.result
-        acc = r.get("test_accuracy")
-        st.success(f"Test accuracy {'' if acc is None else f'{acc:.2%}'} after {r['train_seconds']:.1f} s "
-                   f"of training on {r['device']}.")
-    if not snap.active and st.session_state.get("tr_seen_end") != job.ticket:
-        st.session_state["tr_seen_end"] = job.ticket
-        st.rerun()  # once, so that the history below lists the new run
-
-
 job = current_job()
 active = job is not None and job.snapshot().active
-st.fragment(live_view, run_every=1.0 if active else None)()
+st.fragment(live_view, run_every=1.0 if active else None)()  # only this part reruns
 
 # --- history -------------------------------------------------------------------------------------------
 st.subheader("Run history")

@@ -88,3 +88,11 @@ def test_architecture_diagram_one_block_per_layer_plus_input():
 def test_preprocessing_steps_panels():
     fig = charts.preprocessing_steps([("a", np.zeros((50, 40))), ("b", np.zeros((28, 28)))])
     assert len(fig.data) == 2 and [a.text for a in fig.layout.annotations] == ["a", "b"]
+
+
+def test_live_charts_stay_small_for_long_runs():
+    steps = [{"step": i, "loss": 1.0, "lr": 0.1, "ips": 5.0} for i in range(10_000)]
+    fig = charts.loss_curve(steps)
+    assert len(fig.data[0].x) <= 601 and fig.data[0].x[-1] == 9_999
+    assert len(charts.lr_curve(steps).data[0].x) <= 601
+    assert charts.thin([1, 2, 3]) == [1, 2, 3]
