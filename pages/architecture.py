@@ -65,12 +65,11 @@ for i, layer in enumerate(builder.layers()):
                 key = f"L{uid}_{f.name}"
                 if isinstance(f.default, bool):
                     box.checkbox(f.name, value=v, key=key)
-                elif isinstance(f.default, float):
-                    box.number_input(f.name, 0.0, 0.99, float(v), 0.05, key=key)
+                elif isinstance(f.default, float):  # wide bounds: out-of-range values get the spec's message
+                    box.number_input(f.name, -10.0, 10.0, float(v), 0.05, key=key)
                 else:
-                    hi = 8192 if f.name == "out_features" else 512 if f.name == "out_channels" else 11
                     box.number_input(f.name + (" (0 = kernel)" if f.name == "stride" and f.default is None else ""),
-                                     0, hi, int(v or 0), 1, key=key)
+                                     0, 1_000_000, int(v or 0), 1, key=key)
         shape = "x".join(map(str, info.out_shape)) if info and info.out_shape else "?"
         st.caption(f"→ output {shape}" + (f" · {info.params:,} params" if info and info.params else ""))
     cols[3].button("↑", key=f"up{uid}", on_click=builder.move, args=(i, -1), disabled=i == 0)

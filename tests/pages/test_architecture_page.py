@@ -62,3 +62,14 @@ def test_seed000_softmax_is_flagged(app):
     at.button(key="arch_load").click().run()
     assert any("applies its own softmax" in w.value for w in at.warning)
     assert "Train this" in [b.label for b in at.button if b.key == "arch_train"][0]
+
+
+def test_uploaded_spec_beyond_the_caps_is_explained_not_crashed(app):
+    at = no_exception(app("architecture").run())
+    spec = ('{"layers": [{"type": "Conv2d", "out_channels": 4000, "kernel_size": 3}, {"type": "Dropout", "p": 3.0},'
+            ' {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]}')
+    at.file_uploader(key="arch_upload").upload("big.json", spec.encode(), "application/json")
+    at.run()
+    no_exception(at)
+    errs = [e.value for e in at.error]
+    assert any("layer 1" in e and "between 1 and 512 output channels" in e for e in errs), errs
