@@ -179,22 +179,21 @@ def accuracy_curve(epochs: list[dict]) -> go.Figure:
     return _layout(fig, "Accuracy per epoch", height=320)
 
 
-def lr_curve(steps: list[dict]) -> go.Figure:
+def _step_series(steps: list[dict], key: str, color: str, y_title: str, title: str, **yaxis) -> go.Figure:
     steps = thin(steps)
-    fig = go.Figure(go.Scatter(x=[s["step"] for s in steps], y=[s["lr"] for s in steps], mode="lines",
-                               line=dict(color="#ff7f0e")))
+    fig = go.Figure(go.Scatter(x=[s["step"] for s in steps], y=[s[key] for s in steps], mode="lines",
+                               line=dict(color=color)))
     fig.update_xaxes(title="step")
-    fig.update_yaxes(title="learning rate", exponentformat="e")
-    return _layout(fig, "Learning rate", height=260)
+    fig.update_yaxes(title=y_title, **yaxis)
+    return _layout(fig, title, height=260)
+
+
+def lr_curve(steps: list[dict]) -> go.Figure:
+    return _step_series(steps, "lr", "#ff7f0e", "learning rate", "Learning rate", exponentformat="e")
 
 
 def throughput_curve(steps: list[dict]) -> go.Figure:
-    steps = thin(steps)
-    fig = go.Figure(go.Scatter(x=[s["step"] for s in steps], y=[s["ips"] for s in steps], mode="lines",
-                               line=dict(color="#2ca02c")))
-    fig.update_xaxes(title="step")
-    fig.update_yaxes(title="images / second")
-    return _layout(fig, "Speed", height=260)
+    return _step_series(steps, "ips", "#2ca02c", "images / second", "Speed")
 
 
 def runs_overlay(curves: dict[str, list[dict]], metric: str = "loss") -> go.Figure:

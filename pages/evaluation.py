@@ -5,14 +5,10 @@ import streamlit as st
 
 from mnist_core import charts
 from mnist_core import inspect as ins
-from ui.common import dataset, friendly_errors, model_picker
+from ui.common import friendly_errors, model_and_data
 
 st.title("🎯 Evaluation")
-picked = model_picker("eval_model")
-data = dataset()
-if picked is None or data is None:
-    st.stop()
-run_id, spec, model = picked
+run_id, spec, model, data = model_and_data("eval_model")
 
 key = (run_id, data.name, data.kind, len(data.test_labels))
 if st.session_state.get("eval_key") != key:

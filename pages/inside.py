@@ -7,14 +7,10 @@ import torch
 from mnist_core import charts
 from mnist_core import inspect as ins
 from mnist_core.data import MEAN, STD
-from ui.common import dataset, friendly_errors, model_picker
+from ui.common import friendly_errors, model_and_data
 
 st.title("🔬 Inside the CNN")
-picked = model_picker("inside_model")
-data = dataset()
-if picked is None or data is None:
-    st.stop()
-run_id, spec, model = picked
+run_id, spec, model, data = model_and_data("inside_model")
 
 # --- the input ---------------------------------------------------------------------------------
 sources = ["A test digit"] + (["My last drawing"] if "last_drawing" in st.session_state else [])

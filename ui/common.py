@@ -96,6 +96,15 @@ def model_picker(key: str, label: str = "Model"):
     return run_id, spec, model
 
 
+def model_and_data(key: str):
+    """The page header of the model pages: (run id, spec, model, dataset), or stop the page."""
+    picked = model_picker(key)
+    data = dataset()
+    if picked is None or data is None:
+        st.stop()
+    return (*picked, data)
+
+
 def current_job():
     return st.session_state.get("job")
 
