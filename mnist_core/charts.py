@@ -174,9 +174,9 @@ def accuracy_curve(epochs: list[dict]) -> go.Figure:
                      go.Scatter(x=x, y=[e.get("test_acc") for e in epochs], mode="lines+markers", name="test")])
     if any("val_acc" in e for e in epochs):
         fig.add_trace(go.Scatter(x=x, y=[e.get("val_acc") for e in epochs], mode="lines+markers", name="validation"))
-    fig.update_xaxes(title="epoch", dtick=1)
-    fig.update_yaxes(title="accuracy", tickformat=".1%")
-    return _layout(fig, "Accuracy per epoch", height=320)
+    fig.update_xaxes(title="epoch", dtick=1, **({} if epochs else {"range": [0.5, 1.5]}))
+    fig.update_yaxes(title="accuracy", tickformat=".1%", **({} if epochs else {"range": [0, 1]}))
+    return _layout(fig, "Accuracy per epoch" if epochs else "Accuracy per epoch (after the first epoch)", height=320)
 
 
 def _step_series(steps: list[dict], key: str, color: str, y_title: str, title: str, **yaxis) -> go.Figure:
@@ -189,11 +189,12 @@ def _step_series(steps: list[dict], key: str, color: str, y_title: str, title: s
 
 
 def lr_curve(steps: list[dict]) -> go.Figure:
-    return _step_series(steps, "lr", "#ff7f0e", "learning rate", "Learning rate", exponentformat="e")
+    return _step_series(steps, "lr", "#ff7f0e", "learning rate", "Learning rate", exponentformat="e",
+                        rangemode="tozero")
 
 
 def throughput_curve(steps: list[dict]) -> go.Figure:
-    return _step_series(steps, "ips", "#2ca02c", "images / second", "Speed")
+    return _step_series(steps, "ips", "#2ca02c", "images / second", "Speed", rangemode="tozero")
 
 
 def runs_overlay(curves: dict[str, list[dict]], metric: str = "loss") -> go.Figure:

@@ -16,7 +16,9 @@ if "arch_layers" not in st.session_state:
     st.session_state["arch_preset"] = "seed001"
 
 c1, c2, c3 = st.columns([3, 1, 1])
-preset_name = c1.selectbox("Start from a preset", list(presets.PRESETS), key="arch_preset_choice",
+names = list(presets.PRESETS)
+preset_name = c1.selectbox("Start from a preset", names, key="arch_preset_choice",
+                           index=names.index(st.session_state.get("arch_preset") or "seed001"),
                            format_func=lambda n: f"{presets.get(n).title} — {presets.get(n).description}")
 if c2.button("Load preset", key="arch_load", width="stretch"):
     builder.set_spec(presets.get(preset_name).spec())

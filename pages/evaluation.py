@@ -24,7 +24,7 @@ m1, m2, m3 = st.columns(3)
 m1.metric("Test accuracy", f"{ev.accuracy:.2%}")
 m2.metric("Mistakes", f"{int((ev.pred != ev.labels).sum()):,} of {len(ev.labels):,}")
 worst_class = int(np.nanargmin(ev.per_class))
-m3.metric("Hardest class", classes[worst_class], f"{ev.per_class[worst_class]:.1%}", delta_color="off")
+m3.metric("Hardest class", f"{classes[worst_class]} · {ev.per_class[worst_class]:.1%}")
 if data.name != "mnist":
     st.warning("This model learned MNIST digits; on another dataset its answers are guesses.")
 
@@ -43,8 +43,12 @@ if points:  # a click on a cell: x is the predicted class, y the true one
     st.session_state["eval_pred"] = classes.index(str(p["x"])) if str(p["x"]) in classes else 0
 with right:
     st.caption("Click a cell, or choose it here:")
-    t = st.selectbox("True class", list(range(10)), format_func=lambda i: classes[i], key="eval_true")
-    p = st.selectbox("Predicted as", list(range(10)), format_func=lambda i: classes[i], key="eval_pred")
+    off = ev.confusion - np.diag(np.diag(ev.confusion))
+    top_t, top_p = np.unravel_index(int(off.argmax()), off.shape)  # start on the commonest confusion
+    t = st.selectbox("True class", list(range(10)), index=int(top_t), format_func=lambda i: classes[i],
+                     key="eval_true")
+    p = st.selectbox("Predicted as", list(range(10)), index=int(top_p), format_func=lambda i: classes[i],
+                     key="eval_pred")
     cell = ev.cell(t, p)
     st.write(f"**{len(cell)}** test digits of class {classes[t]} were read as {classes[p]}.")
     if len(cell):
