@@ -599,6 +599,8 @@ class TrainingJob:
         a = spec.analyze()
         if not a.ok:
             raise ConfigError(a.errors[0])
+        if config.engine == "torch":
+            pick_device(config.device)  # a device this machine lacks is refused now, not on the thread
         self.spec, self.config, self.data, self.store = spec, config, data, store
         self.name = name or spec.name
         self.preset = preset

@@ -272,3 +272,10 @@ def test_snapshot_is_thread_safe(sample):
     job.stop()
     job.join(30)
     assert not errors
+
+
+def test_job_refuses_a_missing_device_up_front(sample, monkeypatch):
+    import mnist_core.train as T
+    monkeypatch.setattr(T, "cuda_ok", lambda: False)
+    with pytest.raises(ConfigError, match="CUDA was requested"):
+        TrainingJob(small_spec(), TrainConfig(device="cuda"), sample)

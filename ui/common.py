@@ -137,13 +137,19 @@ def sidebar():
         active = st.session_state.get("active_model", "demo")
         st.write("Demo model (shipped)" if active == "demo" else active)
         job = current_job()
-        if job is not None:
-            snap = job.snapshot()
-            if snap.active:
-                what = {"queued": f"waiting for a free slot (#{snap.queue_position})", "paused": "paused"}.get(
-                    snap.state, f"training: {snap.progress:.0%}")
-                st.warning(f"⏳ {job.name}: {what}")
-            else:
-                st.caption(f"Last run: {job.name} ({snap.state})")
-        if SLOTS.busy or SLOTS.queued:
-            st.caption(f"Server: {SLOTS.busy} run(s) training, {SLOTS.queued} waiting")
+        live = job is not None and job.snapshot().active
+        st.fragment(_job_indicator, run_every=2.0 if live else None)()  # ticks on every page while it trains
+
+
+def _job_indicator():
+    job = current_job()
+    if job is not None:
+        snap = job.snapshot()
+        if snap.active:
+            what = {"queued": f"waiting for a free slot (#{snap.queue_position})", "paused": "paused"}.get(
+                snap.state, f"training: {snap.progress:.0%}")
+            st.warning(f"⏳ {job.name}: {what}")
+        else:
+            st.caption(f"Last run: {job.name} ({snap.state})")
+    if SLOTS.busy or SLOTS.queued:
+        st.caption(f"Server: {SLOTS.busy} run(s) training, {SLOTS.queued} waiting")

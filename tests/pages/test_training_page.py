@@ -86,3 +86,31 @@ def test_numpy_seed004_trains_from_here(app):
     start_tiny_run(at, preset="seed004", batches=20)
     job = wait_done(at)
     assert job.snapshot().state == "finished" and job.snapshot().info["device"] == "CPU (NumPy)"
+
+
+def test_sidebar_shows_a_live_run_on_other_pages(app, sample):
+    # (AppTest drops the sidebar after switch_page, so the run is handed to a fresh app
+    # on its default page, as session state would carry it there.)
+    from mnist_core.train import SlotQueue, TrainConfig, TrainingJob
+    from mnist_core.presets import get
+    job = TrainingJob(get("seed001").spec(), TrainConfig(epochs=30), sample, name="sidebar run",
+                      slots=SlotQueue(1)).start()
+    try:
+        at = app()
+        at.session_state["job"] = job
+        no_exception(at.run())
+        assert at.title[0].value.endswith("Dataset")
+        assert any("sidebar run" in w.value for w in at.sidebar.warning), [w.value for w in at.sidebar.warning]
+    finally:
+        job.stop()
+        job.join(60)
+
+
+def test_unavailable_device_is_a_one_line_error(app, monkeypatch):
+    import mnist_core.train as T
+    monkeypatch.setattr(T, "cuda_ok", lambda: False)
+    at = no_exception(app("training").run())
+    at.selectbox(key="tr_device_seed000").set_value("cuda")
+    at.button[[b.label for b in at.button].index("▶️ Start training")].click().run()
+    no_exception(at)
+    assert any("CUDA was requested" in e.value for e in at.error)
