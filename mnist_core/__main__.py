@@ -64,7 +64,11 @@ def cmd_train(args) -> int:
     from .train import TrainConfig, fit
 
     if args.spec:
-        spec = ArchSpec.from_json(Path(args.spec).read_text())
+        try:
+            text = Path(args.spec).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"{args.spec}: cannot read the spec ({exc.strerror or exc})") from None
+        spec = ArchSpec.from_json(text)
         preset = None
         base = {}
     else:

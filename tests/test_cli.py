@@ -70,11 +70,29 @@ def test_predict_demo_model_and_bad_images(tmp_path, capsys):
     (["evaluate", "--run", "no-such-run"], "no run 'no-such-run'"),
     (["frobnicate"], "invalid choice"),
     (["train", "--device", "tpu"], "invalid choice"),
+    (["train", "--spec", "/nonexistent/spec.json"], "cannot read the spec"),
+    (["predict", "--run", "nope", "x.png"], "no run 'nope'"),
 ])
 def test_bad_input_exit_2_one_line(args, msg, capsys, tmp_path):
     code, out, err = run_cli(["--runs", str(tmp_path)] + args, capsys)
     assert code == 2
     assert msg in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_train_from_a_spec_file(tmp_path, capsys, sample, monkeypatch):
+    import mnist_core.data as D
+    monkeypatch.setattr(D, "load_dataset", lambda *a, **k: sample)
+    spec = tmp_path / "net.json"
+    spec.write_text('{"name": "mine", "layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 10}]}')
+    code, out, err = run_cli(["--runs", str(tmp_path / "runs"), "train", "--spec", str(spec), "--epochs", "1"],
+                             capsys)
+    assert code == 0, err
+    res = json.loads(out.strip().splitlines()[-1])
+    assert res["run_id"].split("-")[2] == "mine" and res["test_accuracy"] > 0.7
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"layers": [{"type": "Linear", "out_features": 10}]}')
+    code, out, err = run_cli(["--runs", str(tmp_path / "runs"), "train", "--spec", str(bad)], capsys)
+    assert code == 2 and "add a Flatten layer" in err and len(err.strip().splitlines()) == 1
 
 
 def test_presets_listing(capsys):
