@@ -25,14 +25,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _progress_bar(total_steps_holder: dict):
-    """Events -> a one-line progress bar on stderr (only when stderr is a terminal or forced)."""
+def _progress_bar():
+    """Events -> a one-line progress bar on stderr, redrawn at most four times a second."""
     last = [0.0]
 
     def cb(e):
-        if e["type"] == "start":
-            total_steps_holder.update(e)
-        elif e["type"] == "step":
+        if e["type"] == "step":
             now = time.monotonic()
             if now - last[0] < 0.25 and e["progress"] < 1:
                 return
@@ -83,8 +81,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig.from_dict({**base, **overrides}).validate()
     data = _load_data(args)
     events: list[dict] = []
-    info: dict = {}
-    bar = _progress_bar(info)
+    bar = _progress_bar()
     res = fit(spec, cfg, data, callback=lambda e: (events.append(e), bar(e)))
     sys.stderr.write("\n")
     run = RunStore(args.runs).save_result(args.name or (preset.name if preset else spec.name), spec, cfg, res,

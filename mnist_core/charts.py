@@ -32,9 +32,13 @@ def _mosaic(images: np.ndarray, cols: int, pad: int = 2, fill: float = np.nan) -
     return out
 
 
-def _image_axes(fig: go.Figure) -> go.Figure:
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+def _image_axes(fig: go.Figure, panels: int = 1) -> go.Figure:
+    """Pixels square, row 0 on top, no axes; for each of ``panels`` side-by-side subplots."""
+    for c in range(1, panels + 1):
+        where = dict(row=1, col=c) if panels > 1 else {}
+        fig.update_xaxes(visible=False, constrain="domain", **where)
+        fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{c if c > 1 else ''}",
+                         constrain="domain", **where)
     return fig
 
 
@@ -229,10 +233,7 @@ def preprocessing_steps(steps: list[tuple[str, np.ndarray]]) -> go.Figure:
     for i, (_, img) in enumerate(steps, start=1):
         fig.add_trace(go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=1, showscale=False,
                                  hovertemplate="%{z:.2f}<extra></extra>"), row=1, col=i)
-        fig.update_xaxes(visible=False, constrain="domain", row=1, col=i)
-        fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{i if i > 1 else ''}",
-                         constrain="domain", row=1, col=i)
-    return _layout(fig, None, height=260)
+    return _layout(_image_axes(fig, len(steps)), None, height=260)
 
 
 def kernel_grid(weights: np.ndarray, title: str, max_kernels: int = 64) -> go.Figure:
@@ -277,11 +278,7 @@ def saliency_map(sal: np.ndarray, image: np.ndarray, title: str = "Saliency (gra
     fig.add_trace(go.Heatmap(z=image, colorscale=GREYS, showscale=False), row=1, col=1)
     fig.add_trace(go.Heatmap(z=sal, colorscale=DIVERGING, zmin=-lim, zmax=lim, zmid=0,
                              hovertemplate="%{z:.3f}<extra></extra>"), row=1, col=2)
-    for c in (1, 2):
-        fig.update_xaxes(visible=False, constrain="domain", row=1, col=c)
-        fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{c if c > 1 else ''}",
-                         constrain="domain", row=1, col=c)
-    return _layout(fig, title, height=340)
+    return _layout(_image_axes(fig, 2), title, height=340)
 
 
 def confusion_matrix(cm: np.ndarray, classes: list[str]) -> go.Figure:

@@ -244,8 +244,3 @@ def load_dataset(name: str = "mnist", data_dir: str | Path | None = None,
         return load_sample()
     raise DataError(f"{DATASETS[name]['title']} not found: set MNIST_DATA_DIR or pass --data DIR "
                     "with the four IDX files")
-
-
-def normalize(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float (N, 1, 28, 28), normalised like the training data."""
-    return images.unsqueeze(1).float().div_(255.0).sub_(MEAN).div_(STD)

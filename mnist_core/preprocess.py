@@ -108,11 +108,6 @@ def to_gray8(img: np.ndarray) -> np.ndarray:
     return g
 
 
-def to_gray(img: np.ndarray) -> np.ndarray:
-    """(H, W) float32 0..1 grey of any image array."""
-    return to_gray8(img) / np.float32(255)
-
-
 _LEVELS = np.arange(256, dtype=np.float32)
 
 

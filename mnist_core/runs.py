@@ -93,8 +93,9 @@ def parse_weights(raw: bytes, name: str = "weights") -> tuple[dict[str, torch.Te
     return tensors, meta
 
 
-def check_state(spec: ArchSpec, state: dict[str, torch.Tensor]):
-    """Refuse weights that do not fit the spec, naming the layer that differs."""
+def model_for(spec: ArchSpec, state: dict[str, torch.Tensor]):
+    """The spec's module with ``state`` loaded, in eval mode; weights that do not fit the
+    spec are refused, naming the layer that differs."""
     model = spec.build()
     want = model.state_dict()
     labels = spec.param_names()
@@ -108,7 +109,8 @@ def check_state(spec: ArchSpec, state: dict[str, torch.Tensor]):
     extra = sorted(set(state) - set(want))
     if extra:
         raise RunError(f"the weights hold {extra[0]!r}, which the spec has no layer for")
-    return model
+    model.load_state_dict(state)
+    return model.eval()
 
 
 def model_from_weights(raw: bytes, name: str = "weights", spec: ArchSpec | None = None):
@@ -121,9 +123,7 @@ def model_from_weights(raw: bytes, name: str = "weights", spec: ArchSpec | None 
             spec = ArchSpec.from_json(meta["spec"])
         except SpecError as exc:
             raise RunError(f"{name}: its spec is broken: {exc}") from None
-    model = check_state(spec, state)
-    model.load_state_dict(state)
-    return spec, model.eval()
+    return spec, model_for(spec, state)
 
 
 @dataclass
@@ -218,16 +218,12 @@ class RunStore:
         """(spec, model in eval mode) of a finished run."""
         info = self.info(run)
         state, _ = read_weights(info.path / "weights.safetensors")
-        model = check_state(info.spec, state)
-        model.load_state_dict(state)
-        return info.spec, model.eval()
+        return info.spec, model_for(info.spec, state)
 
     def load_epoch(self, run: str | Path, epoch: int):
         info = self.info(run)
         state, _ = read_weights(info.path / "epochs" / f"epoch_{epoch:03d}.safetensors")
-        model = check_state(info.spec, state)
-        model.load_state_dict(state)
-        return model.eval()
+        return model_for(info.spec, state)
 
     def metrics(self, run: str | Path) -> list[dict]:
         path = self.resolve(run) / "metrics.jsonl"
@@ -262,11 +258,7 @@ class RunStore:
         run = self.create(name, spec, config, preset=preset)
         for e in events or []:
             run.log(e)
-        run.finish(result.model, {"status": result.status, "test_accuracy": result.test_accuracy,
-                                  "test_loss": result.test_loss, "train_seconds": result.train_seconds,
-                                  "images_per_second": result.images_per_second, "steps": result.steps,
-                                  "epochs": result.epochs_done, "device": result.device,
-                                  "message": result.message, "data_source": data_source})
+        run.finish(result.model, result.summary(data_source))
         return run
 
 

@@ -315,6 +315,13 @@ class TrainResult:
     def images_per_second(self) -> float:
         return self.images_seen / self.train_seconds if self.train_seconds > 0 else 0.0
 
+    def summary(self, data_source: str = "") -> dict:
+        """Plain data for a run's summary.json and the page's result line."""
+        return {"status": self.status, "test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
+                "train_seconds": self.train_seconds, "images_per_second": self.images_per_second,
+                "steps": self.steps, "epochs": self.epochs_done, "device": self.device, "message": self.message,
+                "data_source": data_source}
+
 
 def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     o, lr, wd = cfg.optimizer, cfg.lr, cfg.weight_decay
@@ -689,13 +696,10 @@ class TrainingJob:
             if cfg.threads is None:
                 cfg = TrainConfig.from_dict({**cfg.to_dict(), "threads": THREADS_PER_JOB})
             run = self.store.create(self.name, self.spec, cfg, preset=self.preset) if self.store else None
-            snap = (lambda m, ep: run.save_epoch(m, ep)) if run else None
+            snap = run.save_epoch if run else None
             cb = self._on_event if run is None else (lambda e: (self._on_event(e), run.log(e)))
             res = fit(self.spec, cfg, self.data, cb, self.control, snap)
-            summary = {"status": res.status, "test_accuracy": res.test_accuracy, "test_loss": res.test_loss,
-                       "train_seconds": res.train_seconds, "images_per_second": res.images_per_second,
-                       "steps": res.steps, "epochs": res.epochs_done, "device": res.device,
-                       "message": res.message, "data_source": self.data.describe()}
+            summary = res.summary(self.data.describe())
             if run is not None:
                 run.finish(res.model, summary)
             with self._lock:
