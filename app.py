@@ -7,12 +7,12 @@ from ui.common import sidebar
 st.set_page_config(page_title="MNIST Lab", page_icon="🔢", layout="wide")
 
 pages = {
-    "Data": [st.Page("pages/dataset.py", title="Dataset", icon="🗂️", default=True)],
-    "Model": [st.Page("pages/architecture.py", title="Architecture", icon="🧱"),
-              st.Page("pages/training.py", title="Training", icon="📈")],
-    "Use it": [st.Page("pages/draw.py", title="Draw", icon="✏️"),
-               st.Page("pages/inside.py", title="Inside the CNN", icon="🔬"),
-               st.Page("pages/evaluation.py", title="Evaluation", icon="🎯")],
+    "Data": [st.Page("app_pages/dataset.py", title="Dataset", icon="🗂️", default=True)],
+    "Model": [st.Page("app_pages/architecture.py", title="Architecture", icon="🧱"),
+              st.Page("app_pages/training.py", title="Training", icon="📈")],
+    "Use it": [st.Page("app_pages/draw.py", title="Draw", icon="✏️"),
+               st.Page("app_pages/inside.py", title="Inside the CNN", icon="🔬"),
+               st.Page("app_pages/evaluation.py", title="Evaluation", icon="🎯")],
 }
 nav = st.navigation(pages)
 sidebar()

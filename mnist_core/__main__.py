@@ -85,7 +85,8 @@ def cmd_train(args) -> int:
     res = fit(spec, cfg, data, callback=lambda e: (events.append(e), bar(e)))
     sys.stderr.write("\n")
     run = RunStore(args.runs).save_result(args.name or (preset.name if preset else spec.name), spec, cfg, res,
-                                          data.describe(), preset=preset.name if preset else None, events=events)
+                                          data.describe(), preset=preset.name if preset else None, events=events,
+                                          dataset=data.name)
     out = {"run_id": run.run_id, "run_dir": str(run.path), "status": res.status, "test_accuracy": res.test_accuracy,
            "train_seconds": round(res.train_seconds, 3), "images_per_second": round(res.images_per_second, 1),
            "epochs": res.epochs_done, "steps": res.steps, "device": res.device, "data_source": data.describe(),
@@ -108,6 +109,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from .calibration import verdict
     from .inspect import predict
     from .preprocess import ImageError, preprocess_upload
     from .runs import RunStore, load_demo
@@ -123,8 +125,9 @@ def cmd_predict(args) -> int:
             if steps.empty:
                 raise ImageError(f"{name}: {steps.message}")
             probs = predict(spec, model, steps.tensor())
-            print(json.dumps({"image": name, "label": int(probs.argmax()),
-                              "probabilities": [round(float(v), 6) for v in probs]}))
+            v = verdict(probs)  # "sure": false when the model should not name a digit
+            print(json.dumps({"image": name, "label": v.label, "sure": v.sure,
+                              "probabilities": [round(float(p), 6) for p in probs], "uncertainty": v.to_dict()}))
         except (ImageError, OSError) as exc:
             failed = True
             print(json.dumps({"image": name, "error": str(exc)}))
@@ -163,7 +166,7 @@ def cmd_bench(args) -> int:
     data = _load_data(args)
     if data.kind != "full":
         raise UsageError("bench needs the full MNIST: pass --data DIR or set MNIST_DATA_DIR")
-    res = bench(data, Path(args.data or os.environ.get("MNIST_DATA_DIR", "data")), quick=args.quick,
+    res = bench(data, data.directory, quick=args.quick,  # where the data was found, not a guess
                 device=args.device or "auto", seeds=args.seeds, log=lambda s: print(s, file=sys.stderr))
     print(markdown(res), file=sys.stderr)
     print(json.dumps(res, default=str))
@@ -217,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for sp in (t, e, b):
         sp.add_argument("--data", help="folder with the MNIST IDX files (or set MNIST_DATA_DIR)")
+    for sp in (t, e, pr, rs, b):  # also after the sub-command, where people put it: SUPPRESS keeps the global one
+        sp.add_argument("--runs", default=argparse.SUPPRESS, help="runs folder (default ./runs)")
     return p
 
 

@@ -299,3 +299,22 @@ def per_class_accuracy(acc: np.ndarray, classes: list[str]) -> go.Figure:
     fig.update_xaxes(title="class", type="category")
     fig.update_yaxes(title="accuracy", tickformat=".0%", range=[max(0.0, lo - 0.05), 1.02])
     return _layout(fig, "Accuracy per class", height=320)
+
+
+def reliability_diagram(rel) -> go.Figure:
+    """Confidence vs accuracy per bin (a ``calibration.Reliability``): on the diagonal, "p% sure"
+    means right p% of the time; bars below it are over-confident, above it under-confident."""
+    centres = (rel.edges[:-1] + rel.edges[1:]) / 2
+    width = float(rel.edges[1] - rel.edges[0])
+    has = rel.counts > 0
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=centres[has], y=rel.accuracy[has], width=width * 0.9, name="accuracy in the bin",
+                         marker_color=PALETTE[0], customdata=np.stack([rel.counts[has], rel.confidence[has]], 1),
+                         hovertemplate="confidence %{customdata[1]:.1%}<br>accuracy %{y:.1%}"
+                                       "<br>%{customdata[0]:,} digits<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                             line=dict(dash="dash", color=PALETTE[7])))
+    fig.update_xaxes(title="confidence (the top probability)", range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
+    return _layout(fig, f"Reliability: expected calibration error {rel.ece:.2%} · mean confidence "
+                        f"{rel.mean_confidence:.1%}", height=360, legend=dict(x=0.02, y=0.98))

@@ -54,6 +54,7 @@ class Dataset:
     source: str                # where it came from, in words
     kind: str = "full"         # "full" or "sample"
     classes: list[str] = field(default_factory=lambda: DATASETS["mnist"]["classes"])
+    directory: Path | None = None  # the folder the IDX files were read from (None for the sample)
 
     @property
     def title(self) -> str:
@@ -155,7 +156,7 @@ def load_idx_dir(directory: str | Path, name: str = "mnist", source: str | None 
         if tuple(parts[f"{split}_images"].shape[1:]) != (28, 28):
             raise DataError(f"{found}: {split} images are not 28x28")
     return Dataset(name=name, source=source or str(found), kind="full",
-                   classes=list(DATASETS[name]["classes"]), **parts)
+                   classes=list(DATASETS[name]["classes"]), directory=found, **parts)
 
 
 def load_sample(test_fraction: float = 0.2) -> Dataset:

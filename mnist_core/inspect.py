@@ -27,17 +27,25 @@ class LayerOutput:
     values: np.ndarray  # (C, H, W) for maps, (F,) for vectors
 
 
-def probabilities(spec: ArchSpec, outputs: torch.Tensor) -> torch.Tensor:
-    """Model outputs -> probabilities, without a second softmax for specs that end in one."""
-    return outputs if spec.ends_with_softmax() else F.softmax(outputs, dim=-1)
+def probabilities(spec: ArchSpec, outputs: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """Model outputs -> probabilities, without a second softmax for specs that end in one;
+    logits are divided by the run's calibration temperature first."""
+    if spec.ends_with_softmax():
+        return outputs
+    return F.softmax(outputs / temperature if temperature != 1.0 else outputs, dim=-1)
+
+
+def temperature(model: nn.Module) -> float:
+    """The calibration temperature a loaded run carries (1.0: uncalibrated)."""
+    return float(getattr(model, "temperature", 1.0))
 
 
 @torch.inference_mode()
 def predict(spec: ArchSpec, model: nn.Module, x: torch.Tensor) -> np.ndarray:
-    """Probabilities (10,) for one normalised input (1, 1, 28, 28)."""
+    """Calibrated probabilities (10,) for one normalised input (1, 1, 28, 28)."""
     if model.training:
         model.eval()
-    return probabilities(spec, model(x))[0].float().numpy()
+    return probabilities(spec, model(x), temperature(model))[0].float().numpy()
 
 
 def kernels(spec: ArchSpec, model: nn.Module) -> list[tuple[int, str, np.ndarray]]:
@@ -98,7 +106,7 @@ class Evaluation:
 def evaluate_model(spec: ArchSpec, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                    num_classes: int = 10) -> Evaluation:
     out = predict_logits(model, images)
-    probs = probabilities(spec, out).numpy()
+    probs = probabilities(spec, out, temperature(model)).numpy()
     pred = probs.argmax(1)
     y = labels.numpy()
     cm = np.zeros((num_classes, num_classes), dtype=np.int64)

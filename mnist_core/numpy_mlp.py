@@ -9,7 +9,7 @@ import time
 import numpy as np
 import torch
 
-from .data import Dataset
+from .data import MEAN, STD, Dataset
 from .spec import ArchSpec, Flatten, Linear, Sigmoid, Softmax
 
 
@@ -89,10 +89,18 @@ class NumpyMLP:
         return grads
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """The same weights in the layout of the spec's nn.Sequential (Linear = index 1 and 3)."""
+        """The same network in the layout of the spec's nn.Sequential (Linear = index 1 and 3),
+        for inputs normalised like every other model's (MNIST's mean and std).
+
+        This network trains on pixels in 0..1 (as seed004 did); x01 = x * STD + MEAN folds
+        into the first layer: W1 @ x01 + b1 = (STD W1) @ x + (b1 + MEAN * sum of W1's rows).
+        """
         p = self.params
-        return {"1.weight": torch.tensor(p["W1"].T, dtype=torch.float32), "1.bias": torch.tensor(p["b1"], dtype=torch.float32),
-                "3.weight": torch.tensor(p["W2"].T, dtype=torch.float32), "3.bias": torch.tensor(p["b2"], dtype=torch.float32)}
+        w1 = p["W1"].T * STD                               # (50, 784)
+        b1 = p["b1"] + MEAN * p["W1"].sum(axis=0)          # (50,)
+        f32 = torch.float32
+        return {"1.weight": torch.tensor(w1, dtype=f32), "1.bias": torch.tensor(b1, dtype=f32),
+                "3.weight": torch.tensor(p["W2"].T, dtype=f32), "3.bias": torch.tensor(p["b2"], dtype=f32)}
 
 
 def check_spec(spec: ArchSpec) -> int:
@@ -105,11 +113,26 @@ def check_spec(spec: ArchSpec) -> int:
     return spec.layers[1].out_features
 
 
-def fit_numpy(spec: ArchSpec, cfg, data: Dataset, emit, control):
+# What the NumPy engine does not do, as (setting, the value that means "off").
+UNSUPPORTED = {"optimizer": "sgd", "weight_decay": 0.0, "label_smoothing": 0.0, "augment": False,
+               "val_split": 0.0, "loss_reduction": "mean"}
+
+
+def unsupported_settings(cfg) -> list[str]:
+    """The settings in ``cfg`` that the NumPy engine would have to ignore."""
+    return [k for k, off in UNSUPPORTED.items() if getattr(cfg, k) != off]
+
+
+def fit_numpy(spec: ArchSpec, cfg, data: Dataset, emit, control, on_epoch_end=None):
     """Mini-batch SGD as seed004 wrote it, behind the same events and control as ``fit``."""
-    from .train import TrainResult, Watchdog, collapse_message, divergence_message, lr_factor
+    from .train import ConfigError, TrainResult, Watchdog, collapse_message, divergence_message, lr_factor
 
     hidden = check_spec(spec)
+    ignored = unsupported_settings(cfg)
+    if ignored:
+        raise ConfigError(f"the NumPy engine trains with plain SGD on mean cross-entropy only; it cannot use "
+                          f"{', '.join(ignored)}: reset {'it' if len(ignored) == 1 else 'them'} or choose the "
+                          "torch engine")
     rng = np.random.default_rng(cfg.seed)
     x_all = data.train_images.reshape(len(data.train_images), -1).numpy().astype(np.float64) / 255.0
     t_all = data.train_labels.numpy()
@@ -184,11 +207,11 @@ def fit_numpy(spec: ArchSpec, cfg, data: Dataset, emit, control):
                "seconds": time.perf_counter() - t0 - paused_for, "step": step}
         history.append(rec)
         emit(rec)
+        if on_epoch_end and status != "diverged":
+            on_epoch_end(_as_module(spec, net), epoch)
         if status != "finished" or step >= total:
             break
-    model = spec.build()
-    model.load_state_dict(net.state_dict())
-    model.eval()
+    model = _as_module(spec, net)
     model.numpy_net = net  # the from-scratch object, for the curious
     secs = time.perf_counter() - t0 - paused_for
     last = history[-1] if history else {"test_acc": None, "test_loss": None}
@@ -196,3 +219,9 @@ def fit_numpy(spec: ArchSpec, cfg, data: Dataset, emit, control):
     return TrainResult(model=model, status=status, test_accuracy=last["test_acc"], test_loss=last["test_loss"],
                        train_seconds=secs, images_seen=seen, steps=step, epochs_done=len(history),
                        device="CPU (NumPy)", history=history, message=message)
+
+
+def _as_module(spec: ArchSpec, net: NumpyMLP):
+    model = spec.build()
+    model.load_state_dict(net.state_dict())
+    return model.eval()

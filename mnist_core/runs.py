@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -35,6 +36,39 @@ MAX_WEIGHTS_BYTES = 200 * 1024 * 1024
 
 class RunError(MnistLabError):
     """A run that cannot be found, read or trusted."""
+
+
+_LIVE: set[str] = set()  # run folders this process is writing now
+_LIVE_LOCK = threading.Lock()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists, but not ours to signal
+    return True
+
+
+def settle_status(path: Path, summary: dict) -> dict:
+    """A "running" summary whose writer is gone (a crash, a server restart) reads "interrupted".
+
+    Only runs written on this host can be judged; a run from another machine keeps its word.
+    """
+    if summary.get("status") != "running" or summary.get("host") != socket.gethostname():
+        return summary
+    pid = summary.get("pid")
+    if not isinstance(pid, int):
+        return summary
+    ours = pid == os.getpid()
+    with _LIVE_LOCK:
+        live = str(path.resolve()) in _LIVE
+    if (ours and not live) or (not ours and not _alive(pid)):
+        return {**summary, "status": "interrupted",
+                "message": summary.get("message") or "the process training this run ended before it finished"}
+    return summary
 
 
 def slugify(text: str, limit: int = 40) -> str:
@@ -62,11 +96,23 @@ def atomic_json(path: Path, obj):
     atomic_write(path, json.dumps(obj, indent=2, default=str).encode())
 
 
-def weights_bytes(state: dict[str, torch.Tensor], spec: ArchSpec) -> bytes:
+def weights_bytes(state: dict[str, torch.Tensor], spec: ArchSpec, temperature: float | None = None) -> bytes:
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in state.items()
                if v.dtype.is_floating_point}
     tensors.update({k: v.detach().cpu().contiguous() for k, v in state.items() if not v.dtype.is_floating_point})
-    return st_save(tensors, metadata={"spec": spec.to_json(indent=None), "format": "mnist-lab/1"})
+    meta = {"spec": spec.to_json(indent=None), "format": "mnist-lab/1"}
+    if temperature is not None:
+        meta["temperature"] = repr(float(temperature))  # logits / T: calibrated probabilities
+    return st_save(tensors, metadata=meta)
+
+
+def temperature_of(meta: dict) -> float:
+    """The stored calibration temperature (1.0 when absent or unreadable)."""
+    try:
+        t = float(meta.get("temperature", 1.0))
+    except (TypeError, ValueError):
+        return 1.0
+    return t if 0.05 <= t <= 20 else 1.0
 
 
 def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -93,9 +139,10 @@ def parse_weights(raw: bytes, name: str = "weights") -> tuple[dict[str, torch.Te
     return tensors, meta
 
 
-def model_for(spec: ArchSpec, state: dict[str, torch.Tensor]):
+def model_for(spec: ArchSpec, state: dict[str, torch.Tensor], temperature: float = 1.0):
     """The spec's module with ``state`` loaded, in eval mode; weights that do not fit the
-    spec are refused, naming the layer that differs."""
+    spec are refused, naming the layer that differs. ``temperature`` rides along as
+    ``model.temperature`` for whoever turns its outputs into probabilities."""
     model = spec.build()
     want = model.state_dict()
     labels = spec.param_names()
@@ -110,6 +157,7 @@ def model_for(spec: ArchSpec, state: dict[str, torch.Tensor]):
     if extra:
         raise RunError(f"the weights hold {extra[0]!r}, which the spec has no layer for")
     model.load_state_dict(state)
+    model.temperature = float(temperature)
     return model.eval()
 
 
@@ -123,7 +171,7 @@ def model_from_weights(raw: bytes, name: str = "weights", spec: ArchSpec | None 
             spec = ArchSpec.from_json(meta["spec"])
         except SpecError as exc:
             raise RunError(f"{name}: its spec is broken: {exc}") from None
-    return spec, model_for(spec, state)
+    return spec, model_for(spec, state, temperature_of(meta))
 
 
 @dataclass
@@ -137,6 +185,23 @@ class RunInfo:
     @property
     def display_name(self) -> str:
         return self.summary.get("name") or self.run_id
+
+    @property
+    def dataset(self) -> str | None:
+        """The dataset this run was trained on ("mnist", "fashion", "kmnist"), or None if unknown."""
+        return trained_on(self.summary)
+
+
+def trained_on(summary: dict) -> str | None:
+    """A run's dataset key, from its summary (older runs: from the words of its data source)."""
+    from .data import DATASETS
+    if summary.get("dataset") in DATASETS:
+        return summary["dataset"]
+    source = str(summary.get("data_source", ""))
+    for key, d in sorted(DATASETS.items(), key=lambda kv: -len(kv[1]["title"])):  # "Fashion-MNIST" before "MNIST"
+        if source.startswith(d["title"] + " "):
+            return key
+    return None
 
 
 class Run:
@@ -157,9 +222,19 @@ class Run:
                      weights_bytes(model.state_dict(), self.spec))
 
     def finish(self, model, summary: dict):
-        atomic_write(self.path / "weights.safetensors", weights_bytes(model.state_dict(), self.spec))
+        atomic_write(self.path / "weights.safetensors", weights_bytes(model.state_dict(), self.spec,
+                                                                      summary.get("temperature")))
+        self._close(summary)
+
+    def fail(self, message: str):
+        """The run ended in an error: say so in its summary, keep what it logged."""
+        self._close({"status": "failed", "message": message})
+
+    def _close(self, summary: dict):
         old = json.loads((self.path / "summary.json").read_text())
         atomic_json(self.path / "summary.json", {**old, **summary, "finished": time.time()})
+        with _LIVE_LOCK:
+            _LIVE.discard(str(self.path.resolve()))
 
 
 class RunStore:
@@ -173,8 +248,11 @@ class RunStore:
         atomic_json(path / "spec.json", spec.to_dict())
         atomic_json(path / "config.json", config.to_dict())
         atomic_json(path / "summary.json", {"name": str(name)[:80], "preset": preset, "status": "running",
-                                            "created": time.time()})
+                                            "created": time.time(), "pid": os.getpid(),
+                                            "host": socket.gethostname()})
         (path / "metrics.jsonl").touch()
+        with _LIVE_LOCK:
+            _LIVE.add(str(path.resolve()))
         return Run(path, spec)
 
     def resolve(self, run: str | Path) -> Path:
@@ -199,7 +277,7 @@ class RunStore:
             config = json.loads((path / "config.json").read_text()) if (path / "config.json").exists() else {}
         except (OSError, json.JSONDecodeError, SpecError) as exc:
             raise RunError(f"{path.name}: broken run folder ({exc})") from None
-        return RunInfo(path.name, path, summary, config, spec)
+        return RunInfo(path.name, path, settle_status(path, summary), config, spec)
 
     def list(self) -> list[RunInfo]:
         """Finished and running runs, newest first; broken folders are skipped, not fatal."""
@@ -217,8 +295,8 @@ class RunStore:
     def load(self, run: str | Path):
         """(spec, model in eval mode) of a finished run."""
         info = self.info(run)
-        state, _ = read_weights(info.path / "weights.safetensors")
-        return info.spec, model_for(info.spec, state)
+        state, meta = read_weights(info.path / "weights.safetensors")
+        return info.spec, model_for(info.spec, state, temperature_of(meta))
 
     def load_epoch(self, run: str | Path, epoch: int):
         info = self.info(run)
@@ -253,12 +331,12 @@ class RunStore:
             raise RunError(f"{path.name}: only runs inside {self.root} can be changed")
 
     def save_result(self, name: str, spec: ArchSpec, config, result, data_source: str = "",
-                    preset: str | None = None, events: list[dict] | None = None) -> Run:
+                    preset: str | None = None, events: list[dict] | None = None, dataset: str | None = None) -> Run:
         """Store a finished ``fit`` result in one go (the CLI's path)."""
         run = self.create(name, spec, config, preset=preset)
         for e in events or []:
             run.log(e)
-        run.finish(result.model, result.summary(data_source))
+        run.finish(result.model, result.summary(data_source, dataset))
         return run
 
 

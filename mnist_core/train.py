@@ -27,6 +27,7 @@ from .spec import ArchSpec
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
+AUGMENT_STYLES = ("affine", "handwriting")
 LN10 = math.log(10)
 
 
@@ -48,9 +49,13 @@ class TrainConfig:
     weight_decay: float = 0.0
     label_smoothing: float = 0.0
     loss_reduction: str = "mean"                # "sum" reproduces seed000's CrossEntropy(sum)
-    augment: bool = False                       # small random affine on the tensors
+    augment: bool = False                       # random distortions of each batch, on the tensors
+    augment_style: str = "affine"               # "affine": small turns, shifts, scales; "handwriting":
+                                                # wider ones, slant and stroke thickness too
     subset: int | None = None                   # train on the first N of a fixed shuffle
     val_split: float = 0.0                      # hold out this fraction of train for validation
+    calibrate: bool = False                     # fit a temperature on the validation split at the end
+    outliers: float = 0.0                       # this share of each batch: non-digits taught a flat answer
     seed: int = 0
     device: str = "auto"                        # auto: CUDA, then MPS, then CPU
     engine: str = "torch"                       # "numpy": seed004's from-scratch network
@@ -81,6 +86,12 @@ class TrainConfig:
             bad("label smoothing must be at least 0 and below 1")
         if not 0 <= self.val_split < 0.5:
             bad("validation split must be at least 0 and below 0.5")
+        if self.augment_style not in AUGMENT_STYLES:
+            bad(f"unknown augmentation {self.augment_style!r}: choose one of {', '.join(AUGMENT_STYLES)}")
+        if not 0 <= self.outliers <= 0.5:
+            bad("outliers must be a share of the batch from 0 to 0.5")
+        if self.calibrate and not self.val_split:
+            bad("calibration needs held-out digits: set a validation split (0.05 is plenty)")
         if self.loss_reduction not in ("mean", "sum"):
             bad("loss reduction must be 'mean' or 'sum'")
         if self.engine not in ("torch", "numpy"):
@@ -91,6 +102,12 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and v < 1:
                 bad(f"{name} must be at least 1")
+        if not (isinstance(self.log_every, int) and 1 <= self.log_every <= 10_000):
+            bad(f"log_every must be a whole number of steps from 1 to 10000, not {self.log_every}")
+        if not (isinstance(self.step_epochs, int) and 1 <= self.step_epochs <= 200):
+            bad(f"step_epochs (the step schedule's period) must be from 1 to 200 epochs, not {self.step_epochs}")
+        if not (isinstance(self.gamma, (int, float)) and 0 < self.gamma <= 1):
+            bad(f"gamma (the step schedule's decay factor) must be above 0 and at most 1, not {self.gamma}")
         if not (0 <= self.momentum < 1 and all(0 <= b < 1 for b in self.betas)):
             bad("momentum and betas must be at least 0 and below 1")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
@@ -165,15 +182,51 @@ def to_input(images: torch.Tensor, channels_last: bool = False) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
-def augment_batch(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
-    """Small random affine (+-10 degrees, 0.9-1.1 scale, +-2 px shift), done on the tensor."""
+# style -> (max turn in degrees, max relative scale change, max shift in px, max shear)
+_AFFINE = {"affine": (10, 0.1, 2, 0.0), "handwriting": (15, 0.2, 3, 0.15)}
+
+
+def stroke_thickness(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+    """Thicker or thinner strokes for some digits of a batch: other pens, other hands.
+
+    Grey-level dilation (a 3x3 or 2x2 max) or erosion (a 2x2 min) on the normalised
+    tensor, which keeps the order of grey levels. Of each batch: 20% 3x3-thick, 20%
+    2x2-thick, 20% thin, 40% as they were.
+    """
     b = x.shape[0]
-    rnd = torch.rand(b, 4, generator=gen).to(x.device)
-    angle = (rnd[:, 0] * 2 - 1) * math.radians(10)
-    scale = 1 + (rnd[:, 1] * 2 - 1) * 0.1
-    tx, ty = [(r * 2 - 1) * (2 / 14) for r in (rnd[:, 2], rnd[:, 3])]  # 2 px of the [-1, 1] grid
+    pick = torch.rand(b, generator=gen).to(x.device).view(b, 1, 1, 1)
+    thick3 = F.max_pool2d(x, 3, 1, 1)
+    thick2 = F.max_pool2d(F.pad(x, (0, 1, 0, 1), value=float(x.min())), 2, 1)
+    thin = -F.max_pool2d(F.pad(-x, (0, 1, 0, 1), value=float(-x.max())), 2, 1)
+    return torch.where(pick < 0.2, thick3, torch.where(pick < 0.4, thick2, torch.where(pick < 0.6, thin, x)))
+
+
+def soften(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+    """A 3x3 blur for a quarter of the batch: a photo of paper, a soft pencil, a resized scan."""
+    b = x.shape[0]
+    pick = torch.rand(b, generator=gen).to(x.device).view(b, 1, 1, 1) < 0.25
+    k = torch.tensor([1.0, 2.0, 1.0], device=x.device)
+    k = (k[:, None] * k[None, :] / 16).view(1, 1, 3, 3)  # (1, 1, 3, 3) binomial ~ Gaussian sigma 0.7
+    bg = -MEAN / STD
+    blurred = F.conv2d(x - bg, k.to(x.dtype), padding=1) + bg
+    return torch.where(pick, blurred, x)
+
+
+def augment_batch(x: torch.Tensor, gen: torch.Generator | None = None, style: str = "affine") -> torch.Tensor:
+    """Random affine distortions (turn, scale, shift, and for "handwriting" slant and stroke
+    thickness), done on the normalised tensor (B, 1, 28, 28)."""
+    turn, zoom, shift, shear = _AFFINE[style]
+    if style == "handwriting":
+        x = soften(stroke_thickness(x, gen), gen)
+    b = x.shape[0]
+    rnd = torch.rand(b, 5 if shear else 4, generator=gen).to(x.device) * 2 - 1  # (B, 4 or 5) in [-1, 1]
+    angle = rnd[:, 0] * math.radians(turn)
+    scale = 1 + rnd[:, 1] * zoom
+    tx, ty = rnd[:, 2] * (shift / 14), rnd[:, 3] * (shift / 14)  # px of the [-1, 1] grid
+    sh = rnd[:, 4] * shear if shear else 0.0
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)  # (B, 2, 3)
+    theta = torch.stack([torch.stack([cos, -sin + sh * cos, tx], 1),
+                         torch.stack([sin, cos + sh * sin, ty], 1)], 1)  # (B, 2, 3): rotation @ shear
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     bg = -MEAN / STD  # the normalised value of a black pixel
     return F.grid_sample(x - bg, grid, align_corners=False, padding_mode="zeros") + bg
@@ -292,7 +345,8 @@ def divergence_message(step: int, lr: float) -> str:
 def collapse_message(steps: int, lr: float) -> str:
     return (f"The loss has sat at 2.30 (= ln 10, the loss of pure guessing) for {steps} steps: the network "
             f"has collapsed and answers the same digit for everything. The learning rate {lr:g} is too high "
-            f"for it; try {lr / 10:g}.")
+            f"for it; try {lr / 10:g}. At a rate this high the outcome depends on the random initial weights "
+            f"(seed003 at 0.01 collapses for about half of all seeds): another seed may learn.")
 
 
 # --- the loop ------------------------------------------------------------------------
@@ -310,17 +364,19 @@ class TrainResult:
     device: str
     history: list[dict] = field(default_factory=list)
     message: str = ""
+    temperature: float | None = None  # fitted on the validation split when the config asks
+    test_ece: float | None = None     # expected calibration error on the test set, after calibration
 
     @property
     def images_per_second(self) -> float:
         return self.images_seen / self.train_seconds if self.train_seconds > 0 else 0.0
 
-    def summary(self, data_source: str = "") -> dict:
+    def summary(self, data_source: str = "", dataset: str | None = None) -> dict:
         """Plain data for a run's summary.json and the page's result line."""
-        return {"status": self.status, "test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
+        return {"dataset": dataset, "status": self.status, "test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
                 "train_seconds": self.train_seconds, "images_per_second": self.images_per_second,
                 "steps": self.steps, "epochs": self.epochs_done, "device": self.device, "message": self.message,
-                "data_source": data_source}
+                "data_source": data_source, "temperature": self.temperature, "test_ece": self.test_ece}
 
 
 def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -333,8 +389,7 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=lr, betas=cfg.betas, weight_decay=wd)
     if o == "adamw":
         return torch.optim.AdamW(params, lr=lr, betas=cfg.betas, weight_decay=wd)
-    return torch.optim.RMSprop(params, lr=lr, momentum=cfg.momentum if cfg.momentum < 0.5 else 0.0,
-                               weight_decay=wd)
+    return torch.optim.RMSprop(params, lr=lr, momentum=cfg.momentum, weight_decay=wd)
 
 
 def lr_factor(cfg: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
@@ -363,7 +418,7 @@ def fit(spec: ArchSpec, cfg: TrainConfig, data: Dataset,
     control = control or Control()
     if cfg.engine == "numpy":
         from .numpy_mlp import fit_numpy
-        return fit_numpy(spec, cfg, data, emit, control)
+        return fit_numpy(spec, cfg, data, emit, control, on_epoch_end)
     analysis = spec.analyze(loss="cross_entropy")
     if not analysis.ok:
         raise ConfigError(analysis.errors[0])
@@ -384,6 +439,7 @@ def fit(spec: ArchSpec, cfg: TrainConfig, data: Dataset,
         raise ConfigError("no training images left: raise the subset size or lower the validation split")
     x_train, y_train = images[train_idx].to(device), labels[train_idx].to(device)  # whole set on the device
     x_test, y_test = data.test_images.to(device), data.test_labels.to(device)
+    bank = outlier_bank(cfg, device)  # (M, 28, 28) uint8 non-digits, or None
 
     chlast = use_channels_last(spec, cfg, device)
     model = spec.build().to(device)
@@ -440,20 +496,30 @@ def fit(spec: ArchSpec, cfg: TrainConfig, data: Dataset,
             idx = perm[b * bs:(b + 1) * bs]
             xb = to_input(x_train[idx], chlast)  # (B, 1, 28, 28)
             yb = y_train[idx]
+            n_out = 0
+            if bank is not None:  # outlier exposure: a few non-digits ride along in the batch
+                n_out = max(1, int(len(yb) * cfg.outliers))
+                pick = torch.randint(len(bank), (n_out,), generator=gen).to(device)
+                xb = torch.cat([xb, to_input(bank[pick], chlast)])
             if cfg.augment:
-                xb = augment_batch(xb, gen)
+                xb = augment_batch(xb, gen, cfg.augment_style)
             with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-                out = model(xb)  # (B, 10)
+                out = model(xb)  # (B [+ outliers], 10)
             out = out.float()
+            if n_out:
+                out, out_junk = out[:-n_out], out[-n_out:]
             # With a final Softmax this is seed000's bug, reproduced on purpose: CE of probabilities.
             loss = F.cross_entropy(out, yb, reduction=cfg.loss_reduction, label_smoothing=cfg.label_smoothing)
+            digit_loss = loss  # what the charts show: the loss on the digits alone
+            if n_out:  # cross-entropy to the flat distribution: "I don't know" on non-digits
+                loss = loss - 0.25 * F.log_softmax(out_junk, 1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             step += 1
             bn = len(yb)
             seen += bn
-            per_sample = loss.detach() / bn if cfg.loss_reduction == "sum" else loss.detach()
+            per_sample = digit_loss.detach() / bn if cfg.loss_reduction == "sum" else digit_loss.detach()
             loss_acc += per_sample * bn
             correct_acc += (out.detach().argmax(1) == yb).sum()
 
@@ -505,14 +571,37 @@ def fit(spec: ArchSpec, cfg: TrainConfig, data: Dataset,
     if last is None and status != "diverged":
         ev = evaluate(model, x_test, y_test, device, softmax_out, chlast)
         last = {"test_acc": ev["accuracy"], "test_loss": ev["loss"]}
+    temperature = test_ece = None
+    if status != "diverged" and not softmax_out:
+        temperature, test_ece = calibrate(model, cfg, images[val_idx], labels[val_idx], x_test, y_test, device,
+                                          chlast)
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
+    model.temperature = temperature or 1.0
     result = TrainResult(model=model, status=status, test_accuracy=last and last["test_acc"],
                          test_loss=last and last["test_loss"], train_seconds=train_time, images_seen=seen,
                          steps=step, epochs_done=len(history), device=describe_device(device),
-                         history=history, message=message)
+                         history=history, message=message, temperature=temperature, test_ece=test_ece)
     emit({"type": "end", "status": status, "test_acc": result.test_accuracy, "seconds": train_time,
           "message": message})
     return result
+
+
+def outlier_bank(cfg: TrainConfig, device: torch.device) -> torch.Tensor | None:
+    if not cfg.outliers:
+        return None
+    from .synthetic import outlier_bank as make
+    return torch.from_numpy(make(seed=cfg.seed + 12345)).to(device)
+
+
+def calibrate(model, cfg: TrainConfig, val_x, val_y, test_x, test_y, device, chlast) -> tuple[float | None, float]:
+    """(temperature fitted on the validation digits or None, the test set's ECE with it)."""
+    from .calibration import expected_calibration_error, fit_temperature
+    t = None
+    if cfg.calibrate and len(val_y):
+        t = fit_temperature(predict_logits(model, val_x.to(device), device, channels_last=chlast), val_y)
+    logits = predict_logits(model, test_x, device, channels_last=chlast)
+    probs = F.softmax(logits / (t or 1.0), 1).numpy()
+    return t, expected_calibration_error(probs, test_y.cpu().numpy())
 
 
 # --- the job: a run on a background thread --------------------------------------------
@@ -698,8 +787,13 @@ class TrainingJob:
             run = self.store.create(self.name, self.spec, cfg, preset=self.preset) if self.store else None
             snap = run.save_epoch if run else None
             cb = self._on_event if run is None else (lambda e: (self._on_event(e), run.log(e)))
-            res = fit(self.spec, cfg, self.data, cb, self.control, snap)
-            summary = res.summary(self.data.describe())
+            try:
+                res = fit(self.spec, cfg, self.data, cb, self.control, snap)
+            except Exception as exc:
+                if run is not None:  # the history must not show a run that never ends
+                    run.fail(str(exc) if isinstance(exc, MnistLabError) else f"{type(exc).__name__}: {exc}")
+                raise
+            summary = res.summary(self.data.describe(), self.data.name)
             if run is not None:
                 run.finish(res.model, summary)
             with self._lock:

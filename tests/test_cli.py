@@ -1,4 +1,5 @@
 import io
+import os
 import json
 import subprocess
 import sys
@@ -114,4 +115,84 @@ def test_module_entry_point_as_a_subprocess(tmp_path):
     p = subprocess.run([sys.executable, "-m", "mnist_core", "train", "--preset", "nope"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and p.stderr.strip() == "error: unknown preset 'nope': choose one of " \
-        "seed000, seed001, seed002, seed003, seed004, lenet5, fast, best"
+        "seed000, seed001, seed002, seed003, seed004, lenet5, fast, demo, best"
+
+
+# --- the options go where the README and the help put them -----------------------------------
+
+def readme_commands() -> list[list[str]]:
+    """Every ``python -m mnist_core ...`` command the README shows, as argv lists."""
+    import re
+    import shlex
+    text = (ROOT / "README.md").read_text()
+    cmds = []
+    for m in re.finditer(r"python -m mnist_core ([^`\n#]*)", text):
+        argv = shlex.split(m.group(1).strip())
+        cmds.append([{"RUN_ID": "demo", "DIR": "runs-dir"}.get(a, a) for a in argv])
+    return cmds
+
+
+def test_every_readme_command_parses_where_the_readme_puts_its_options():
+    from mnist_core.__main__ import build_parser
+    cmds = readme_commands()
+    assert len(cmds) >= 8 and any("--runs" in c[1:] and c[0] != "--runs" for c in cmds)
+    for argv in cmds:
+        args = build_parser().parse_args(argv)  # UsageError (one line) if an option is out of place
+        if "--runs" in argv:
+            assert args.runs == argv[argv.index("--runs") + 1], argv
+
+
+@pytest.mark.parametrize("cmd", [["train"], ["evaluate", "--run", "x"], ["predict", "a.png"], ["runs"], ["bench"]])
+def test_runs_option_before_or_after_the_subcommand(cmd):
+    from mnist_core.__main__ import build_parser
+    p = build_parser()
+    assert p.parse_args(["--runs", "A", *cmd]).runs == "A"
+    assert p.parse_args([*cmd, "--runs", "B"]).runs == "B"
+    assert p.parse_args(cmd).runs == os.environ.get("MNIST_LAB_RUNS", "runs")
+
+
+def test_runs_after_train_saves_there(tmp_path, capsys, sample, monkeypatch):
+    import mnist_core.__main__ as M
+    monkeypatch.setattr(M, "_load_data", lambda args, name="mnist": sample)
+    code, out, err = run_cli(["train", "--preset", "fast", "--max-batches", "2", "--runs", str(tmp_path / "R")],
+                             capsys)
+    assert code == 0, err
+    run_id = json.loads(out.strip().splitlines()[-1])["run_id"]
+    assert (tmp_path / "R" / run_id / "weights.safetensors").exists()
+    code, out, _ = run_cli(["runs", "--json", "--runs", str(tmp_path / "R")], capsys)
+    assert json.loads(out)[0]["run_id"] == run_id
+
+
+def test_predict_reports_uncertainty_and_refuses_a_scribble(tmp_path, capsys):
+    from mnist_core.synthetic import non_digits
+    scribbles = [s for s in non_digits() if s.style in ("smiley", "grid", "star")]
+    paths = []
+    for i, s in enumerate(scribbles):
+        Image.fromarray(s.image).save(tmp_path / f"s{i}.png")
+        paths.append(str(tmp_path / f"s{i}.png"))
+    seven = tmp_path / "seven.png"
+    img_file(seven, lambda d, c: d.line([(20, 20), (100, 20), (50, 150)], fill=c, width=12))
+    code, out, _ = run_cli(["predict", str(seven), *paths], capsys)
+    lines = [json.loads(l) for l in out.strip().splitlines()]
+    assert code == 0
+    assert lines[0]["label"] == 7 and lines[0]["sure"] and lines[0]["uncertainty"]["confidence"] >= 0.9
+    assert sum(not l["sure"] for l in lines[1:]) >= len(lines[1:]) // 2, [l["uncertainty"] for l in lines[1:]]
+
+
+def test_bench_uses_the_folder_where_the_data_was_found(tmp_path, capsys, monkeypatch, mnist_dir):
+    """MNIST only in the cache folder: bench must be handed that folder, not a guess."""
+    import mnist_core.bench as B
+    import mnist_core.data as D
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for f in mnist_dir.iterdir():
+        (cache / f.name).symlink_to(f)
+    monkeypatch.setattr(D, "DEFAULT_CACHE", cache)
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+    monkeypatch.setattr(B, "bench", lambda data, data_dir, **kw: seen.setdefault("dir", data_dir) and {})
+    monkeypatch.setattr(B, "markdown", lambda res: "")
+    code, out, err = run_cli(["bench", "--quick"], capsys)
+    assert code == 0, err
+    assert seen["dir"] == cache

@@ -48,10 +48,10 @@ def test_seed004_trains_through_the_same_interface(sample):
     res = fit(p.spec(), cfg, sample, callback=events.append)
     assert res.status == "finished" and res.test_accuracy > 0.8
     assert {"start", "step", "epoch", "end"} <= {e["type"] for e in events}
-    # the NumPy weights load into the spec's torch module and agree with it
+    # the NumPy weights load into the spec's torch module, which reads normalised inputs like every model
     x = sample.test_images[:5].reshape(5, -1).numpy() / 255.0
     ours = res.model.numpy_net.predict(x)
-    theirs = res.model(torch.tensor(x, dtype=torch.float32).reshape(5, 1, 28, 28)).detach().numpy()
+    theirs = res.model(to_input(sample.test_images[:5])).detach().numpy()
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
 
 

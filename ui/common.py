@@ -79,6 +79,15 @@ def load_model(run_id: str):
     return _run_model(str(info.path), (info.path / "weights.safetensors").stat().st_mtime)
 
 
+def model_dataset(run_id: str) -> str | None:
+    """The dataset a model was trained on ("mnist", "fashion", ...), None when unknown."""
+    from mnist_core.runs import DEMO_DIR
+    try:
+        return (store().info(DEMO_DIR) if run_id == "demo" else store().info(run_id)).dataset
+    except MnistLabError:
+        return None
+
+
 def model_picker(key: str, label: str = "Model"):
     """A selectbox of models shared across pages; returns (run id, spec, model) or None."""
     opts = model_options()

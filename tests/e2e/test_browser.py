@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import need
+
 from .harness import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server, wait_idle
 
 DOCS = ROOT / "docs"
@@ -27,7 +29,7 @@ def server(tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
     if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium (CI's .ci/run does this)")
+        need("Chromium is missing: apt-get install -y chromium (CI's .ci/run does this)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b

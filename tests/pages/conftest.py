@@ -7,20 +7,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch, mnist_dir):
-    """The whole app (navigation + sidebar), with a private runs folder and the full MNIST."""
+def app(tmp_path, monkeypatch):
+    """The whole app (navigation + sidebar), with a private runs folder; on the full MNIST
+    where it is at hand, else on the embedded sample (as a fresh install would run)."""
     from streamlit.testing.v1 import AppTest
 
+    import mnist_core.data
     import ui.common
+    from tests.conftest import full_mnist_dir
     monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("MNIST_DATA_DIR", str(mnist_dir))
+    full = full_mnist_dir()
+    if full is not None:
+        monkeypatch.setenv("MNIST_DATA_DIR", str(full))
+    else:
+        monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+        monkeypatch.setattr(mnist_core.data, "DEFAULT_CACHE", tmp_path / "no-cache")
     monkeypatch.setattr(ui.common, "RUNS_DIR", tmp_path / "runs")
 
     def make(page: str | None = None, timeout: float = 60):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
         if page:
-            at.switch_page(f"pages/{page}.py")
+            at.switch_page(f"app_pages/{page}.py")
         return at
+    make.train_count = "60,000" if full is not None else "4,000"  # what the sidebar will say
     return make
 
 

@@ -58,3 +58,18 @@ def test_upload_png_and_garbage(app):
     at.run()
     no_exception(at)
     assert any("not a PNG or JPEG" in e.value for e in at.error)
+
+
+def test_a_scribble_is_not_named_as_a_digit(app, patched_canvas):
+    from mnist_core.synthetic import non_digits
+    star = next(s for s in non_digits() if s.style == "grid")
+    patched_canvas["image"] = np.stack([star.image] * 3 + [np.full_like(star.image, 255)], -1)
+    at = no_exception(app("draw").run())
+    assert "prediction: unsure" in texts(at)
+    assert any("Not sure this is a digit" in m.value for m in at.markdown)
+
+
+def test_a_clear_digit_reads_sure_with_its_uncertainty_in_words(app, patched_canvas):
+    patched_canvas["image"] = digit_rgba("1")
+    at = no_exception(app("draw").run())
+    assert "prediction: 1" in texts(at) and "bits" in texts(at) and "The network is sure" in texts(at)

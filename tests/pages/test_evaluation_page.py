@@ -13,3 +13,26 @@ def test_evaluation_metrics_and_confusion_cell(app):
     assert ("of class 4 were read as 9" in line)
     assert (at.get_by_key("eval_cell") is not None) == (n > 0)
     assert at.get_by_key("eval_worst") is not None
+
+
+def test_reliability_diagram_and_no_false_dataset_warning(app):
+    at = no_exception(app("evaluation").run())
+    assert at.get_by_key("eval_reliability") is not None
+    assert "temperature" in "\n".join(c.value for c in at.caption)
+    assert not any("answers are guesses" in w.value for w in at.warning)  # the demo was trained on MNIST
+
+
+def test_a_model_of_another_dataset_is_warned_about(app, tmp_path, sample):
+    import ui.common
+    from mnist_core import presets
+    from mnist_core.runs import RunStore
+    from mnist_core.train import TrainConfig, fit
+    p = presets.get("fast")
+    cfg = TrainConfig.from_dict({**p.train, "max_batches": 2})
+    res = fit(p.spec(), cfg, sample)
+    run = RunStore(ui.common.RUNS_DIR).save_result("fashion model", p.spec(), cfg, res,
+                                                   "Fashion-MNIST (full): 60,000 train", dataset="fashion")
+    at = app("evaluation")
+    at.session_state["active_model"] = run.run_id
+    no_exception(at.run())
+    assert any("trained on Fashion-MNIST; on MNIST" in w.value for w in at.warning), [w.value for w in at.warning]

@@ -114,3 +114,24 @@ def test_unavailable_device_is_a_one_line_error(app, monkeypatch):
     at.button[[b.label for b in at.button].index("▶️ Start training")].click().run()
     no_exception(at)
     assert any("CUDA was requested" in e.value for e in at.error)
+
+
+def test_numpy_engine_greys_out_what_it_cannot_do(app):
+    at = no_exception(app("training").run())
+    at.selectbox(key="tr_preset").set_value("seed004").run()
+    no_exception(at)
+    assert at.selectbox(key="tr_opt_seed004").disabled and at.number_input(key="tr_wd_seed004").disabled
+    assert at.checkbox(key="tr_aug_seed004").disabled
+    assert not at.number_input(key="tr_lr_seed004").disabled
+    assert any("NumPy" in i.value for i in at.info)
+
+
+def test_sidebar_ticks_for_a_run_started_on_this_page(app):
+    at = no_exception(app("training").run())
+    start_tiny_run(at, epochs=3, batches=400)
+    no_exception(at)
+    try:
+        assert any("tiny test run" in w.value for w in at.sidebar.warning), [w.value for w in at.sidebar.warning]
+    finally:
+        at.session_state["job"].stop()
+        at.session_state["job"].join(60)

@@ -117,7 +117,7 @@ if analysis.ok:
         st.session_state["train_spec"] = spec.to_dict()
         st.session_state["train_spec_preset"] = st.session_state.get("arch_preset")
         st.session_state["tr_source"] = "The network from the Architecture page"
-        st.switch_page("pages/training.py")
+        st.switch_page("app_pages/training.py")
     with st.expander("PyTorch code"):
         st.code(code, language="python")
 else:

@@ -5,7 +5,9 @@ import streamlit as st
 
 from mnist_core import charts
 from mnist_core import inspect as ins
-from ui.common import friendly_errors, model_and_data
+from mnist_core.calibration import reliability
+from mnist_core.data import DATASETS
+from ui.common import friendly_errors, model_and_data, model_dataset
 
 st.title("🎯 Evaluation")
 run_id, spec, model, data = model_and_data("eval_model")
@@ -25,10 +27,21 @@ m1.metric("Test accuracy", f"{ev.accuracy:.2%}")
 m2.metric("Mistakes", f"{int((ev.pred != ev.labels).sum()):,} of {len(ev.labels):,}")
 worst_class = int(np.nanargmin(ev.per_class))
 m3.metric("Hardest class", f"{classes[worst_class]} · {ev.per_class[worst_class]:.1%}")
-if data.name != "mnist":
-    st.warning("This model learned MNIST digits; on another dataset its answers are guesses.")
+trained = model_dataset(run_id)
+if trained is not None and trained != data.name:
+    st.warning(f"This model was trained on {DATASETS[trained]['title']}; on {data.title} its answers are guesses.")
 
 st.plotly_chart(charts.per_class_accuracy(ev.per_class, classes), key="eval_per_class")
+
+# --- calibration: what "90% sure" means ---------------------------------------------------------------
+st.subheader("How far to trust its confidence")
+rel = reliability(ev.probs, ev.labels)
+st.plotly_chart(charts.reliability_diagram(rel), key="eval_reliability")
+st.caption("Test digits binned by how sure the network was. On the dashed line, \"90% sure\" means right 90% of "
+           "the time; bars below it are over-confident, above it under-confident. The expected calibration error "
+           "is the average gap, weighted by how many digits each bin holds"
+           + (f"; this model's probabilities are calibrated with a temperature of {ins.temperature(model):.2f}."
+              if ins.temperature(model) != 1.0 else "."))
 
 # --- the confusion matrix: pick a cell to see its digits -------------------------------------------
 st.subheader("Confusion matrix")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mnist_core import charts
+from mnist_core.calibration import UNSURE_BELOW, verdict
 from mnist_core.inspect import predict
 from mnist_core.preprocess import ImageError, preprocess, preprocess_upload
 from ui import canvas
@@ -44,11 +45,18 @@ with right:
     elif steps is not None:
         with friendly_errors("prediction"):
             probs = predict(spec, model, steps.tensor())
-            best = int(probs.argmax())
+            v = verdict(probs)
             st.session_state["last_drawing"] = steps.as_uint8()
-            st.markdown(f"## It's a **{best}** <span style='font-size:0.6em'>({probs[best]:.0%} sure)</span>",
-                        unsafe_allow_html=True)
-            st.caption(f"prediction: {best}")
+            if v.sure:
+                st.markdown(f"## It's a **{v.label}** <span style='font-size:0.6em'>({v.confidence:.0%} sure)</span>",
+                            unsafe_allow_html=True)
+                st.caption(f"prediction: {v.label}")
+            else:
+                guesses = ", ".join(f"{c} ({p:.0%})" for c, p in v.top if p >= 0.01)
+                st.markdown("## 🤔 Not sure this is a digit", unsafe_allow_html=True)
+                st.caption(f"prediction: unsure · top guesses {guesses}")
+            st.caption(f"The network is {v.reading}. Margin over the runner-up {v.margin:.0%}; uncertainty "
+                       f"{v.entropy:.2f} of 3.32 bits. Below {UNSURE_BELOW:.0%} confidence it does not name a digit.")
             st.plotly_chart(charts.probabilities_bar(probs), key="draw_probs")
         st.plotly_chart(charts.preprocessing_steps([
             (source.capitalize() if source else "input", steps.original),
