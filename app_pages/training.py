@@ -29,8 +29,14 @@ else:
 base = TrainConfig(**(presets.get(pname).train if pname else {}))
 st.caption("The form starts from the preset's original settings." if pname else "Default settings.")
 numpy = base.engine == "numpy"  # seed004's from-scratch engine: plain SGD on mean cross-entropy only
-off = dict(disabled=True, help="The NumPy engine (seed004, written by hand) trains with plain SGD on mean "
-                               "cross-entropy only") if numpy else {}
+NUMPY_WHY = "The NumPy engine (seed004, written by hand) trains with plain SGD on mean cross-entropy only"
+
+
+def lock(help: str | None = None) -> dict:
+    """Widget options: greyed out, with the reason, for what the NumPy engine cannot do."""
+    return dict(disabled=True, help=NUMPY_WHY) if numpy else dict(help=help)
+
+
 if numpy:
     st.info("This network is trained by hand-written NumPy code, as seed004 was: plain SGD on the mean "
             f"cross-entropy, so {', '.join(k.replace('_', ' ') for k in UNSUPPORTED)} are greyed out.")
@@ -39,36 +45,35 @@ if numpy:
 k = f"_{pname}"  # keys per preset: switching presets refills the form with that preset's settings
 with st.form("tr_form"):
     f1, f2, f3, f4 = st.columns(4)
-    optimizer = f1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(base.optimizer), key="tr_opt" + k, **off)
+    optimizer = f1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(base.optimizer), key="tr_opt" + k, **lock())
     lr = f2.number_input("Learning rate", 1e-6, 10.0, float(base.lr), format="%.5f", key="tr_lr" + k)
     schedule = f3.selectbox("Schedule", SCHEDULES, index=SCHEDULES.index(base.schedule), key="tr_sched" + k)
     epochs = f4.number_input("Epochs", 1, 200, int(base.epochs), key="tr_epochs" + k)
     g1, g2, g3, g4 = st.columns(4)
     batch = g1.number_input("Batch size", 1, 8192, int(base.batch_size), key="tr_bs" + k)
-    wd = g2.number_input("Weight decay", 0.0, 1.0, float(base.weight_decay), format="%.5f", key="tr_wd" + k, **off)
-    ls = g3.number_input("Label smoothing", 0.0, 0.5, float(base.label_smoothing), 0.05, key="tr_ls" + k, **off)
-    augment = g4.checkbox("Augment (distort each batch)", value=base.augment, key="tr_aug" + k, **off)
+    wd = g2.number_input("Weight decay", 0.0, 1.0, float(base.weight_decay), format="%.5f", key="tr_wd" + k, **lock())
+    ls = g3.number_input("Label smoothing", 0.0, 0.5, float(base.label_smoothing), 0.05, key="tr_ls" + k, **lock())
+    augment = g4.checkbox("Augment (distort each batch)", value=base.augment, key="tr_aug" + k, **lock())
     with st.expander("More settings"):
         h1, h2, h3, h4 = st.columns(4)
         subset = h1.number_input("Train on the first N digits (0 = all)", 0, 60000, 0, key="tr_subset" + k)
-        val = h2.number_input("Validation split", 0.0, 0.4, float(base.val_split), 0.05, key="tr_val" + k, **off)
+        val = h2.number_input("Validation split", 0.0, 0.4, float(base.val_split), 0.05, key="tr_val" + k, **lock())
         seed = h3.number_input("Seed", 0, 10**6, int(base.seed), key="tr_seed" + k)
         device = h4.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key="tr_device" + k)
         j1, j2, j3 = st.columns(3)
         max_batches = j1.number_input("Batches per epoch (0 = all; a dry run)", 0, 100000, 0, key="tr_mb" + k)
-        momentum = j2.number_input("Momentum", 0.0, 0.99, float(base.momentum), 0.05, key="tr_mom" + k, **off)
+        momentum = j2.number_input("Momentum", 0.0, 0.99, float(base.momentum), 0.05, key="tr_mom" + k, **lock())
         reduction = j3.selectbox("Loss reduction", ["mean", "sum"], index=["mean", "sum"].index(base.loss_reduction),
-                                 key="tr_red" + k, **off)
+                                 key="tr_red" + k, **lock())
         a1, a2, a3 = st.columns(3)
         style = a1.selectbox("Augmentation", AUGMENT_STYLES, index=AUGMENT_STYLES.index(base.augment_style),
-                             key="tr_augstyle" + k, help="affine: small turns, shifts and scales; handwriting: "
-                             "wider ones, slant, thicker and thinner strokes, blur", **off)
+                             key="tr_augstyle" + k, **lock("affine: small turns, shifts and scales; handwriting: "
+                                                            "wider ones, slant, thicker and thinner strokes, blur"))
         calibrate = a2.checkbox("Calibrate confidence on the validation split", value=base.calibrate,
-                                key="tr_cal" + k, help="Fits a temperature so that '90% sure' means right 90% "
-                                "of the time; needs a validation split", **off)
+                                key="tr_cal" + k, **lock("Fits a temperature so that '90% sure' means right 90% "
+                                                         "of the time; needs a validation split"))
         outliers = a3.number_input("Non-digits per batch (share)", 0.0, 0.5, float(base.outliers), 0.05,
-                                   key="tr_outl" + k, help="Letters and scribbles the network is taught to be "
-                                   "unsure of", **off)
+                                   key="tr_outl" + k, **lock("Letters and scribbles the network is taught to be unsure of"))
     name = st.text_input("Run name", value=spec.name, max_chars=80, key="tr_name" + k)
     submitted = st.form_submit_button("▶️ Start training", type="primary")
 

@@ -127,7 +127,8 @@ def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
 
 
 def parse_weights(raw: bytes, name: str = "weights") -> tuple[dict[str, torch.Tensor], dict]:
-    if raw[:2] == b"PK" or raw[:1] == b"\x80":
+    looks_safetensors = raw[8:9] == b"{"  # an 8-byte header length, then the JSON header
+    if not looks_safetensors and (raw[:2] == b"PK" or raw[:1] == b"\x80"):
         raise RunError(f"{name}: this is a pickled PyTorch file; MNIST Lab loads safetensors only "
                        "(pickles can run code)")
     try:

@@ -27,7 +27,7 @@ def test_saved_and_reloaded_model_scores_what_training_reported(name, sample, tm
     run = RunStore(tmp_path).save_result(name, p.spec(), cfg, res, sample.describe(), dataset=sample.name)
     spec, model = RunStore(tmp_path).load(run.run_id)
     ev = evaluate_model(spec, model, sample.test_images, sample.test_labels)
-    tol = 1.5 / len(sample.test_labels) if name == "seed004" else 1e-9  # NumPy trains in float64, saves float32
+    tol = 1.5 / len(sample.test_labels) if name == "seed004" else 1e-6  # NumPy trains in float64, saves float32
     assert ev.accuracy == pytest.approx(res.test_accuracy, abs=tol)
 
 

@@ -4,7 +4,7 @@ import torch
 
 from mnist_core import presets
 from mnist_core.numpy_mlp import NumpyMLP, check_spec, softmax
-from mnist_core.train import ConfigError, TrainConfig, fit
+from mnist_core.train import ConfigError, TrainConfig, fit, to_input
 
 
 def batch(n=8, seed=0):

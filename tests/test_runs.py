@@ -107,3 +107,18 @@ def test_demo_model_ships_and_predicts(full):
     assert "command" in summary
     ev = evaluate_model(spec, model, full.test_images[:2000], full.test_labels[:2000])
     assert ev.accuracy > 0.98
+
+
+def test_a_safetensors_header_length_that_starts_like_a_pickle_still_loads():
+    """A header of 128 + 256k bytes makes the file's first byte 0x80, a pickle's first byte."""
+    from safetensors.torch import save
+
+    from mnist_core.runs import parse_weights
+    for pad in range(0, 300):
+        raw = save({"w": torch.zeros(2)}, metadata={"pad": "x" * pad})
+        if raw[:1] == b"\x80" or raw[:2] == b"PK":
+            break
+    else:
+        raise AssertionError("no padding gave a 0x80 first byte")
+    tensors, meta = parse_weights(raw)
+    assert tensors["w"].shape == (2,) and meta["pad"] == "x" * pad
