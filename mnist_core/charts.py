@@ -310,6 +310,8 @@ def reliability_diagram(rel) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Bar(x=centres[has], y=rel.accuracy[has], width=width * 0.9, name="accuracy in the bin",
                          marker_color=PALETTE[0], customdata=np.stack([rel.counts[has], rel.confidence[has]], 1),
+                         text=[f"{c:,}" for c in rel.counts[has]], textposition="inside",  # how many digits: a
+                         # bin of 12 says much less than one of 9,800
                          hovertemplate="confidence %{customdata[1]:.1%}<br>accuracy %{y:.1%}"
                                        "<br>%{customdata[0]:,} digits<extra></extra>"))
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",

@@ -96,3 +96,13 @@ def test_live_charts_stay_small_for_long_runs():
     assert len(fig.data[0].x) <= 601 and fig.data[0].x[-1] == 9_999
     assert len(charts.lr_curve(steps).data[0].x) <= 601
     assert charts.thin([1, 2, 3]) == [1, 2, 3]
+
+
+def test_reliability_diagram_shows_bins_counts_and_the_ece():
+    from mnist_core.calibration import reliability
+    probs = np.full((100, 10), 0.01)
+    probs[:, 0] = 0.91
+    rel = reliability(probs, np.zeros(100, dtype=int))
+    fig = charts.reliability_diagram(rel)
+    assert list(fig.data[0].y) == [1.0] and fig.data[0].text == ("100",)
+    assert "9.00%" in fig.layout.title.text  # |1.00 - 0.91|
