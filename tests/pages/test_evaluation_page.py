@@ -11,7 +11,11 @@ def test_evaluation_metrics_and_confusion_cell(app):
     line = next(m.value for m in at.markdown if "were read as" in m.value)
     n = int(line.split("**")[1])
     assert ("of class 4 were read as 9" in line)
-    assert (at.get_by_key("eval_cell") is not None) == (n > 0)
+    try:
+        shown = at.get_by_key("eval_cell") is not None
+    except KeyError:  # no element with that key: nothing to show
+        shown = False
+    assert shown == (n > 0)
     assert at.get_by_key("eval_worst") is not None
 
 
