@@ -116,12 +116,22 @@ def _lut(values: np.ndarray) -> list[int]:
     return np.clip(np.rint(values), 0, 255).astype(np.uint8).tolist()
 
 
-def preprocess(img) -> Steps:
+SWITCHES = {"invert": "flip dark-on-light to light-on-dark", "crop": "crop to the ink",
+            "scale": "scale the digit to 20 px", "center": "centre of mass in the middle"}
+
+
+def preprocess(img, invert: bool = True, crop: bool = True, scale: bool = True, center: bool = True) -> Steps:
     """Canvas RGBA / upload RGB / grey array (or PIL image) -> MNIST-like steps.
 
     Works in uint8 with PIL's C loops until the 20 px digit: about 0.3 ms for a
-    280x280 canvas, so a drawing is read as fast as the mouse lifts.
+    280x280 canvas, so a drawing is read as fast as the mouse lifts. Each step can be
+    switched off (for a class to see why it is there): without ``invert`` a dark digit on
+    light paper stays so; without ``crop`` the whole picture is the digit's box; without
+    ``scale`` the digit keeps its size relative to the picture; without ``center`` it stays
+    where it was drawn.
     """
+    if not (invert and crop and scale and center):
+        return _preprocess_switched(img, invert, crop, scale, center)
     if isinstance(img, Image.Image):
         img = np.asarray(img.convert("RGBA" if "A" in img.getbands() else "RGB"))
     gray = to_gray8(img)
@@ -160,5 +170,36 @@ def preprocess(img) -> Steps:
     return Steps(gray, digit, inverted, np.asarray(crop, dtype=np.float32) / 255.0, resized, canvas, False)
 
 
-def preprocess_upload(raw: bytes, name: str = "upload") -> Steps:
-    return preprocess(decode_upload(raw, name))
+def _preprocess_switched(img, invert, crop, scale, center) -> Steps:
+    """The same recipe with some steps left out (slower, clearer; for teaching, not for speed)."""
+    full = preprocess(img)  # where the ink is, found the normal way
+    if full.empty:
+        return full
+    gray = full.gray8
+    digit = full.digit8 if invert else gray
+    H, W = gray.shape
+    ink = full.digit8 > INK_THRESHOLD * int(full.digit8.max())
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    y0, y1, x0, x1 = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1) if crop else (0, H, 0, W)
+    box = Image.fromarray(digit[y0:y1, x0:x1])
+    h, w = y1 - y0, x1 - x0
+    factor = 20.0 / max(h, w) if scale else 28.0 / max(H, W)  # without scaling: the picture's size -> 28
+    nw, nh = min(28, max(1, round(w * factor))), min(28, max(1, round(h * factor)))
+    resized = np.asarray(box.resize((nw, nh), Image.Resampling.LANCZOS), dtype=np.float32) / 255.0
+    paper = float(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]]))) / 255.0
+    canvas = np.full((28, 28), 0.0 if invert else paper, dtype=np.float32)  # not flipped: the paper stays
+    if center:
+        total = float(resized.sum()) or 1.0
+        cy = float((resized.sum(1) * np.arange(nh)).sum()) / total
+        cx = float((resized.sum(0) * np.arange(nw)).sum()) / total
+        top, left = round(14.0 - cy), round(14.0 - cx)
+    else:  # where it was in the picture
+        top, left = round(y0 * 28.0 / max(H, W)), round(x0 * 28.0 / max(H, W))
+    top, left = int(np.clip(top, 0, 28 - nh)), int(np.clip(left, 0, 28 - nw))
+    canvas[top:top + nh, left:left + nw] = resized
+    return Steps(gray, digit, full.inverted and invert, np.asarray(box, dtype=np.float32) / 255.0, resized,
+                 canvas.clip(0, 1), False)
+
+
+def preprocess_upload(raw: bytes, name: str = "upload", **switches) -> Steps:
+    return preprocess(decode_upload(raw, name), **switches)

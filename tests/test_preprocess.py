@@ -105,3 +105,31 @@ def test_matches_mnist_statistics(sample):
         s = preprocess(big)
         corr.append(np.corrcoef(s.centered.ravel(), digit.ravel() / 255.0)[0, 1])
     assert np.mean(corr) > 0.9 and np.median(corr) > 0.95
+
+
+def _corner_digit(size=280, box=(10, 10, 60, 90), dark_on_light=False):
+    from PIL import Image as I, ImageDraw as D
+    im = I.new("L", (size, size), 255 if dark_on_light else 0)
+    D.Draw(im).line([(box[0] + 20, box[1]), (box[0] + 20, box[3])], fill=0 if dark_on_light else 255, width=8)
+    return np.asarray(im)
+
+
+def test_switches_off_show_what_each_step_does():
+    from mnist_core.preprocess import preprocess as pp
+    img = _corner_digit()
+    on = pp(img)
+    assert on.centered.sum() > 0
+    np.testing.assert_array_equal(pp(img, True, True, True, True).centered, on.centered)
+    no_center = pp(img, center=False)  # the stroke stays near the top-left corner
+    ys, xs = np.nonzero(no_center.centered > 0.3)
+    assert ys.min() <= 2 and xs.mean() < 8  # scaled to 20 px, but from where it was drawn
+    ys, xs = np.nonzero(on.centered > 0.3)
+    assert abs(ys.mean() - 14) < 2 and abs(xs.mean() - 14) < 2
+    tiny = pp(img, scale=False)  # 80 px of a 280 px canvas -> about 8 of 28 px tall
+    rows = np.nonzero((tiny.centered > 0.3).any(1))[0]
+    assert 5 <= len(rows) <= 11
+    whole = pp(img, crop=False)
+    assert (whole.centered > 0.3).sum() < (on.centered > 0.3).sum()
+    paper = _corner_digit(dark_on_light=True)
+    kept = pp(paper, invert=False)  # dark on light stays: the background is bright
+    assert kept.centered.mean() > 0.5 and pp(paper).centered.mean() < 0.2

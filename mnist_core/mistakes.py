@@ -1,0 +1,65 @@
+"""Mistakes, explained: a teacher's tags on a model's wrong answers, kept with the run.
+
+Each mistake (a test digit the model got wrong) can be tagged: the digit is *ambiguous*
+(a person could read it either way), *mislabelled* (MNIST's label is wrong), or a *model
+error* (it is clear, and the model is wrong). Tags are a small JSON file beside the run
+(``mistake_tags.json``, keyed by dataset and test index), so they outlive the session
+and a class can compare how many of a model's mistakes are really its own.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from pathlib import Path
+
+from . import MnistLabError
+from .runs import atomic_json
+
+TAGS = ("ambiguous", "mislabelled", "model error")
+FILE = "mistake_tags.json"
+_lock = threading.Lock()
+
+
+class TagError(MnistLabError):
+    pass
+
+
+def _key(dataset: str, index: int) -> str:
+    return f"{dataset}:{int(index)}"
+
+
+def load_tags(folder: Path) -> dict[str, str]:
+    """{"mnist:1234": "ambiguous", ...}; a missing or unreadable file is no tags yet."""
+    try:
+        d = json.loads((Path(folder) / FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return {k: v for k, v in d.items() if isinstance(k, str) and v in TAGS} if isinstance(d, dict) else {}
+
+
+def set_tag(folder: Path, dataset: str, index: int, tag: str | None) -> dict[str, str]:
+    """Tag one test digit (``None`` removes the tag); returns all tags."""
+    if tag is not None and tag not in TAGS:
+        raise TagError(f"unknown tag {tag!r}: choose one of {', '.join(TAGS)}")
+    if int(index) < 0:
+        raise TagError("a test digit's index cannot be negative")
+    with _lock:
+        tags = load_tags(folder)
+        if tag is None:
+            tags.pop(_key(dataset, index), None)
+        else:
+            tags[_key(dataset, index)] = tag
+        atomic_json(Path(folder) / FILE, tags)
+    return tags
+
+
+def tag_of(tags: dict[str, str], dataset: str, index: int) -> str | None:
+    return tags.get(_key(dataset, index))
+
+
+def summary(tags: dict[str, str], dataset: str) -> dict[str, int]:
+    """How many mistakes carry each tag, for one dataset."""
+    c = Counter(v for k, v in tags.items() if k.startswith(dataset + ":"))
+    return {t: c.get(t, 0) for t in TAGS}
