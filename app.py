@@ -12,6 +12,7 @@ pages = {
               st.Page("app_pages/training.py", title="Training", icon="📈")],
     "Use it": [st.Page("app_pages/draw.py", title="Draw", icon="✏️"),
                st.Page("app_pages/inside.py", title="Inside the CNN", icon="🔬"),
+               st.Page("app_pages/why.py", title="Why it decides", icon="🧭"),
                st.Page("app_pages/evaluation.py", title="Evaluation", icon="🎯")],
 }
 nav = st.navigation(pages)

@@ -6,7 +6,8 @@ import torch
 
 from mnist_core import charts
 from mnist_core import inspect as ins
-from ui.common import dataset, friendly_errors
+from ui.common import dataset, friendly_errors, load_model
+from ui.explain import embedding_map
 
 st.title("🗂️ Dataset")
 data = dataset()
@@ -73,3 +74,17 @@ with friendly_errors("projection"):
     if xy is not None:
         st.plotly_chart(charts.projection(xy, labels[torch.from_numpy(used)].numpy(), classes, method,
                                           hover=[f"#{int(j)}" for j in used]), key="ds_proj")
+
+# --- pixels vs what a network sees -----------------------------------------------------------------
+st.subheader("What the network learned to separate")
+st.caption("The same 2,000 training digits twice: by their raw pixels, and by the features the active model's "
+           "last hidden layer gives them. Change the active model on a model page.")
+with friendly_errors("maps"):
+    active = st.session_state.get("active_model", "demo")
+    spec, _ = load_model(active)
+    left, right = st.columns(2)
+    for space, col in (("pixels", left), ("features", right)):
+        m = embedding_map(active, data, space)
+        name = "Raw pixels" if space == "pixels" else f"{spec.name}'s features"
+        col.plotly_chart(charts.embedding_map(m.coords, m.labels, classes, f"{name} · separation {m.separation():.2f}"),
+                         key=f"ds_map_{space}")

@@ -5,7 +5,7 @@ import streamlit as st
 from mnist_core import charts
 from mnist_core.calibration import UNSURE_BELOW, verdict
 from mnist_core.inspect import predict
-from mnist_core.preprocess import ImageError, preprocess, preprocess_upload
+from mnist_core.preprocess import SWITCHES, ImageError, preprocess, preprocess_upload
 from ui import canvas
 from ui.common import friendly_errors, model_picker
 
@@ -31,13 +31,19 @@ with left:
         image = up.getvalue() if up is not None else None
         source = up.name if up is not None else ""
 
+    with st.expander("Preprocessing switches: why each step exists"):
+        st.caption("Turn a step off and see what the network makes of the digit without it. Try a digit drawn "
+                   "small in a corner.")
+        switches = {k: st.checkbox(words.capitalize(), value=True, key=f"draw_sw_{k}") for k, words in SWITCHES.items()}
+
 with right:
     steps = None
     if image is None:
         st.info("Draw a digit on the black square (or upload a picture) and the network will read it.")
     else:
         try:
-            steps = preprocess_upload(image, source) if isinstance(image, bytes) else preprocess(image)
+            steps = preprocess_upload(image, source, **switches) if isinstance(image, bytes) \
+                else preprocess(image, **switches)
         except ImageError as exc:
             st.error(str(exc))
     if steps is not None and steps.empty:
@@ -57,6 +63,14 @@ with right:
                 st.caption(f"prediction: unsure · top guesses {guesses}")
             st.caption(f"The network is {v.reading}. Margin over the runner-up {v.margin:.0%}; uncertainty "
                        f"{v.entropy:.2f} of 3.32 bits. Below {UNSURE_BELOW:.0%} confidence it does not name a digit.")
+            off = [SWITCHES[k] for k, on in switches.items() if not on]
+            if off:
+                full = preprocess_upload(image, source) if isinstance(image, bytes) else preprocess(image)
+                p_full = predict(spec, model, full.tensor())
+                missing = " and ".join(f"'{w}'" for w in off)
+                st.warning(f"Without {missing} the network reads **{v.label}** "
+                           f"({v.confidence:.0%}); with every step on it reads **{int(p_full.argmax())}** "
+                           f"({p_full.max():.0%}).")
             st.plotly_chart(charts.probabilities_bar(probs), key="draw_probs")
         st.plotly_chart(charts.preprocessing_steps([
             (source.capitalize() if source else "input", steps.original),

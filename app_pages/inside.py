@@ -1,34 +1,17 @@
-"""Inside the CNN: what each filter looks like and what it makes of one digit, layer by layer."""
+"""Inside the CNN: what each filter looks like and what it makes of one digit, layer by layer;
+click any cell to trace its arithmetic, and change a kernel to see what happens."""
 
-import numpy as np
 import streamlit as st
-import torch
 
 from mnist_core import charts
 from mnist_core import inspect as ins
-from mnist_core.data import MEAN, STD
 from ui.common import friendly_errors, model_and_data
+from ui.explain import clicked_cell, pick_input, select_cell, trace_section, whatif_model, whatif_section
 
 st.title("🔬 Inside the CNN")
-run_id, spec, model, data = model_and_data("inside_model")
-
-# --- the input ---------------------------------------------------------------------------------
-sources = ["A test digit"] + (["My last drawing"] if "last_drawing" in st.session_state else [])
-src = st.radio("Input", sources, horizontal=True, key="inside_source")
-if src == "A test digit":
-    c1, c2 = st.columns(2)
-    cls = c1.selectbox("Class", list(range(10)), format_func=lambda i: data.classes[i], key="inside_class")
-    where = torch.nonzero(data.test_labels == cls).flatten()
-    if len(where) == 0:
-        st.warning("no test digits of that class in this dataset")
-        st.stop()
-    k = c2.number_input(f"Which one (of {len(where)})", 0, len(where) - 1, 0, key="inside_k")
-    x, label = ins.digit_input(data, "test", int(where[k]))
-else:
-    img = st.session_state["last_drawing"]
-    x = torch.from_numpy(((img / 255.0 - MEAN) / STD).astype(np.float32))[None, None]
-    label = None
-image = (x[0, 0].numpy() * STD + MEAN).clip(0, 1)
+run_id, spec, trained, data = model_and_data("inside_model")
+x, image, label = pick_input(data, "inside")
+model = whatif_model(run_id, trained)  # the session's edited copy, when "what if" made one
 
 with friendly_errors("inspection"):
     probs = ins.predict(spec, model, x)
@@ -52,7 +35,7 @@ with friendly_errors("inspection"):
         st.plotly_chart(charts.kernel_grid(w, f"Layer {idx}: {label_} · weights {tuple(w.shape)}"),
                         key=f"inside_k{idx}")
 
-    # --- feature maps and activations ---------------------------------------------------------------
+    # --- feature maps and activations: click a cell to trace it ----------------------------------------
     st.subheader("Feature maps, layer by layer")
     outs = ins.layer_outputs(spec, model, x)
     show = st.multiselect("Layers to show", [o.index for o in outs],
@@ -63,9 +46,12 @@ with friendly_errors("inspection"):
         if o.index not in show:
             continue
         shape = "x".join(map(str, o.shape))
-        if o.values.ndim == 3:
-            st.plotly_chart(charts.feature_maps(o.values, f"Layer {o.index}: {o.label} → {shape}"),
-                            key=f"inside_f{o.index}")
-        else:
-            st.plotly_chart(charts.activations_bar(o.values[:512], f"Layer {o.index}: {o.label} → {shape}"),
-                            key=f"inside_a{o.index}")
+        fig = charts.feature_maps(o.values, f"Layer {o.index}: {o.label} → {shape} (click a cell)") \
+            if o.values.ndim == 3 else charts.activations_bar(o.values[:512], f"Layer {o.index}: {o.label} → {shape}")
+        event = st.plotly_chart(fig, key=f"inside_f{o.index}", on_select="rerun", selection_mode="points")
+        cell = clicked_cell(event, o.values)
+        if cell is not None:
+            select_cell(o.index, cell)
+
+trace_section(spec, model, x, image)
+whatif_section(run_id, spec, trained, x)

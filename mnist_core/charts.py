@@ -320,3 +320,74 @@ def reliability_diagram(rel) -> go.Figure:
     fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
     return _layout(fig, f"Reliability: expected calibration error {rel.ece:.2%} · mean confidence "
                         f"{rel.mean_confidence:.1%}", height=360, legend=dict(x=0.02, y=0.98))
+
+
+# --- explaining one decision ----------------------------------------------------------------
+
+def mosaic_cell(x: float, y: float, shape: tuple[int, int, int], cols: int = 8, pad: int = 1) -> tuple | None:
+    """The (channel, row, col) under a click at mosaic coordinates (x, y) of ``feature_maps``;
+    None for a click on the padding between maps."""
+    n, h, w = shape
+    cols = min(cols, n)
+    bx, ix = divmod(int(round(x)), w + pad)
+    by, iy = divmod(int(round(y)), h + pad)
+    c = by * cols + bx
+    if ix >= w or iy >= h or bx >= cols or not 0 <= c < n:
+        return None
+    return c, iy, ix
+
+
+def input_with_box(image: np.ndarray, box: tuple[int, int, int, int] | None, title: str) -> go.Figure:
+    """The 28x28 input with a cell's receptive field outlined."""
+    fig = go.Figure(go.Heatmap(z=np.asarray(image), colorscale=GREYS, zmin=0, zmax=1, showscale=False,
+                               hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
+    if box is not None:
+        y0, y1, x0, x1 = box
+        fig.add_shape(type="rect", x0=x0 - 0.5, x1=x1 + 0.5, y0=y0 - 0.5, y1=y1 + 0.5,
+                      line=dict(color="#ff4b4b", width=3))
+    return _image_axes(_layout(fig, title, height=300))
+
+
+def number_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = None, diverging: bool = True,
+                fmt: str = ".2f") -> go.Figure:
+    """A small grid of numbers written in their cells (a patch, a kernel, their products)."""
+    v = np.asarray(values, dtype=np.float64)
+    finite = v[np.isfinite(v)]
+    lim = float(np.abs(finite).max()) if finite.size else 1.0
+    fig = go.Figure(go.Heatmap(z=np.where(np.isfinite(v), v, np.nan), text=[[format(c, fmt) for c in r] for r in v],
+                               texttemplate="%{text}", textfont=dict(size=11), showscale=False,
+                               colorscale=DIVERGING if diverging else "Viridis",
+                               zmin=-lim if diverging else None, zmax=lim if diverging else None,
+                               hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
+    if mark is not None:
+        fig.add_shape(type="rect", x0=mark[1] - 0.5, x1=mark[1] + 0.5, y0=mark[0] - 0.5, y1=mark[0] + 0.5,
+                      line=dict(color="#ffd400", width=3))
+    side = 34 * v.shape[0] + 70
+    return _image_axes(_layout(fig, title, height=int(min(420, max(180, side)))))
+
+
+def attribution_maps(maps: list[tuple[str, np.ndarray]], image: np.ndarray, title: str | None = None) -> go.Figure:
+    """Attribution maps side by side, each over a faint copy of the digit; red pushes towards the
+    class, blue away from it."""
+    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=[t for t, _ in maps], horizontal_spacing=0.02)
+    for i, (_, m) in enumerate(maps, start=1):
+        m = np.asarray(m, dtype=np.float32)
+        lim = float(np.abs(m).max()) or 1.0
+        fig.add_trace(go.Heatmap(z=np.asarray(image), colorscale=GREYS, zmin=0, zmax=3, showscale=False,
+                                 hoverinfo="skip"), row=1, col=i)
+        fig.add_trace(go.Heatmap(z=np.where(np.abs(m) > 0.05 * lim, m, np.nan), colorscale=DIVERGING, zmin=-lim,
+                                 zmax=lim, zmid=0, showscale=False, opacity=0.85,
+                                 hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>"), row=1, col=i)
+    return _layout(_image_axes(fig, len(maps)), title, height=300)
+
+
+def embedding_map(coords: np.ndarray, labels: np.ndarray, classes: list[str], title: str,
+                  star: np.ndarray | None = None, star_label: str = "your digit") -> go.Figure:
+    """The training sample as a PCA scatter coloured by class, with a new point as a star."""
+    fig = projection(coords, labels, classes, "PCA")
+    if star is not None:
+        fig.add_trace(go.Scatter(x=[float(star[0])], y=[float(star[1])], mode="markers+text", name=star_label,
+                                 text=[star_label], textposition="top center",
+                                 marker=dict(symbol="star", size=22, color="#ffd400",
+                                             line=dict(color="black", width=1.5))))
+    return _layout(fig, title, height=440, legend_title="class")

@@ -331,6 +331,16 @@ class RunStore:
         if path.resolve().parent != self.root.resolve():
             raise RunError(f"{path.name}: only runs inside {self.root} can be changed")
 
+    def save_edited(self, name: str, spec: ArchSpec, model, note: str, parent: str | None = None) -> Run:
+        """Store a model edited by hand (what-if kernels, surgery) as a new run, saying what changed."""
+        class _Note:  # the run's config.json: where it came from and what was changed
+            def to_dict(self):
+                return {"edited_from": parent, "note": note}
+        run = self.create(name, spec, _Note())
+        run.finish(model, {"status": "finished", "note": str(note)[:500], "parent": parent, "test_accuracy": None,
+                           "temperature": getattr(model, "temperature", None)})
+        return run
+
     def save_result(self, name: str, spec: ArchSpec, config, result, data_source: str = "",
                     preset: str | None = None, events: list[dict] | None = None, dataset: str | None = None) -> Run:
         """Store a finished ``fit`` result in one go (the CLI's path)."""

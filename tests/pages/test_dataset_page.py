@@ -25,3 +25,9 @@ def test_projection_pca_and_tsne_on_request(app):
     at.button(key="ds_run_tsne").click().run()
     no_exception(at)
     assert not any("t-SNE runs on request" in i.value for i in at.info)
+
+
+def test_pixels_vs_features_maps(app):
+    at = no_exception(app("dataset").run(timeout=120))
+    assert at.get_by_key("ds_map_pixels") is not None and at.get_by_key("ds_map_features") is not None
+    assert "What the network learned to separate" in [s.value for s in at.subheader]

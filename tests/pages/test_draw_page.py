@@ -73,3 +73,16 @@ def test_a_clear_digit_reads_sure_with_its_uncertainty_in_words(app, patched_can
     patched_canvas["image"] = digit_rgba("1")
     at = no_exception(app("draw").run())
     assert "prediction: 1" in texts(at) and "bits" in texts(at) and "The network is sure" in texts(at)
+
+
+def test_preprocessing_switches_show_the_prediction_without_a_step(app, patched_canvas):
+    im = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(im).line([(20, 10), (60, 10), (35, 70)], fill=(255, 255, 255, 255), width=8)  # a small 7, top-left
+    patched_canvas["image"] = np.asarray(im)
+    at = no_exception(app("draw").run())
+    assert "prediction: 7" in texts(at) and not at.warning
+    at.checkbox(key="draw_sw_scale").uncheck()
+    at.checkbox(key="draw_sw_center").uncheck().run()
+    no_exception(at)
+    warn = " ".join(w.value for w in at.warning)
+    assert "Without" in warn and "with every step on it reads **7**" in warn

@@ -1,4 +1,4 @@
-from .conftest import no_exception
+from .conftest import no_exception, texts
 
 
 def test_inside_shows_kernels_maps_and_saliency(app):
@@ -24,3 +24,42 @@ def test_inside_uses_the_last_drawing(app):
     at.radio(key="inside_source").set_value("My last drawing").run()
     no_exception(at)
     assert "The network says" in "\n".join(m.value for m in at.markdown)
+
+
+def test_trace_a_cell_and_see_its_arithmetic(app):
+    at = no_exception(app("inside").run())
+    assert "trace: layer 1" in texts(at)  # a default cell is traced at once
+    at.number_input(key="tr_cell_layer").set_value(1)
+    at.text_input(key="tr_cell_pos").set_value("3,5,6").run()
+    no_exception(at)
+    line = next(c.value for c in at.caption if c.value.startswith("trace:"))
+    assert line.startswith("trace: layer 1 cell (3, 5, 6) =")
+    assert any("the network computed" in m.value and "(the same)" in m.value for m in at.markdown)
+    assert at.get_by_key("tr_kernel") is not None and at.get_by_key("tr_products") is not None
+    at.text_input(key="tr_cell_pos").set_value("99,0,0").run()
+    no_exception(at)
+    assert any("outside this layer" in e.value for e in at.error)
+    at.text_input(key="tr_cell_pos").set_value("a,b").run()
+    assert any("numbers separated by commas" in e.value for e in at.error)
+
+
+def test_what_if_a_kernel_changes_a_session_copy_then_reset_and_save(app):
+    import ui.common
+    at = no_exception(app("inside").run())
+    at.selectbox(key="wi_hand").set_value("Sobel x (vertical edges)").run()
+    at.button(key="wi_apply").click().run()
+    no_exception(at)
+    assert any("Edited copy" in i.value and "Sobel x" in i.value for i in at.info)
+    assert at.get_by_key("wi_after") is not None
+    at.button(key="wi_save").click().run()
+    no_exception(at)
+    runs = ui.common.store().list()
+    assert len(runs) == 1 and "Sobel x" in runs[0].summary["note"]
+    at.button(key="wi_reset").click().run()
+    no_exception(at)
+    assert not any("Edited copy" in i.value for i in at.info)
+    at.selectbox(key="wi_hand").set_value("Type my own").run()
+    at.text_input(key="wi_typed").set_value("1 2; 3").run()
+    at.button(key="wi_apply").click().run()
+    no_exception(at)
+    assert any("square" in e.value for e in at.error)

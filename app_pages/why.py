@@ -1,0 +1,25 @@
+"""Why it decides: attribution maps side by side, a sanity check, and the digit among the training digits."""
+
+import streamlit as st
+
+from mnist_core import charts
+from mnist_core import inspect as ins
+from ui.common import friendly_errors, model_and_data
+from ui.explain import attribution_lab, pick_input, sanity_section, you_are_here
+
+st.title("🧭 Why it decides")
+run_id, spec, model, data = model_and_data("why_model")
+x, image, label = pick_input(data, "why")
+
+with friendly_errors("prediction"):
+    probs = ins.predict(spec, model, x)
+    pred = int(probs.argmax())
+    st.markdown(f"The network says **{data.classes[pred]}** ({probs[pred]:.0%})"
+                + (f"; the label is **{data.classes[label]}**." if label is not None else "."))
+    st.plotly_chart(charts.probabilities_bar(probs, data.classes), key="why_probs")
+with friendly_errors("attributions"):
+    target = attribution_lab(spec, model, x, image, data.classes)
+    sanity_section(spec, model, x, image, target)
+with friendly_errors("map"):
+    you_are_here(run_id, spec, model, image, data,
+                 "your drawing" if st.session_state.get("why_source") == "My last drawing" else "this digit")

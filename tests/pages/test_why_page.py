@@ -1,0 +1,29 @@
+from .conftest import no_exception, texts
+
+
+def test_attribution_lab_sanity_check_and_map(app):
+    at = no_exception(app("why").run(timeout=120))
+    assert at.get_by_key("why_maps") is not None
+    assert "grid" in texts(at)  # Grad-CAM's resolution note
+    at.selectbox(key="why_target").set_value(5).run(timeout=120)
+    at.selectbox(key="why_baseline").set_value("blurred").run(timeout=120)
+    no_exception(at)
+    at.button(key="why_sanity_run").click().run(timeout=120)
+    no_exception(at)
+    assert at.get_by_key("why_sanity_maps") is not None and "rank similarity" in texts(at)
+    for space in ("features", "pixels"):
+        assert at.get_by_key(f"why_map_{space}") is not None and at.get_by_key(f"why_nn_{space}") is not None
+    assert "the 8 nearest are mostly" in texts(at)
+
+
+def test_the_last_drawing_is_placed_on_the_map(app):
+    import numpy as np
+    at = app("why")
+    img = np.zeros((28, 28), dtype=np.uint8)
+    img[4:24, 13:16] = 255  # a 1
+    at.session_state["last_drawing"] = img
+    no_exception(at.run(timeout=120))
+    at.radio(key="why_source").set_value("My last drawing").run(timeout=120)
+    no_exception(at)
+    assert "The network says **1**" in texts(at)
+    assert "features: the 8 nearest are mostly 1s" in texts(at)

@@ -1,0 +1,276 @@
+"""The "why" views shared by the model pages: trace one value, what-if kernels, attributions,
+"you are here". Each function draws one section from plain inputs and returns plain values;
+all the computation is in ``mnist_core`` (trace, attributions, embeddings)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from mnist_core import charts
+from mnist_core import inspect as ins
+from mnist_core.attributions import BASELINES, METHODS, attribute, cascading_randomisation, conv_layers
+from mnist_core.data import MEAN, STD
+from mnist_core.embeddings import build_map, vector_of
+from mnist_core.trace import HAND_KERNELS, parse_kernel, trace, with_kernel, with_weight
+from ui.common import friendly_errors, load_model, store
+
+ELEMENTWISE = ("BatchNorm2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout")
+
+
+def pick_input(data, prefix: str):
+    """A test digit or the last drawing: (x (1, 1, 28, 28), image 0..1 (28, 28), label or None)."""
+    sources = ["A test digit"] + (["My last drawing"] if "last_drawing" in st.session_state else [])
+    src = st.radio("Input", sources, horizontal=True, key=f"{prefix}_source")
+    if src == "A test digit":
+        c1, c2 = st.columns(2)
+        cls = c1.selectbox("Class", list(range(10)), format_func=lambda i: data.classes[i], key=f"{prefix}_class")
+        where = torch.nonzero(data.test_labels == cls).flatten()
+        if len(where) == 0:
+            st.warning("no test digits of that class in this dataset")
+            st.stop()
+        k = c2.number_input(f"Which one (of {len(where)})", 0, len(where) - 1, 0, key=f"{prefix}_k")
+        x, label = ins.digit_input(data, "test", int(where[k]))
+    else:
+        img = st.session_state["last_drawing"]
+        x = torch.from_numpy(((img / 255.0 - MEAN) / STD).astype(np.float32))[None, None]
+        label = None
+    return x, (x[0, 0].numpy() * STD + MEAN).clip(0, 1), label
+
+
+def clicked_cell(event, values: np.ndarray) -> tuple | None:
+    """A click on a feature-map mosaic or an activation bar -> the cell, or None."""
+    points = (event or {}).get("selection", {}).get("points", []) if hasattr(event, "get") else []
+    if not points:
+        return None
+    p = points[0]
+    if values.ndim == 3:
+        return charts.mosaic_cell(p.get("x", -1), p.get("y", -1), values[:32].shape)
+    return (int(round(p.get("x", -1))),) if 0 <= int(round(p.get("x", -1))) < len(values) else None
+
+
+def select_cell(layer: int, cell: tuple):
+    """Make a clicked cell the one the trace section shows (its widgets are drawn later in the run).
+    A chart keeps its selection across reruns: only a new click moves the trace."""
+    seen = st.session_state.setdefault("_tr_clicks", {})
+    if seen.get(layer) == cell:
+        return
+    seen[layer] = cell
+    st.session_state["tr_cell_layer"] = layer
+    st.session_state["tr_cell_pos"] = ",".join(map(str, cell))
+
+
+def trace_section(spec, model, x, image):
+    """Trace one value: the arithmetic of the selected cell, checked against the model."""
+    st.subheader("Trace one value")
+    st.caption("Click a cell of any feature map above (or type it here) to see how the network computed it.")
+    n = len(spec.layers)
+    c1, c2 = st.columns([1, 2])
+    if "tr_cell_layer" not in st.session_state:  # start on the middle of the first layer's first map
+        out = spec.analyze().layers[0].out_shape or (1,)
+        st.session_state["tr_cell_layer"] = 1
+        st.session_state["tr_cell_pos"] = ",".join(["0"] + [str(n // 2) for n in out[1:]])
+    st.session_state["tr_cell_layer"] = min(max(int(st.session_state["tr_cell_layer"]), 1), n)  # another model
+    layer = c1.number_input("Layer", 1, n, key="tr_cell_layer")
+    pos = c2.text_input("Cell: channel,row,column (or unit for a vector)", key="tr_cell_pos")
+    try:
+        cell = tuple(int(v) for v in pos.replace(" ", "").split(","))
+    except ValueError:
+        st.error("a cell is numbers separated by commas, e.g. 3,10,12 (channel, row, column)")
+        return
+    with friendly_errors("trace"):
+        t = trace(spec, model, x, int(layer), cell)
+        left, right = st.columns([1, 2])
+        left.plotly_chart(charts.input_with_box(image, t.box, "What this cell can see" if t.box else "The input"),
+                          key="tr_box")
+        with right:
+            st.markdown(f"**Layer {t.layer}: {t.label}**, cell {t.cell}")
+            _arithmetic(t)
+        steps = list(t.steps)
+        nxt = t.layer + 1  # the elementwise layers that follow (batch norm, ReLU) act on the same cell
+        while nxt <= n and spec.layers[nxt - 1].kind in ELEMENTWISE:
+            tn = trace(spec, model, x, nxt, cell)
+            steps += [(f"then layer {nxt} ({tn.label}): {s}", v) for s, v in tn.steps[1:]]
+            nxt += 1
+        st.dataframe(pd.DataFrame(steps, columns=["step", "value"]), hide_index=True, key="tr_steps",
+                     column_config={"value": st.column_config.NumberColumn(format="%.4f")})
+        ok = abs(t.value - t.actual) < 1e-4
+        st.markdown(f"{'✅' if ok else '⚠️'} The arithmetic gives **{t.value:.4f}**; the network computed "
+                    f"**{t.actual:.4f}**" + (" (the same)." if ok else "."))
+        st.caption(f"trace: layer {t.layer} cell {t.cell} = {t.value:.4f}")
+
+
+def _arithmetic(t):
+    if t.kernel is not None:  # a convolution: patch x kernel
+        c_in = t.kernel.shape[0]
+        ch = 0
+        if c_in > 1:
+            order = np.argsort(-np.abs(t.channel_sums))
+            ch = st.selectbox(f"Input channel to show (of {c_in}; the rest are summed)", list(range(c_in)),
+                              index=int(order[0]), key="tr_in_ch",
+                              format_func=lambda i: f"{i} (adds {t.channel_sums[i]:+.3f})")
+        a, b, c = st.columns(3)
+        a.plotly_chart(charts.number_grid(t.patch[ch], "input patch", diverging=False), key="tr_patch")
+        b.plotly_chart(charts.number_grid(t.kernel[ch], "kernel weights"), key="tr_kernel")
+        c.plotly_chart(charts.number_grid(t.products[ch], "patch x kernel"), key="tr_products")
+        if c_in > 1:
+            st.caption(f"Channel {ch}'s products add up to {t.channel_sums[ch]:+.4f}; the other {c_in - 1} channels "
+                       f"add {t.channel_sums.sum() - t.channel_sums[ch]:+.4f}.")
+    elif t.patch is not None:  # a pooling window
+        st.plotly_chart(charts.number_grid(t.patch, "the window" + (": the winner is outlined" if t.winner else ""),
+                                           mark=t.winner, diverging=False), key="tr_window")
+    elif t.contributions:
+        st.dataframe(pd.DataFrame(t.contributions, columns=["input", "value", "weight", "value x weight"]),
+                     hide_index=True, key="tr_contrib")
+
+
+def whatif_model(run_id: str, model):
+    """The session's edited copy of this model, if the what-if section made one, else the model."""
+    state = st.session_state.get("whatif")
+    return state["model"] if state and state["run_id"] == run_id else model
+
+
+def whatif_section(run_id: str, spec, model, x):
+    """Edit one kernel in a copy held for this session; returns the model the page should use."""
+    convs = conv_layers(spec)
+    if not convs:
+        return model
+    st.subheader("What if a kernel were different?")
+    state = st.session_state.get("whatif")
+    if state is not None and state["run_id"] != run_id:
+        state = None  # another model was picked: its edits do not apply
+    current = state["model"] if state else model
+    c1, c2, c3 = st.columns(3)
+    layer = c1.selectbox("Conv layer", convs, key="wi_layer")
+    conv = current[layer - 1]
+    filt = c2.number_input(f"Filter (of {conv.out_channels})", 0, conv.out_channels - 1, 0, key="wi_filter")
+    hand = c3.selectbox("Load a hand-made kernel", ["—"] + list(HAND_KERNELS) + ["Type my own"], key="wi_hand")
+    typed = st.text_input("Your kernel (rows separated by ;)", "0 -1 0; -1 4 -1; 0 -1 0", key="wi_typed") \
+        if hand == "Type my own" else None
+    k = conv.kernel_size[0]
+    w1, w2, w3, w4, w5 = st.columns(5)
+    in_ch = w1.number_input("Input channel", 0, conv.in_channels - 1, 0, key="wi_in")
+    row = w2.number_input("Row", 0, k - 1, k // 2, key="wi_row")
+    col = w3.number_input("Column", 0, k - 1, k // 2, key="wi_col")
+    old = float(conv.weight[filt, in_ch, row, col])
+    value = w4.number_input("New weight", -100.0, 100.0, old, 0.1, format="%.3f", key="wi_value")
+    apply = w5.button("Apply", key="wi_apply", type="primary")
+    if apply:
+        with friendly_errors("what if"):
+            if hand != "—":
+                kern = parse_kernel(typed) if hand == "Type my own" else HAND_KERNELS[hand]
+                edited = with_kernel(current, layer, int(filt), kern, None if layer == convs[0] else int(in_ch))
+                what = f"layer {layer} filter {filt} := {hand}"
+            else:
+                edited = with_weight(current, layer, int(filt), int(in_ch), int(row), int(col), float(value))
+                what = f"layer {layer} filter {filt} weight [{in_ch},{row},{col}] := {value:.3f}"
+            st.session_state["whatif"] = {"run_id": run_id, "model": edited,
+                                          "edits": (state["edits"] if state else []) + [what]}
+            st.rerun()
+    if state:
+        st.info("Edited copy (this session only): " + "; ".join(state["edits"]))
+        before, after = ins.predict(spec, model, x), ins.predict(spec, current, x)
+        a, b = st.columns(2)
+        a.plotly_chart(charts.probabilities_bar(before), key="wi_before")
+        b.plotly_chart(charts.probabilities_bar(after), key="wi_after")
+        st.caption(f"Trained model: {int(before.argmax())} ({before.max():.0%}) · edited copy: "
+                   f"{int(after.argmax())} ({after.max():.0%})")
+        r1, r2, r3 = st.columns([1, 2, 1])
+        if r1.button("↩️ Reset to the trained weights", key="wi_reset"):
+            st.session_state.pop("whatif", None)
+            st.rerun()
+        name = r2.text_input("Name for the edited model", f"{spec.name} (edited)", key="wi_name", max_chars=80)
+        if r3.button("💾 Save as a new run", key="wi_save"):
+            with friendly_errors("save"):
+                run = store().save_edited(name, spec, current, "; ".join(state["edits"]), parent=run_id)
+                st.success(f"Saved as {run.run_id}; the original run is unchanged.")
+    return current
+
+
+def attribution_lab(spec, model, x, image, classes):
+    """Four attribution methods side by side for one input and one class."""
+    st.subheader("Which pixels made it decide?")
+    probs = ins.predict(spec, model, x)
+    pred = int(probs.argmax())
+    c1, c2, c3 = st.columns(3)
+    target = c1.selectbox("Explain the class", list(range(len(classes))), index=pred, key="why_target",
+                          format_func=lambda i: f"{classes[i]} ({probs[i]:.0%})" + (" · predicted" if i == pred else ""))
+    baseline = c2.selectbox("Integrated gradients' baseline", BASELINES, key="why_baseline")
+    convs = conv_layers(spec)
+    layer = c3.selectbox("Grad-CAM layer", convs, index=len(convs) - 1, key="why_layer") if convs else None
+    maps = []
+    notes = []
+    for m in METHODS:
+        if m == "grad-cam" and not convs:
+            notes.append("Grad-CAM: this network has no conv layer to look at.")
+            continue
+        a = attribute(spec, model, x, m, target, baseline, layer)
+        maps.append((f"{m} · {a.seconds * 1000:.0f} ms", a.map))
+        if a.note:
+            notes.append(f"{m}: {a.note}")
+    st.plotly_chart(charts.attribution_maps(maps, image), key="why_maps")
+    st.caption("Red pixels pushed the network towards the class, blue away from it. " + " · ".join(notes))
+    return target
+
+
+def sanity_section(spec, model, x, image, target):
+    st.subheader("Sanity check: do the maps explain *this* model?")
+    st.caption("Destroy the network layer by layer, from the top, and draw the map again. A map that stays the same "
+               "for a random network is showing the digit's edges, not what this network learned.")
+    method = st.selectbox("Method to check", METHODS, key="why_sanity_method")
+    if st.button("Run the check", key="why_sanity_run"):
+        with friendly_errors("sanity check"):
+            steps = cascading_randomisation(spec, model, x, method, target)
+            st.session_state["why_sanity"] = (method, steps)
+    got = st.session_state.get("why_sanity")
+    if got:
+        method, steps = got
+        show = steps[:: max(1, len(steps) // 5)][:5] + ([steps[-1]] if len(steps) > 5 else [])
+        st.plotly_chart(charts.attribution_maps([(f"{s.label} · {s.similarity:.2f}", s.map) for s in show], image),
+                        key="why_sanity_maps")
+        st.caption(f"{method}: rank similarity to the trained model's map (1 = the same pixels in the same order). "
+                   f"With everything random it is {steps[-1].similarity:.2f}.")
+
+
+@st.cache_resource(max_entries=8, show_spinner="Placing 2,000 training digits on the map…")
+def _embedding_map(run_id: str, mtime: float, data_key: tuple, space: str, _data):
+    spec, model = load_model(run_id) if space == "features" else (None, None)
+    return build_map(_data, space, spec, model, n=2000)
+
+
+def embedding_map(run_id: str, data, space: str):
+    """The cached map of 2,000 training digits for one model (or the pixels), shared read-only."""
+    from mnist_core.runs import DEMO_DIR
+    path = DEMO_DIR if run_id == "demo" else store().info(run_id).path
+    mtime = (path / "weights.safetensors").stat().st_mtime
+    return _embedding_map(run_id if space == "features" else "", mtime if space == "features" else 0.0,
+                          (data.name, data.kind, len(data.train_labels)), space, data)
+
+
+def you_are_here(run_id, spec, model, image, data, where: str = "your digit"):
+    """The input as a star among the training digits, and its nearest neighbours, in both spaces."""
+    st.subheader("You are here: among the training digits")
+    img8 = (np.asarray(image) * 255).round().astype(np.uint8)
+    cols = st.columns(2)
+    for space, col in zip(("features", "pixels"), cols):
+        m = embedding_map(run_id, data, space)
+        v = vector_of(space, img8, spec, model)
+        star = m.place(v[None])[0]
+        title = ("What the network sees (its last hidden layer)" if space == "features" else "Raw pixels") + \
+            f" · separation {m.separation():.2f}"
+        col.plotly_chart(charts.embedding_map(m.coords, m.labels, data.classes, title, star, where),
+                         key=f"why_map_{space}")
+        idx, dist = m.neighbours(v, k=8)
+        col.plotly_chart(charts.digit_grid(data.train_images[torch.from_numpy(idx)].numpy(),
+                                           [data.classes[int(data.train_labels[i])] for i in idx], cols=8,
+                                           captions=[f"{data.classes[int(data.train_labels[i])]} · {d:.1f}"
+                                                     for i, d in zip(idx, dist)],
+                                           title=f"Nearest training digits in {space}"), key=f"why_nn_{space}")
+        votes = np.bincount([int(data.train_labels[i]) for i in idx], minlength=10)
+        col.caption(f"{space}: the 8 nearest are mostly {data.classes[int(votes.argmax())]}s "
+                    f"({votes.max()} of 8).")
+    st.caption("Both maps are PCA of the same 2,000 training digits, so your digit can be placed on them. In pixels, "
+               "neighbours share ink in the same places; in the network's features, they share what it learned "
+               "a digit is. Separation is the mean silhouette (-1 to 1): how apart the classes lie.")
