@@ -8,6 +8,7 @@ from mnist_core import inspect as ins
 from mnist_core.calibration import reliability
 from mnist_core.data import DATASETS
 from ui.common import friendly_errors, model_and_data, model_dataset
+from ui.explain import mistakes_explained
 
 st.title("🎯 Evaluation")
 run_id, spec, model, data = model_and_data("eval_model")
@@ -70,6 +71,9 @@ with right:
             st.plotly_chart(charts.digit_grid(data.test_images[shown].numpy(), [classes[p]] * len(shown), cols=6,
                                               captions=[f"#{i} · {ev.probs[i, p]:.0%}" for i in shown]),
                             key="eval_cell")
+if len(cell) and t != p:
+    with friendly_errors("mistakes"):
+        mistakes_explained(run_id, spec, model, data, ev, cell, t, p)
 
 # --- the most confident mistakes ---------------------------------------------------------------------------
 st.subheader("The most confident mistakes")

@@ -252,13 +252,29 @@ def kernel_grid(weights: np.ndarray, title: str, max_kernels: int = 64) -> go.Fi
     return _image_axes(_layout(fig, title, height=max(160, 60 * rows + 60)))
 
 
+def _clickable(fig: go.Figure, x, y, hover: list[str]) -> go.Figure:
+    """Plotly heatmaps report no selection to ``st.plotly_chart(on_select=...)`` (streamlit#8760):
+    lay a nearly invisible square marker on every cell, whose clicks do report x and y."""
+    fig.add_trace(go.Scatter(x=list(x), y=list(y), mode="markers", showlegend=False, text=hover,
+                             hovertemplate="%{text}<extra></extra>",
+                             marker=dict(symbol="square", size=9, opacity=0.02, color="white"),
+                             selected=dict(marker=dict(opacity=0.9, color="#ff4b4b")),
+                             unselected=dict(marker=dict(opacity=0.02))))
+    fig.update_layout(clickmode="event+select", hovermode="closest")
+    return fig
+
+
 def feature_maps(maps: np.ndarray, title: str, max_maps: int = 32) -> go.Figure:
-    """A layer's output (C, H, W) as a grid of its channels."""
+    """A layer's output (C, H, W) as a grid of its channels; each cell can be clicked."""
     maps = np.asarray(maps, dtype=np.float32)[:max_maps]
     cols = min(8, len(maps))
     m = _mosaic(maps, cols, pad=1)
-    fig = go.Figure(go.Heatmap(z=m, colorscale="Viridis", hovertemplate="%{z:.2f}<extra></extra>",
-                               showscale=False))
+    fig = go.Figure(go.Heatmap(z=m, colorscale="Viridis", hoverinfo="skip", showscale=False))
+    n, h, w = maps.shape
+    c, yy, xx = np.meshgrid(np.arange(n), np.arange(h), np.arange(w), indexing="ij")  # (n, h, w) each
+    mx, my = (c % cols) * (w + 1) + xx, (c // cols) * (h + 1) + yy
+    _clickable(fig, mx.ravel(), my.ravel(), [f"map {a}, row {b}, col {d}: {v:.2f}" for a, b, d, v in
+                                              zip(c.ravel(), yy.ravel(), xx.ravel(), maps.ravel())])
     rows = math.ceil(len(maps) / cols)
     h = maps.shape[1]
     return _image_axes(_layout(fig, title, height=int(min(900, max(160, rows * max(60, h * 3) + 60)))))
@@ -285,8 +301,10 @@ def confusion_matrix(cm: np.ndarray, classes: list[str]) -> go.Figure:
     cm = np.asarray(cm)
     z = np.log1p(cm)  # the diagonal would drown every mistake on a linear scale
     fig = go.Figure(go.Heatmap(z=z, x=list(classes), y=list(classes), text=cm, texttemplate="%{text}",
-                               colorscale="Blues", showscale=False,
-                               hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+                               colorscale="Blues", showscale=False, hoverinfo="skip"))
+    t, p = np.meshgrid(np.arange(len(classes)), np.arange(len(classes)), indexing="ij")
+    _clickable(fig, [classes[j] for j in p.ravel()], [classes[i] for i in t.ravel()],
+               [f"true {classes[i]}, predicted {classes[j]}: {cm[i, j]}" for i, j in zip(t.ravel(), p.ravel())])
     fig.update_xaxes(title="predicted", type="category", side="bottom")
     fig.update_yaxes(title="true", type="category", autorange="reversed")
     return _layout(fig, "Confusion matrix (colour: log count)", height=480)

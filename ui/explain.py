@@ -14,6 +14,7 @@ from mnist_core import inspect as ins
 from mnist_core.attributions import BASELINES, METHODS, attribute, cascading_randomisation, conv_layers
 from mnist_core.data import MEAN, STD
 from mnist_core.embeddings import build_map, vector_of
+from mnist_core.mistakes import TAGS, load_tags, set_tag, summary, tag_of
 from mnist_core.trace import HAND_KERNELS, parse_kernel, trace, with_kernel, with_weight
 from ui.common import friendly_errors, load_model, store
 
@@ -195,8 +196,10 @@ def attribution_lab(spec, model, x, image, classes):
     probs = ins.predict(spec, model, x)
     pred = int(probs.argmax())
     c1, c2, c3 = st.columns(3)
-    target = c1.selectbox("Explain the class", list(range(len(classes))), index=pred, key="why_target",
-                          format_func=lambda i: f"{classes[i]} ({probs[i]:.0%})" + (" · predicted" if i == pred else ""))
+    choice = c1.selectbox("Explain the class", ["predicted", *range(len(classes))], key="why_target",
+                          format_func=lambda i: f"the predicted one ({classes[pred]})" if i == "predicted"
+                          else f"{classes[i]} ({probs[i]:.0%})")
+    target = pred if choice == "predicted" else int(choice)  # follows the input unless a class is asked for
     baseline = c2.selectbox("Integrated gradients' baseline", BASELINES, key="why_baseline")
     convs = conv_layers(spec)
     layer = c3.selectbox("Grad-CAM layer", convs, index=len(convs) - 1, key="why_layer") if convs else None
@@ -274,3 +277,41 @@ def you_are_here(run_id, spec, model, image, data, where: str = "your digit"):
     st.caption("Both maps are PCA of the same 2,000 training digits, so your digit can be placed on them. In pixels, "
                "neighbours share ink in the same places; in the network's features, they share what it learned "
                "a digit is. Separation is the mean silhouette (-1 to 1): how apart the classes lie.")
+
+
+def tags_folder(run_id: str):
+    """Where a model's mistake tags live: its run folder (the shipped demo's beside the runs)."""
+    return store().root / ".demo" if run_id == "demo" else store().info(run_id).path
+
+
+def mistakes_explained(run_id, spec, model, data, ev, cell, true: int, pred: int, limit: int = 6):
+    """A confusion cell's mistakes with what pushed each towards the wrong class, its top two
+    probabilities, and a tag a teacher can set (kept with the run)."""
+    from mnist_core.train import to_input
+    st.markdown(f"**Why were these {data.classes[true]}s read as {data.classes[pred]}?** Red: the pixels that "
+                f"pushed towards {data.classes[pred]} (integrated gradients).")
+    shown = [int(i) for i in cell[:limit]]
+    panels = []
+    for i in shown:
+        a = attribute(spec, model, to_input(data.test_images[i:i + 1]), "integrated gradients", pred)
+        top = np.argsort(-ev.probs[i])[:2]
+        panels.append((f"#{i}: {data.classes[top[0]]} {ev.probs[i, top[0]]:.0%} · {data.classes[top[1]]} "
+                       f"{ev.probs[i, top[1]]:.0%}", a.map, data.test_images[i].numpy() / 255.0))
+    fig = charts.attribution_maps([(t, m) for t, m, _ in panels], np.mean([im for _, _, im in panels], 0))
+    for k, (_, _, im) in enumerate(panels):  # each panel over its own digit, not the mean
+        fig.data[2 * k].z = im
+    st.plotly_chart(fig, key="eval_mistakes")
+    folder = tags_folder(run_id)
+    tags = load_tags(folder)
+    cols = st.columns(len(shown))
+    for col, i in zip(cols, shown):
+        now = tag_of(tags, data.name, i)
+        choice = col.selectbox(f"#{i}", ["untagged", *TAGS], index=0 if now is None else 1 + TAGS.index(now),
+                               key=f"eval_tag_{run_id}_{i}")
+        new = None if choice == "untagged" else choice
+        if new != now:
+            tags = set_tag(folder, data.name, i, new)
+    counts = summary(tags, data.name)
+    wrong = int((ev.pred != ev.labels).sum())
+    st.caption(f"Tags kept with this model: {counts['ambiguous']} ambiguous, {counts['mislabelled']} mislabelled, "
+               f"{counts['model error']} model errors, of its {wrong} mistakes on this test set.")

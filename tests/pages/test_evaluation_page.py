@@ -40,3 +40,20 @@ def test_a_model_of_another_dataset_is_warned_about(app, tmp_path, sample):
     at.session_state["active_model"] = run.run_id
     no_exception(at.run())
     assert any("trained on Fashion-MNIST; on MNIST" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_a_confusion_cell_explains_its_mistakes_and_tags_persist(app):
+    import ui.common
+    from mnist_core.mistakes import load_tags
+    at = no_exception(app("evaluation").run(timeout=120))
+    assert at.get_by_key("eval_mistakes") is not None
+    tag_boxes = [s for s in at.selectbox if s.key and s.key.startswith("eval_tag_demo_")]
+    assert tag_boxes
+    tag_boxes[0].set_value("mislabelled").run(timeout=120)
+    no_exception(at)
+    index = int(tag_boxes[0].key.rsplit("_", 1)[1])
+    tags = load_tags(ui.common.store().root / ".demo")
+    assert tags[f"mnist:{index}"] == "mislabelled"
+    assert any("1 mislabelled" in c.value for c in at.caption)
+    at2 = no_exception(app("evaluation").run(timeout=120))  # a new session reads the tag back
+    assert any("1 mislabelled" in c.value for c in at2.caption)

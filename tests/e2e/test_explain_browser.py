@@ -1,0 +1,52 @@
+"""What only a browser shows of the "why" views: a click on a feature-map cell traces its
+arithmetic, and a drawn digit is placed on the map among the training digits."""
+
+import time
+
+from .harness import wait_idle
+from .test_browser import DIGITS, TITLES, assert_no_exception, browser, open_page, page, server, shoot, stroke  # noqa: F401
+
+TITLES = {**TITLES, "why": "🧭 Why it decides"}
+
+
+def trace_line(page) -> str:
+    return page.get_by_text("trace: layer").first.inner_text()
+
+
+def test_click_a_feature_map_cell_and_see_its_arithmetic(server, page):  # noqa: F811
+    open_page(page, server, "inside", TITLES["inside"])
+    page.get_by_text("trace: layer").first.wait_for()
+    before = trace_line(page)
+    plot = page.locator(".st-key-inside_f1 .js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    box = page.locator(".st-key-inside_f1 .nsewdrag").first.bounding_box()  # the heatmap's drawing area
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
+    deadline = time.time() + 30
+    while trace_line(page) == before and time.time() < deadline:
+        time.sleep(0.3)
+    wait_idle(page)
+    after = trace_line(page)
+    assert after != before and after.startswith("trace: layer 1 cell"), (before, after)
+    assert page.get_by_text("the network computed").count() > 0 and page.get_by_text("(the same)").count() > 0
+    assert_no_exception(page)
+    page.get_by_text("Trace one value").first.scroll_into_view_if_needed()
+    shoot(page, "trace")
+
+
+def test_a_drawn_digit_is_placed_among_the_training_digits(server, page):  # noqa: F811
+    open_page(page, server, "draw", TITLES["draw"])
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    for path in DIGITS["7"]:
+        stroke(page, canvas.bounding_box(), path)
+    page.get_by_text("prediction: 7").first.wait_for()
+    wait_idle(page)
+    page.get_by_role("link", name="Why it decides").click()  # the same session keeps the drawing
+    page.get_by_role("heading", name=TITLES["why"]).first.wait_for()
+    wait_idle(page)
+    page.get_by_text("My last drawing").first.click()
+    page.locator(".st-key-why_map_features text", has_text="your drawing").first.wait_for(timeout=90_000)
+    wait_idle(page)
+    assert page.get_by_text("features: the 8 nearest are mostly 7s").count() > 0
+    assert_no_exception(page)
+    shoot(page, "why")
