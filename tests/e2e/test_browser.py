@@ -16,7 +16,7 @@ from tests.conftest import need
 from .harness import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server, wait_idle
 
 DOCS = ROOT / "docs"
-PAGES = ["dataset", "architecture", "training", "draw", "inside", "evaluation"]
+PAGES = ["dataset", "architecture", "training", "draw", "inside", "why", "evaluation"]
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +65,15 @@ def assert_no_exception(page):
 
 
 TITLES = {"dataset": "🗂️ Dataset", "architecture": "🧱 Architecture", "training": "📈 Training",
-          "draw": "✏️ Draw a digit", "inside": "🔬 Inside the CNN", "evaluation": "🎯 Evaluation"}
+          "draw": "✏️ Draw a digit", "inside": "🔬 Inside the CNN", "why": "🧭 Why it decides",
+          "evaluation": "🎯 Evaluation"}
 
 
 def test_every_page_renders_without_exception(server, page):
     DOCS.mkdir(exist_ok=True)
     for name in PAGES:
         open_page(page, server, name, TITLES[name])
-        if name in ("dataset", "inside", "evaluation"):
+        if name in ("dataset", "inside", "why", "evaluation"):
             page.locator(".js-plotly-plot").first.wait_for()
         assert_no_exception(page)
         if name != "draw":  # the draw page is shot with a digit on it, below

@@ -6,8 +6,6 @@ import time
 from .harness import wait_idle
 from .test_browser import DIGITS, TITLES, assert_no_exception, browser, open_page, page, server, shoot, stroke  # noqa: F401
 
-TITLES = {**TITLES, "why": "🧭 Why it decides"}
-
 
 def trace_line(page) -> str:
     return page.get_by_text("trace: layer").first.inner_text()
