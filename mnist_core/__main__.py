@@ -82,11 +82,17 @@ def cmd_train(args) -> int:
     data = _load_data(args)
     events: list[dict] = []
     bar = _progress_bar()
-    res = fit(spec, cfg, data, callback=lambda e: (events.append(e), bar(e)))
+    snaps: list = []  # weights at the planned steps and epoch ends, written with the run
+
+    def keep(kind):
+        return lambda model, n: snaps.append((kind, n, {k: v.detach().to("cpu", copy=True)
+                                                        for k, v in model.state_dict().items()}))
+    res = fit(spec, cfg, data, callback=lambda e: (events.append(e), bar(e)), on_epoch_end=keep("epoch"),
+              on_snapshot=keep("step") if cfg.engine == "torch" else None)
     sys.stderr.write("\n")
     run = RunStore(args.runs).save_result(args.name or (preset.name if preset else spec.name), spec, cfg, res,
                                           data.describe(), preset=preset.name if preset else None, events=events,
-                                          dataset=data.name)
+                                          dataset=data.name, snapshots=snaps)
     out = {"run_id": run.run_id, "run_dir": str(run.path), "status": res.status, "test_accuracy": res.test_accuracy,
            "train_seconds": round(res.train_seconds, 3), "images_per_second": round(res.images_per_second, 1),
            "epochs": res.epochs_done, "steps": res.steps, "device": res.device, "data_source": data.describe(),

@@ -409,3 +409,34 @@ def embedding_map(coords: np.ndarray, labels: np.ndarray, classes: list[str], ti
                                  marker=dict(symbol="star", size=22, color="#ffd400",
                                              line=dict(color="black", width=1.5))))
     return _layout(fig, title, height=440, legend_title="class")
+
+
+# --- experiments ------------------------------------------------------------------------------
+
+def robustness_curves(curves: dict[str, tuple[list[float], list[float]]], kind: str, unit: str) -> go.Figure:
+    """Accuracy against the strength of one perturbation, one line per model."""
+    fig = go.Figure()
+    for i, (name, (xs, ys)) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, line=dict(color=PALETTE[i % 10])))
+    fig.add_hline(y=0.1, line=dict(dash="dot", color=PALETTE[7]), annotation_text="chance")
+    fig.update_xaxes(title=f"{kind} ({unit})")
+    fig.update_yaxes(title="test accuracy", range=[0, 1.02], tickformat=".0%")
+    return _layout(fig, f"Robustness to {kind}", height=360)
+
+
+def per_class_compare(before: np.ndarray, after: np.ndarray, classes: list[str],
+                      names: tuple[str, str] = ("trained", "after surgery")) -> go.Figure:
+    fig = go.Figure([go.Bar(x=list(classes), y=before, name=names[0], marker_color=PALETTE[0]),
+                     go.Bar(x=list(classes), y=after, name=names[1], marker_color=PALETTE[3])])
+    fig.update_xaxes(title="class", type="category")
+    fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
+    return _layout(fig, "Accuracy per class", height=320, barmode="group")
+
+
+def digit_pair(a: np.ndarray, b: np.ndarray, titles: tuple[str, str]) -> go.Figure:
+    """Two 28x28 digits side by side (the original and what was done to it)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=list(titles), horizontal_spacing=0.05)
+    for i, img in enumerate((a, b), start=1):
+        fig.add_trace(go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=255, showscale=False,
+                                 hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>"), row=1, col=i)
+    return _layout(_image_axes(fig, 2), None, height=280)

@@ -222,6 +222,11 @@ class Run:
         atomic_write(self.path / "epochs" / f"epoch_{epoch:03d}.safetensors",
                      weights_bytes(model.state_dict(), self.spec))
 
+    def save_snapshot(self, model, step: int):
+        """The weights at optimizer step ``step`` (for time travel: log-spaced in the first epoch)."""
+        atomic_write(self.path / "snapshots" / f"step_{step:06d}.safetensors",
+                     weights_bytes(model.state_dict(), self.spec))
+
     def finish(self, model, summary: dict):
         atomic_write(self.path / "weights.safetensors", weights_bytes(model.state_dict(), self.spec,
                                                                       summary.get("temperature")))
@@ -342,11 +347,16 @@ class RunStore:
         return run
 
     def save_result(self, name: str, spec: ArchSpec, config, result, data_source: str = "",
-                    preset: str | None = None, events: list[dict] | None = None, dataset: str | None = None) -> Run:
-        """Store a finished ``fit`` result in one go (the CLI's path)."""
+                    preset: str | None = None, events: list[dict] | None = None, dataset: str | None = None,
+                    snapshots: list[tuple[str, int, dict]] | None = None) -> Run:
+        """Store a finished ``fit`` result in one go (the CLI's path); ``snapshots``: ("step" or
+        "epoch", number, state dict) kept in memory during training."""
         run = self.create(name, spec, config, preset=preset)
         for e in events or []:
             run.log(e)
+        for kind, n, state in snapshots or []:
+            folder, stem = ("snapshots", f"step_{n:06d}") if kind == "step" else ("epochs", f"epoch_{n:03d}")
+            atomic_write(run.path / folder / f"{stem}.safetensors", weights_bytes(state, spec))
         run.finish(result.model, result.summary(data_source, dataset))
         return run
 

@@ -411,7 +411,8 @@ def default_threads() -> int:
 
 def fit(spec: ArchSpec, cfg: TrainConfig, data: Dataset,
         callback: Callable[[dict], None] | None = None, control: Control | None = None,
-        on_epoch_end: Callable[[nn.Module, int], None] | None = None) -> TrainResult:
+        on_epoch_end: Callable[[nn.Module, int], None] | None = None,
+        on_snapshot: Callable[[nn.Module, int], None] | None = None) -> TrainResult:
     """Train ``spec`` on ``data`` with ``cfg``; events go to ``callback`` as plain dicts."""
     cfg.validate()
     emit = callback or (lambda e: None)
@@ -463,6 +464,9 @@ def fit(spec: ArchSpec, cfg: TrainConfig, data: Dataset,
           "params": analysis.total_params, "channels_last": chlast, "amp": str(amp)})
 
     history: list[dict] = []
+    plan = snapshot_plan(steps_per_epoch) if on_snapshot else set()  # steps where learning is seen to happen
+    if on_snapshot:
+        on_snapshot(model, 0)  # the random start
     step = seen = 0
     status, message = "finished", ""
     train_time = 0.0
@@ -546,6 +550,8 @@ def fit(spec: ArchSpec, cfg: TrainConfig, data: Dataset,
                     break
                 if dog.collapsed(step, mean_loss, acc):
                     emit({"type": "message", "level": "warning", "text": collapse_message(len(dog.window) * cfg.log_every, lr)})
+            if step in plan:
+                on_snapshot(model, step)
             if cfg.max_steps and step >= cfg.max_steps:
                 break
         train_time += time.perf_counter() - t_last
@@ -591,6 +597,16 @@ def outlier_bank(cfg: TrainConfig, device: torch.device) -> torch.Tensor | None:
         return None
     from .synthetic import outlier_bank as make
     return torch.from_numpy(make(seed=cfg.seed + 12345)).to(device)
+
+
+def snapshot_plan(steps_per_epoch: int) -> set[int]:
+    """Log-spaced optimizer steps in the first epoch (1, 2, 5, 10, 20, 50, ...): a network changes
+    most at the start, so evenly spaced snapshots would miss how it learns. Epoch ends come on top."""
+    plan, base = set(), 1
+    while base < steps_per_epoch:
+        plan |= {m * base for m in (1, 2, 5) if m * base < steps_per_epoch}
+        base *= 10
+    return plan
 
 
 def calibrate(model, cfg: TrainConfig, val_x, val_y, test_x, test_y, device, chlast) -> tuple[float | None, float]:
@@ -788,7 +804,7 @@ class TrainingJob:
             snap = run.save_epoch if run else None
             cb = self._on_event if run is None else (lambda e: (self._on_event(e), run.log(e)))
             try:
-                res = fit(self.spec, cfg, self.data, cb, self.control, snap)
+                res = fit(self.spec, cfg, self.data, cb, self.control, snap, run.save_snapshot if run else None)
             except Exception as exc:
                 if run is not None:  # the history must not show a run that never ends
                     run.fail(str(exc) if isinstance(exc, MnistLabError) else f"{type(exc).__name__}: {exc}")

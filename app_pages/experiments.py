@@ -1,0 +1,174 @@
+"""Experiments: perturb one digit, measure robustness, and operate on the network's filters.
+The perturbation view lives in the URL, so a link opens the same view for every student."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from mnist_core import charts
+from mnist_core import inspect as ins
+from mnist_core.attributions import conv_layers
+from mnist_core.lessons import from_query, link, to_query
+from mnist_core.perturb import KINDS, apply, default_strengths, erase_until_flip, robustness_curve
+from mnist_core.surgery import ablate, ablation_sweep, fixed_subset, per_class_accuracy
+from mnist_core.trace import HAND_KERNELS, with_kernel
+from ui.common import dataset, friendly_errors, load_model, model_options, model_picker, store
+
+st.title("🧪 Experiments")
+data = dataset()
+if data is None:
+    st.stop()
+
+# --- the shared link: read once per URL, before any widget exists --------------------------------
+query = st.query_params.to_dict()
+if st.session_state.get("ex_applied") != query:
+    view, notes = from_query("experiments", query)
+    if view["model"] not in model_options().values():
+        if "model" in query:
+            notes.append(f"The link's model {view['model']!r} is not on this server: showing the demo model.")
+        view["model"] = "demo"
+    st.session_state.update(active_model=view["model"], ex_kind=view["kind"], ex_class=view["cls"],
+                            ex_k=view["k"], ex_source="A test digit", ex_notes=notes)
+    lo, hi = KINDS[view["kind"]][1]
+    st.session_state["ex_strength"] = int(min(max(view["strength"], lo), hi))
+    st.session_state["ex_applied"] = query
+for note in st.session_state.get("ex_notes", []):
+    st.info(note)
+
+picked = model_picker("ex_model")
+if picked is None:
+    st.stop()
+run_id, spec, model = picked
+tab_perturb, tab_curves, tab_surgery = st.tabs(["Perturb a digit", "Robustness curves", "CNN surgery"])
+
+# --- perturbation lab ------------------------------------------------------------------------------
+with tab_perturb:
+    c1, c2 = st.columns(2)
+    cls = c1.selectbox("Class", list(range(10)), format_func=lambda i: data.classes[i], key="ex_class")
+    where = torch.nonzero(data.test_labels == cls).flatten()
+    if len(where) == 0:
+        st.warning("no test digits of that class in this dataset")
+        st.stop()
+    st.session_state["ex_k"] = min(int(st.session_state.get("ex_k", 0)), len(where) - 1)  # a stale link
+    k = c2.number_input(f"Which one (of {len(where)})", 0, len(where) - 1, key="ex_k")
+    sources = ["A test digit"] + (["My last drawing"] if "last_drawing" in st.session_state else [])
+    src = st.radio("Input", sources, horizontal=True, key="ex_source")
+    index = int(where[k])
+    img = st.session_state["last_drawing"] if src == "My last drawing" else data.test_images[index].numpy()
+    label = None if src == "My last drawing" else int(data.test_labels[index])
+    p1, p2 = st.columns(2)
+    kind = p1.selectbox("Perturbation", list(KINDS), key="ex_kind", format_func=lambda k_: f"{k_}: {KINDS[k_][0]}")
+    lo, hi = KINDS[kind][1]
+    st.session_state["ex_strength"] = int(min(max(st.session_state.get("ex_strength", 0), lo), hi))
+    strength = p2.slider("Strength", lo, hi, step=KINDS[kind][2], key="ex_strength")
+    st.query_params.from_dict(to_query("experiments", {"model": run_id, "source": "test", "cls": cls, "k": k,
+                                                       "kind": kind, "strength": strength}))
+    st.session_state["ex_applied"] = st.query_params.to_dict()  # our own write is not a new link
+    with friendly_errors("perturbation"):
+        x0 = torch.from_numpy(np.asarray(img, dtype=np.uint8))[None]
+        target = torch.tensor([label if label is not None else int(ins.predict(spec, model, ins.to_input(x0)).argmax())])
+        x1 = apply(spec, model, x0, target, kind, strength)
+        before, after = ins.predict(spec, model, ins.to_input(x0)), ins.predict(spec, model, ins.to_input(x1))
+        st.plotly_chart(charts.digit_pair(x0[0].numpy(), x1[0].numpy(), ("original", f"{kind} {strength}")),
+                        key="ex_pair")
+        a, b = st.columns(2)
+        a.plotly_chart(charts.probabilities_bar(before, data.classes), key="ex_before")
+        b.plotly_chart(charts.probabilities_bar(after, data.classes), key="ex_after")
+        st.markdown(f"Original: **{data.classes[int(before.argmax())]}** ({before.max():.0%}) → perturbed: "
+                    f"**{data.classes[int(after.argmax())]}** ({after.max():.0%})")
+        st.caption(f"perturbed: {kind} {strength} · sum of pixels {int(x1.sum())}")
+    st.markdown("Share this view (the same digit, perturbation and model for every student):")
+    st.code(link("experiments", {"model": run_id, "source": "test", "cls": cls, "k": k, "kind": kind,
+                                 "strength": strength}), language=None)
+    if st.button("✂️ Erase until it flips", key="ex_flip"):
+        with friendly_errors("erase until it flips"):
+            f = erase_until_flip(spec, model, np.asarray(img, dtype=np.uint8))
+            st.plotly_chart(charts.digit_pair(np.asarray(img), f.image, ("original", f"{f.removed} ink pixels erased")),
+                            key="ex_flip_pair")
+            st.markdown(f"Erasing the **{f.removed}** pixels that mattered most turned **{f.before}** into "
+                        f"**{f.after}**." if f.flipped else f"Even with {f.removed} pixels erased it still says "
+                        f"**{f.before}**.")
+
+# --- robustness curves -------------------------------------------------------------------------------
+subset = fixed_subset(data.test_labels, 500)
+
+
+@st.cache_data(max_entries=64, show_spinner="Perturbing 500 test digits at each strength…")
+def curve(run: str, kind: str, data_key: tuple):
+    s, m = load_model(run)
+    xs = default_strengths(kind)
+    return xs, robustness_curve(s, m, data.test_images[subset], data.test_labels[subset], kind, xs)
+
+
+with tab_curves:
+    opts = model_options()
+    names = {v: k_ for k_, v in opts.items()}
+    chosen = st.multiselect("Models (one or two)", list(opts.values()), default=[run_id], max_selections=2,
+                            format_func=lambda r: names[r], key="ex_curve_models")
+    ckind = st.selectbox("Perturbation", list(KINDS), key="ex_curve_kind")
+    if chosen:
+        with friendly_errors("robustness"):
+            curves = {names[r][:40]: curve(r, ckind, (data.name, data.kind, len(data.test_labels))) for r in chosen}
+            st.plotly_chart(charts.robustness_curves(curves, ckind, KINDS[ckind][0]), key="ex_curves")
+            st.caption("Accuracy on a fixed 500 test digits at each strength; the same digits for every model.")
+
+# --- CNN surgery --------------------------------------------------------------------------------------
+with tab_surgery:
+    convs = conv_layers(spec)
+    if not convs:
+        st.info("This network has no conv layers to operate on.")
+    else:
+        op = st.session_state.get("surgery")
+        if op is not None and op["run_id"] != run_id:
+            op = None
+        s1, s2 = st.columns(2)
+        layer = s1.selectbox("Conv layer", convs, key="sx_layer")
+        n_f = model[layer - 1].out_channels
+        off = s2.multiselect(f"Filters to switch off (of {n_f})", list(range(n_f)), key="sx_off")
+        r1, r2, r3 = st.columns(3)
+        kfilt = r1.number_input("Replace first-layer filter", 0, model[convs[0] - 1].out_channels - 1, 0,
+                                key="sx_kfilt")
+        kname = r2.selectbox("with", ["—"] + list(HAND_KERNELS), key="sx_kname")
+        if r3.button("Operate", key="sx_apply", type="primary"):
+            with friendly_errors("surgery"):
+                patient, notes = model, []
+                if off:
+                    patient = ablate(patient, layer, off)
+                    notes.append(f"layer {layer} filters {', '.join(map(str, off))} off")
+                if kname != "—":
+                    patient = with_kernel(patient, convs[0], int(kfilt), HAND_KERNELS[kname])
+                    notes.append(f"layer {convs[0]} filter {kfilt} := {kname}")
+                if notes:
+                    st.session_state["surgery"] = {"run_id": run_id, "model": patient, "notes": notes}
+                    st.rerun()
+        if op:
+            st.info("Operated copy (this session only): " + "; ".join(op["notes"]))
+            with friendly_errors("surgery"):
+                xs_, ys_ = data.test_images[subset], data.test_labels[subset]
+                acc0, per0 = per_class_accuracy(model, xs_, ys_)
+                acc1, per1 = per_class_accuracy(op["model"], xs_, ys_)
+                st.metric("Test accuracy (500 digits)", f"{acc1:.1%}", f"{(acc1 - acc0) * 100:+.1f} points")
+                st.plotly_chart(charts.per_class_compare(per0, per1, data.classes), key="sx_bars")
+                xin = ins.to_input(torch.from_numpy(np.asarray(img, dtype=np.uint8))[None])
+                outs = ins.layer_outputs(spec, op["model"], xin)
+                st.plotly_chart(charts.feature_maps(outs[layer - 1].values, f"Layer {layer} after surgery"),
+                                key="sx_maps")
+                p = ins.predict(spec, op["model"], xin)
+                st.caption(f"The digit above now reads {data.classes[int(p.argmax())]} ({p.max():.0%}).")
+            c1, c2, c3 = st.columns([1, 2, 1])
+            if c1.button("↩️ Reset", key="sx_reset"):
+                st.session_state.pop("surgery", None)
+                st.rerun()
+            name = c2.text_input("Name", f"{spec.name} (surgery)", key="sx_name", max_chars=80)
+            if c3.button("💾 Save as a new run", key="sx_save"):
+                with friendly_errors("save"):
+                    run = store().save_edited(name, spec, op["model"], "; ".join(op["notes"]), parent=run_id)
+                    st.success(f"Saved as {run.run_id}; the original run is unchanged.")
+        if st.button("🔎 Which filters matter most?", key="sx_sweep"):
+            with friendly_errors("ablation sweep"):
+                sweep = ablation_sweep(model, layer, data.test_images[subset], data.test_labels[subset])
+                st.dataframe(pd.DataFrame([{"filter": f, "accuracy lost": d} for f, d in sweep[:8]]),
+                             hide_index=True, key="sx_table",
+                             column_config={"accuracy lost": st.column_config.NumberColumn(format="percent")})
+                st.caption("Each filter switched off alone, on 500 test digits: the biggest losses first.")

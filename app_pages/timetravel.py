@@ -1,0 +1,100 @@
+"""Time travel: replay how a run's kernels, feature maps, answers and clusters formed."""
+
+import streamlit as st
+import torch
+
+from mnist_core import charts
+from mnist_core.runs import DEMO_DIR
+from mnist_core.surgery import fixed_subset
+from mnist_core.timetravel import EmbeddingBasis, frame, load_snapshot, snapshot_bytes, snapshots
+from ui.common import dataset, friendly_errors, load_model, model_options, store
+from ui.explain import pick_input
+
+st.title("⏪ Time travel")
+data = dataset()
+if data is None:
+    st.stop()
+
+
+def run_dir(run_id: str):
+    return DEMO_DIR if run_id == "demo" else store().info(run_id).path
+
+
+opts = {label: rid for label, rid in model_options().items() if snapshots(run_dir(rid))}
+if not opts:
+    st.info("No run with snapshots yet: train one on the Training page (every new run keeps them).")
+    st.stop()
+labels = list(opts)
+current = st.session_state.get("active_model", "demo")
+choice = st.selectbox("Run", labels, key="tt_model",
+                      index=next((i for i, l in enumerate(labels) if opts[l] == current), 0))
+run_id = opts[choice]
+spec, final = load_model(run_id)
+snaps = snapshots(run_dir(run_id))
+x, image, label = pick_input(data, "tt")
+subset = fixed_subset(data.test_labels, 1000)
+st.caption(f"{len(snaps)} snapshots ({snapshot_bytes(run_dir(run_id)) / 1e6:.1f} MB): log-spaced steps of the "
+           "first epoch, then each epoch's end. Accuracy and confusion on a fixed 1,000 test digits.")
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def cached_frame(path: str, x_bytes: bytes, data_key: tuple, _spec, _snap, _x, _data):
+    model = load_snapshot(_spec, _snap)
+    return frame(_spec, model, _x, _data.test_images[subset], _data.test_labels[subset], _snap.label)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Fixing one map for every moment…")
+def cached_basis(path: str, data_key: tuple, _spec, _final, _data):
+    return EmbeddingBasis(_spec, _final, _data.train_images, _data.train_labels)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def cached_coords(path: str, data_key: tuple, basis_key: str, _basis, _spec, _snap):
+    return _basis.coords(load_snapshot(_spec, _snap))
+
+
+data_key = (data.name, data.kind, len(data.test_labels))
+if "tt_index" not in st.session_state or st.session_state["tt_index"] >= len(snaps):
+    st.session_state["tt_index"] = len(snaps) - 1
+play = st.session_state.get("tt_playing", False)
+b1, b2 = st.columns([1, 5])
+if b1.button("⏸️ Pause" if play else "▶️ Play", key="tt_play"):
+    st.session_state["tt_playing"] = not play
+    if not play:
+        st.session_state["tt_index"] = 0
+    st.rerun()
+
+
+def replay():
+    if st.session_state.get("tt_playing"):  # step forward once a second
+        nxt = st.session_state["tt_index"] + 1
+        if nxt >= len(snaps):
+            st.session_state["tt_playing"] = False
+            st.rerun(scope="app")
+        st.session_state["tt_index"] = nxt
+    i = st.select_slider("Moment in training", options=list(range(len(snaps))), key="tt_index",
+                         format_func=lambda j: snaps[j].label)
+    snap = snaps[i]
+    with friendly_errors("replay"):
+        f = cached_frame(str(snap.path), x.numpy().tobytes(), data_key, spec, snap, x, data)
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Test accuracy (1,000 digits)", f"{f.accuracy:.1%}")
+        m2.metric("Its answer", f"{int(f.probs.argmax())} ({f.probs.max():.0%})")
+        m3.metric("Moment", snap.label)
+        st.caption(f"time travel: {snap.label}")
+        left, right = st.columns(2)
+        if f.kernels is not None:
+            left.plotly_chart(charts.kernel_grid(f.kernels, f"First-layer kernels at {snap.label}"), key="tt_kernels")
+            right.plotly_chart(charts.feature_maps(f.maps[:16], "What they make of the input"), key="tt_maps")
+        else:
+            left.info("This network has no conv layer: no kernels to watch.")
+        left.plotly_chart(charts.probabilities_bar(f.probs, data.classes), key="tt_probs")
+        right.plotly_chart(charts.confusion_matrix(f.confusion, data.classes), key="tt_confusion")
+        basis = cached_basis(str(run_dir(run_id)), data_key, spec, final, data)
+        xy = cached_coords(str(snap.path), data_key, str(run_dir(run_id)), basis, spec, snap)
+        st.plotly_chart(charts.embedding_map(xy, basis.labels, data.classes,
+                                             f"1,000 training digits in its last hidden layer, on fixed axes, "
+                                             f"at {snap.label}"), key="tt_embedding")
+
+
+st.fragment(replay, run_every=1.0 if play else None)()
