@@ -15,6 +15,7 @@ pages = {
                st.Page("app_pages/inside.py", title="Inside the CNN", icon="🔬"),
                st.Page("app_pages/why.py", title="Why it decides", icon="🧭"),
                st.Page("app_pages/experiments.py", title="Experiments", icon="🧪"),
+               st.Page("app_pages/lesson.py", title="Lesson", icon="🎓"),
                st.Page("app_pages/evaluation.py", title="Evaluation", icon="🎯")],
 }
 nav = st.navigation(pages)

@@ -96,8 +96,12 @@ def atomic_json(path: Path, obj):
     atomic_write(path, json.dumps(obj, indent=2, default=str).encode())
 
 
-def weights_bytes(state: dict[str, torch.Tensor], spec: ArchSpec, temperature: float | None = None) -> bytes:
-    tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in state.items()
+def weights_bytes(state: dict[str, torch.Tensor], spec: ArchSpec, temperature: float | None = None,
+                  half: bool = False) -> bytes:
+    """safetensors bytes with the spec in the metadata; ``half``: float16, for snapshots (half the
+    bytes; replaying them needs no more precision)."""
+    dtype = torch.float16 if half else torch.float32
+    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in state.items()
                if v.dtype.is_floating_point}
     tensors.update({k: v.detach().cpu().contiguous() for k, v in state.items() if not v.dtype.is_floating_point})
     meta = {"spec": spec.to_json(indent=None), "format": "mnist-lab/1"}
@@ -220,12 +224,12 @@ class Run:
 
     def save_epoch(self, model, epoch: int):
         atomic_write(self.path / "epochs" / f"epoch_{epoch:03d}.safetensors",
-                     weights_bytes(model.state_dict(), self.spec))
+                     weights_bytes(model.state_dict(), self.spec, half=True))
 
     def save_snapshot(self, model, step: int):
         """The weights at optimizer step ``step`` (for time travel: log-spaced in the first epoch)."""
         atomic_write(self.path / "snapshots" / f"step_{step:06d}.safetensors",
-                     weights_bytes(model.state_dict(), self.spec))
+                     weights_bytes(model.state_dict(), self.spec, half=True))
 
     def finish(self, model, summary: dict):
         atomic_write(self.path / "weights.safetensors", weights_bytes(model.state_dict(), self.spec,
@@ -356,7 +360,7 @@ class RunStore:
             run.log(e)
         for kind, n, state in snapshots or []:
             folder, stem = ("snapshots", f"step_{n:06d}") if kind == "step" else ("epochs", f"epoch_{n:03d}")
-            atomic_write(run.path / folder / f"{stem}.safetensors", weights_bytes(state, spec))
+            atomic_write(run.path / folder / f"{stem}.safetensors", weights_bytes(state, spec, half=True))
         run.finish(result.model, result.summary(data_source, dataset))
         return run
 

@@ -1,0 +1,40 @@
+from .conftest import no_exception, texts
+
+
+def small_run(sample):
+    import ui.common
+    from mnist_core import presets
+    from mnist_core.train import SlotQueue, TrainConfig, TrainingJob
+    p = presets.get("fast")
+    job = TrainingJob(p.spec(), TrainConfig.from_dict({**p.train, "max_batches": 25}), sample,
+                      store=ui.common.store(), name="tt run", slots=SlotQueue(1)).start()
+    job.join(120)
+    assert job.snapshot().state == "finished"
+    return job.snapshot().run_id
+
+
+def test_scrub_a_run_from_its_random_start(app, sample):
+    from mnist_core.timetravel import snapshots
+    import ui.common
+    run_id = small_run(sample)
+    snaps = snapshots(ui.common.store().info(run_id).path)
+    assert [s.label for s in snaps] == ["the random start", "step 1", "step 2", "step 5", "step 10",  # 16 steps
+                                        "end of epoch 1"]
+    at = app("timetravel")
+    at.session_state["active_model"] = run_id
+    no_exception(at.run(timeout=120))
+    assert "time travel: end of epoch 1" in texts(at)
+    trained = float(at.metric[0].value.rstrip("%"))
+    at.select_slider(key="tt_index").set_value(0).run(timeout=120)
+    no_exception(at)
+    assert "time travel: the random start" in texts(at)
+    assert float(at.metric[0].value.rstrip("%")) < trained - 30  # it had learned nothing yet
+    for key in ("tt_kernels", "tt_maps", "tt_probs", "tt_confusion", "tt_embedding"):
+        assert at.get_by_key(key) is not None
+    at.button(key="tt_play").click().run(timeout=120)
+    assert at.session_state["tt_playing"] and at.session_state["tt_index"] in (0, 1)
+
+
+def test_demo_replays_at_once(app):
+    at = no_exception(app("timetravel").run(timeout=120))
+    assert "time travel: end of epoch" in texts(at)
