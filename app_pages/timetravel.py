@@ -92,9 +92,13 @@ def replay():
         right.plotly_chart(charts.confusion_matrix(f.confusion, data.classes), key="tt_confusion")
         basis = cached_basis(str(run_dir(run_id)), data_key, spec, final, data)
         xy = cached_coords(str(snap.path), data_key, str(run_dir(run_id)), basis, spec, snap)
-        st.plotly_chart(charts.embedding_map(xy, basis.labels, data.classes,
-                                             f"1,000 training digits in its last hidden layer, on fixed axes, "
-                                             f"at {snap.label}"), key="tt_embedding")
+        end = cached_coords(str(snaps[-1].path), data_key, str(run_dir(run_id)), basis, spec, snaps[-1])
+        fig = charts.embedding_map(xy, basis.labels, data.classes,
+                                   f"1,000 training digits in its last hidden layer, on fixed axes, at {snap.label}")
+        pad = 0.1 * (end.max(0) - end.min(0))  # the final picture's frame for every moment: clusters move, axes don't
+        fig.update_xaxes(range=[end[:, 0].min() - pad[0], end[:, 0].max() + pad[0]])
+        fig.update_yaxes(range=[end[:, 1].min() - pad[1], end[:, 1].max() + pad[1]])
+        st.plotly_chart(fig, key="tt_embedding")
 
 
 st.fragment(replay, run_every=1.0 if play else None)()

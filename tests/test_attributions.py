@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -44,17 +42,6 @@ def test_maps_change_when_the_weights_are_randomised(demo, sample):
     assert not np.allclose(steps[0].map, steps[-1].map)
     r = randomised(model, 1)
     assert not torch.equal(r[0].weight, model[0].weight) and torch.equal(load_demo()[1][0].weight, model[0].weight)
-
-
-def test_each_map_takes_under_a_second_for_the_presets(sample):
-    x = to_input(sample.test_images[:1])
-    for name in ("seed001", "seed003", "fast", "best", "lenet5"):
-        spec = presets.get(name).spec()
-        model = spec.build().eval()
-        for m in METHODS:
-            t = time.perf_counter()
-            attribute(spec, model, x, m)
-            assert time.perf_counter() - t < 3.0, (name, m)  # < 1 s measured; slack for a busy CI machine
 
 
 def test_bad_requests_are_one_line_errors(demo, sample):

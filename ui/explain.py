@@ -155,7 +155,7 @@ def whatif_section(run_id: str, spec, model, x):
     in_ch = w1.number_input("Input channel", 0, conv.in_channels - 1, 0, key="wi_in")
     row = w2.number_input("Row", 0, k - 1, k // 2, key="wi_row")
     col = w3.number_input("Column", 0, k - 1, k // 2, key="wi_col")
-    old = float(conv.weight[filt, in_ch, row, col])
+    old = float(conv.weight[filt, in_ch, row, col].detach())
     value = w4.number_input("New weight", -100.0, 100.0, old, 0.1, format="%.3f", key="wi_value")
     apply = w5.button("Apply", key="wi_apply", type="primary")
     if apply:

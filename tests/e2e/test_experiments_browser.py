@@ -17,10 +17,11 @@ def kernels_z(page) -> str:
 def test_scrub_time_travel_and_see_the_kernels_change(server, page):  # noqa: F811
     open_page(page, server, "timetravel", "⏪ Time travel")
     page.get_by_text("time travel: end of epoch").first.wait_for(timeout=90_000)
+    page.locator(".st-key-tt_kernels .js-plotly-plot").first.wait_for(timeout=90_000)
     wait_idle(page)
     trained = kernels_z(page)
     assert trained
-    page.locator('.st-key-tt_index [role="slider"]').first.focus()
+    page.locator('.st-key-tt_index input[type="range"]').first.focus()  # react-aria's hidden range input
     page.keyboard.press("Home")  # back to the random start
     page.get_by_text("time travel: the random start").first.wait_for(timeout=60_000)
     deadline = time.time() + 30
