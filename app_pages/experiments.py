@@ -9,11 +9,12 @@ import torch
 from mnist_core import charts
 from mnist_core import inspect as ins
 from mnist_core.attributions import conv_layers
-from mnist_core.lessons import from_query, link, to_query
 from mnist_core.perturb import KINDS, apply, default_strengths, erase_until_flip, robustness_curve
 from mnist_core.surgery import ablate, ablation_sweep, fixed_subset, per_class_accuracy
 from mnist_core.trace import HAND_KERNELS, with_kernel
-from ui.common import dataset, friendly_errors, load_model, model_options, model_picker, store
+from ui.common import dataset, friendly_errors, load_model, model_options, model_picker
+from ui.explain import reset_or_save
+from ui.links import read_link, write_link
 
 st.title("🧪 Experiments")
 data = dataset()
@@ -21,20 +22,7 @@ if data is None:
     st.stop()
 
 # --- the shared link: read once per URL, before any widget exists --------------------------------
-query = st.query_params.to_dict()
-if st.session_state.get("ex_applied") != query:
-    view, notes = from_query("experiments", query)
-    if view["model"] not in model_options().values():
-        if "model" in query:
-            notes.append(f"The link's model {view['model']!r} is not on this server: showing the demo model.")
-        view["model"] = "demo"
-    st.session_state.update(active_model=view["model"], ex_kind=view["kind"], ex_class=view["cls"],
-                            ex_k=view["k"], ex_source="A test digit", ex_notes=notes)
-    lo, hi = KINDS[view["kind"]][1]
-    st.session_state["ex_strength"] = int(min(max(view["strength"], lo), hi))
-    st.session_state["ex_applied"] = query
-for note in st.session_state.get("ex_notes", []):
-    st.info(note)
+read_link("experiments", {"kind": "ex_kind", "cls": "ex_class", "k": "ex_k", "strength": "ex_strength"})
 
 picked = model_picker("ex_model")
 if picked is None:
@@ -62,9 +50,8 @@ with tab_perturb:
     lo, hi = KINDS[kind][1]
     st.session_state["ex_strength"] = int(min(max(st.session_state.get("ex_strength", 0), lo), hi))
     strength = p2.slider("Strength", lo, hi, step=KINDS[kind][2], key="ex_strength")
-    st.query_params.from_dict(to_query("experiments", {"model": run_id, "source": "test", "cls": cls, "k": k,
-                                                       "kind": kind, "strength": strength}))
-    st.session_state["ex_applied"] = st.query_params.to_dict()  # our own write is not a new link
+    shared = write_link("experiments", {"model": run_id, "source": "test", "cls": cls, "k": k, "kind": kind,
+                                        "strength": strength})
     with friendly_errors("perturbation"):
         x0 = torch.from_numpy(np.asarray(img, dtype=np.uint8))[None]
         target = torch.tensor([label if label is not None else int(ins.predict(spec, model, ins.to_input(x0)).argmax())])
@@ -79,8 +66,7 @@ with tab_perturb:
                     f"**{data.classes[int(after.argmax())]}** ({after.max():.0%})")
         st.caption(f"perturbed: {kind} {strength} · sum of pixels {int(x1.sum())}")
     st.markdown("Share this view (the same digit, perturbation and model for every student):")
-    st.code(link("experiments", {"model": run_id, "source": "test", "cls": cls, "k": k, "kind": kind,
-                                 "strength": strength}), language=None)
+    st.code(shared, language=None)
     if st.button("✂️ Erase until it flips", key="ex_flip"):
         with friendly_errors("erase until it flips"):
             f = erase_until_flip(spec, model, np.asarray(img, dtype=np.uint8))
@@ -123,8 +109,14 @@ with tab_surgery:
         if op is not None and op["run_id"] != run_id:
             op = None
         s1, s2 = st.columns(2)
+        if st.session_state.get("sx_layer") not in convs:  # another model was picked
+            st.session_state.pop("sx_layer", None)
         layer = s1.selectbox("Conv layer", convs, key="sx_layer")
         n_f = model[layer - 1].out_channels
+        st.session_state["sx_off"] = [f for f in st.session_state.get("sx_off", []) if f < n_f]
+        if "sx_kfilt" in st.session_state:
+            st.session_state["sx_kfilt"] = min(int(st.session_state["sx_kfilt"]),
+                                               model[convs[0] - 1].out_channels - 1)
         off = s2.multiselect(f"Filters to switch off (of {n_f})", list(range(n_f)), key="sx_off")
         r1, r2, r3 = st.columns(3)
         kfilt = r1.number_input("Replace first-layer filter", 0, model[convs[0] - 1].out_channels - 1, 0,
@@ -156,15 +148,7 @@ with tab_surgery:
                                 key="sx_maps")
                 p = ins.predict(spec, op["model"], xin)
                 st.caption(f"The digit above now reads {data.classes[int(p.argmax())]} ({p.max():.0%}).")
-            c1, c2, c3 = st.columns([1, 2, 1])
-            if c1.button("↩️ Reset", key="sx_reset"):
-                st.session_state.pop("surgery", None)
-                st.rerun()
-            name = c2.text_input("Name", f"{spec.name} (surgery)", key="sx_name", max_chars=80)
-            if c3.button("💾 Save as a new run", key="sx_save"):
-                with friendly_errors("save"):
-                    run = store().save_edited(name, spec, op["model"], "; ".join(op["notes"]), parent=run_id)
-                    st.success(f"Saved as {run.run_id}; the original run is unchanged.")
+            reset_or_save("surgery", "sx", run_id, spec, op["model"], op["notes"], "surgery")
         if st.button("🔎 Which filters matter most?", key="sx_sweep"):
             with friendly_errors("ablation sweep"):
                 sweep = ablation_sweep(model, layer, data.test_images[subset], data.test_labels[subset])

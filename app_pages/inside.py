@@ -6,9 +6,11 @@ import streamlit as st
 from mnist_core import charts
 from mnist_core import inspect as ins
 from ui.common import friendly_errors, model_and_data
+from ui.links import read_link, write_link
 from ui.explain import clicked_cell, pick_input, select_cell, trace_section, whatif_model, whatif_section
 
 st.title("🔬 Inside the CNN")
+read_link("inside", {"cls": "inside_class", "k": "inside_k", "layer": "tr_cell_layer"})
 run_id, spec, trained, data = model_and_data("inside_model")
 x, image, label = pick_input(data, "inside")
 model = whatif_model(run_id, trained)  # the session's edited copy, when "what if" made one
@@ -54,4 +56,6 @@ with friendly_errors("inspection"):
             select_cell(o.index, cell)
 
 trace_section(spec, model, x, image)
+write_link("inside", {"model": run_id, "cls": st.session_state.get("inside_class", 0),
+                      "k": st.session_state.get("inside_k", 0), "layer": st.session_state.get("tr_cell_layer", 1)})
 whatif_section(run_id, spec, trained, x)

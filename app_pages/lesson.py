@@ -22,7 +22,7 @@ with right:
                            max_chars=300)
     answer = st.text_input("Answer (hidden until they guess)", key="ls_answer", max_chars=300)
     if st.button("➕ Add this view as a step", key="ls_add"):
-        view, _ = from_query("experiments", st.session_state.get("ex_applied") or {})
+        view, _ = from_query("experiments", st.session_state.get("_experiments_applied") or {})
         lesson = st.session_state.get("lesson") or Lesson("My lesson", [],
                                                           st.session_state.get("train_spec"), None)
         lesson.steps.append(Step("experiments", view, prompt, answer))

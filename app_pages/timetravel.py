@@ -1,7 +1,6 @@
 """Time travel: replay how a run's kernels, feature maps, answers and clusters formed."""
 
 import streamlit as st
-import torch
 
 from mnist_core import charts
 from mnist_core.runs import DEMO_DIR
@@ -9,8 +8,10 @@ from mnist_core.surgery import fixed_subset
 from mnist_core.timetravel import EmbeddingBasis, frame, load_snapshot, snapshot_bytes, snapshots
 from ui.common import dataset, friendly_errors, load_model, model_options, store
 from ui.explain import pick_input
+from ui.links import read_link, write_link
 
 st.title("⏪ Time travel")
+read_link("timetravel", {"moment": "tt_index", "cls": "tt_class", "k": "tt_k"})
 data = dataset()
 if data is None:
     st.stop()
@@ -54,7 +55,7 @@ def cached_coords(path: str, data_key: tuple, basis_key: str, _basis, _spec, _sn
 
 
 data_key = (data.name, data.kind, len(data.test_labels))
-if "tt_index" not in st.session_state or st.session_state["tt_index"] >= len(snaps):
+if not 0 <= st.session_state.get("tt_index", -1) < len(snaps):  # -1 (the link's default) or stale: the end
     st.session_state["tt_index"] = len(snaps) - 1
 play = st.session_state.get("tt_playing", False)
 b1, b2 = st.columns([1, 5])
@@ -75,6 +76,8 @@ def replay():
     i = st.select_slider("Moment in training", options=list(range(len(snaps))), key="tt_index",
                          format_func=lambda j: snaps[j].label)
     snap = snaps[i]
+    write_link("timetravel", {"model": run_id, "moment": i, "cls": st.session_state.get("tt_class", 0),
+                              "k": st.session_state.get("tt_k", 0)})
     with friendly_errors("replay"):
         f = cached_frame(str(snap.path), x.numpy().tobytes(), data_key, spec, snap, x, data)
         m1, m2, m3 = st.columns(3)

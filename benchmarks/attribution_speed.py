@@ -7,9 +7,7 @@ such passes each method is worth. The target is under a second per map.
     python benchmarks/attribution_speed.py
 """
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -19,16 +17,11 @@ from mnist_core import presets  # noqa: E402
 from mnist_core.attributions import METHODS, attribute  # noqa: E402
 from mnist_core.data import load_sample  # noqa: E402
 from mnist_core.train import to_input  # noqa: E402
+from predict_latency import timed  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
 
 def median_ms(fn, n=5):
-    fn()
-    ts = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts) * 1000
+    return timed(fn, n, warmup=1)
 
 
 def main():

@@ -28,8 +28,9 @@ def canvas() -> np.ndarray:
     return np.asarray(im)
 
 
-def timed(fn, n=300):
-    for _ in range(20):
+def timed(fn, n=300, warmup=20):
+    """Median milliseconds of ``fn`` over ``n`` calls, after ``warmup`` calls."""
+    for _ in range(warmup):
         fn()
     ts = []
     for _ in range(n):

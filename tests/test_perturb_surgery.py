@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_core import presets
 from mnist_core.perturb import (KINDS, PerturbError, adversarial, default_strengths, erase_until_flip, loss_of,
                                 perturb, perturb_batch, robustness_curve)
 from mnist_core.runs import load_demo

@@ -32,6 +32,7 @@ def pick_input(data, prefix: str):
         if len(where) == 0:
             st.warning("no test digits of that class in this dataset")
             st.stop()
+        clamp(f"{prefix}_k", len(where) - 1)  # a link or another class may ask for one past the end
         k = c2.number_input(f"Which one (of {len(where)})", 0, len(where) - 1, 0, key=f"{prefix}_k")
         x, label = ins.digit_input(data, "test", int(where[k]))
     else:
@@ -61,6 +62,7 @@ def select_cell(layer: int, cell: tuple):
     seen[layer] = cell
     st.session_state["tr_cell_layer"] = layer
     st.session_state["tr_cell_pos"] = ",".join(map(str, cell))
+    st.session_state["_tr_last_layer"] = layer  # the clicked cell, not the new layer's middle
 
 
 def trace_section(spec, model, x, image):
@@ -69,11 +71,12 @@ def trace_section(spec, model, x, image):
     st.caption("Click a cell of any feature map above (or type it here) to see how the network computed it.")
     n = len(spec.layers)
     c1, c2 = st.columns([1, 2])
-    if "tr_cell_layer" not in st.session_state:  # start on the middle of the first layer's first map
-        out = spec.analyze().layers[0].out_shape or (1,)
-        st.session_state["tr_cell_layer"] = 1
-        st.session_state["tr_cell_pos"] = ",".join(["0"] + [str(n // 2) for n in out[1:]])
-    st.session_state["tr_cell_layer"] = min(max(int(st.session_state["tr_cell_layer"]), 1), n)  # another model
+    st.session_state["tr_cell_layer"] = min(max(int(st.session_state.get("tr_cell_layer", 1)), 1), n)  # new model
+    lay = st.session_state["tr_cell_layer"]
+    if "tr_cell_pos" not in st.session_state or st.session_state.get("_tr_last_layer", lay) != lay:
+        out = spec.analyze().layers[lay - 1].out_shape or (1,)  # a new layer: start on its first map's middle
+        st.session_state["tr_cell_pos"] = ",".join(["0"] + [str(d // 2) for d in out[1:]])
+    st.session_state["_tr_last_layer"] = lay
     layer = c1.number_input("Layer", 1, n, key="tr_cell_layer")
     pos = c2.text_input("Cell: channel,row,column (or unit for a vector)", key="tr_cell_pos")
     try:
@@ -127,10 +130,29 @@ def _arithmetic(t):
                      hide_index=True, key="tr_contrib")
 
 
+def clamp(key: str, hi: int):
+    """Keep a number widget's remembered value inside its new range (a smaller model was picked)."""
+    if key in st.session_state:
+        st.session_state[key] = min(max(int(st.session_state[key]), 0), hi)
+
+
 def whatif_model(run_id: str, model):
     """The session's edited copy of this model, if the what-if section made one, else the model."""
     state = st.session_state.get("whatif")
     return state["model"] if state and state["run_id"] == run_id else model
+
+
+def reset_or_save(state_key: str, prefix: str, run_id: str, spec, model, notes: list[str], what: str):
+    """Reset (drop the session's edited copy) or save it as a new run, naming what was changed."""
+    r1, r2, r3 = st.columns([1, 2, 1])
+    if r1.button("↩️ Reset to the trained weights", key=f"{prefix}_reset"):
+        st.session_state.pop(state_key, None)
+        st.rerun()
+    name = r2.text_input("Name for the new run", f"{spec.name} ({what})", key=f"{prefix}_name", max_chars=80)
+    if r3.button("💾 Save as a new run", key=f"{prefix}_save"):
+        with friendly_errors("save"):
+            run = store().save_edited(name, spec, model, "; ".join(notes), parent=run_id)
+            st.success(f"Saved as {run.run_id}; the original run is unchanged.")
 
 
 def whatif_section(run_id: str, spec, model, x):
@@ -144,13 +166,19 @@ def whatif_section(run_id: str, spec, model, x):
         state = None  # another model was picked: its edits do not apply
     current = state["model"] if state else model
     c1, c2, c3 = st.columns(3)
+    if st.session_state.get("wi_layer") not in convs:  # another model was picked
+        st.session_state.pop("wi_layer", None)
     layer = c1.selectbox("Conv layer", convs, key="wi_layer")
     conv = current[layer - 1]
+    k = conv.kernel_size[0]
+    clamp("wi_filter", conv.out_channels - 1)
+    clamp("wi_in", conv.in_channels - 1)
+    clamp("wi_row", k - 1)
+    clamp("wi_col", k - 1)
     filt = c2.number_input(f"Filter (of {conv.out_channels})", 0, conv.out_channels - 1, 0, key="wi_filter")
     hand = c3.selectbox("Load a hand-made kernel", ["—"] + list(HAND_KERNELS) + ["Type my own"], key="wi_hand")
     typed = st.text_input("Your kernel (rows separated by ;)", "0 -1 0; -1 4 -1; 0 -1 0", key="wi_typed") \
         if hand == "Type my own" else None
-    k = conv.kernel_size[0]
     w1, w2, w3, w4, w5 = st.columns(5)
     in_ch = w1.number_input("Input channel", 0, conv.in_channels - 1, 0, key="wi_in")
     row = w2.number_input("Row", 0, k - 1, k // 2, key="wi_row")
@@ -178,15 +206,7 @@ def whatif_section(run_id: str, spec, model, x):
         b.plotly_chart(charts.probabilities_bar(after), key="wi_after")
         st.caption(f"Trained model: {int(before.argmax())} ({before.max():.0%}) · edited copy: "
                    f"{int(after.argmax())} ({after.max():.0%})")
-        r1, r2, r3 = st.columns([1, 2, 1])
-        if r1.button("↩️ Reset to the trained weights", key="wi_reset"):
-            st.session_state.pop("whatif", None)
-            st.rerun()
-        name = r2.text_input("Name for the edited model", f"{spec.name} (edited)", key="wi_name", max_chars=80)
-        if r3.button("💾 Save as a new run", key="wi_save"):
-            with friendly_errors("save"):
-                run = store().save_edited(name, spec, current, "; ".join(state["edits"]), parent=run_id)
-                st.success(f"Saved as {run.run_id}; the original run is unchanged.")
+        reset_or_save("whatif", "wi", run_id, spec, current, state["edits"], "edited")
     return current
 
 

@@ -4,7 +4,7 @@ kernels, and a shared link to a perturbation view opens the same perturbed digit
 import time
 
 from .harness import wait_idle
-from .test_browser import TITLES, assert_no_exception, browser, open_page, page, server, shoot  # noqa: F401
+from .test_browser import assert_no_exception, browser, open_page, page, server, shoot  # noqa: F401
 
 
 def kernels_z(page) -> str:

@@ -52,3 +52,20 @@ def test_robustness_curves_and_surgery(app):
     at.button(key="sx_sweep").click().run(timeout=180)
     no_exception(at)
     assert "Each filter switched off alone" in texts(at) and len(at.dataframe) >= 1
+
+
+def test_switching_to_a_smaller_model_keeps_working(app, sample):
+    """Filters chosen on a wide model must not break the page for a narrower one."""
+    import ui.common
+    from mnist_core import presets
+    from mnist_core.train import TrainConfig, fit
+    p = presets.get("seed000")  # 4 first-layer filters
+    cfg = TrainConfig.from_dict({**p.train, "epochs": 1, "max_batches": 2})
+    run = ui.common.store().save_result("tiny", p.spec(), cfg, fit(p.spec(), cfg, sample), "sample")
+    at = no_exception(app("experiments").run(timeout=120))
+    at.multiselect(key="sx_off").set_value([10, 12]).run(timeout=120)
+    at.session_state["active_model"] = run.run_id
+    labels = at.selectbox(key="ex_model").options
+    at.selectbox(key="ex_model").set_value(next(l for l in labels if run.run_id in l)).run(timeout=120)
+    no_exception(at)
+    assert at.multiselect(key="sx_off").value == []

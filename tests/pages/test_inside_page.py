@@ -63,3 +63,17 @@ def test_what_if_a_kernel_changes_a_session_copy_then_reset_and_save(app):
     at.button(key="wi_apply").click().run()
     no_exception(at)
     assert any("square" in e.value for e in at.error)
+
+
+def test_a_link_opens_a_layer_and_digit_and_bad_values_fall_back(app):
+    at = app("inside")
+    at.query_params.update({"layer": "4", "cls": "3", "k": "1"})
+    no_exception(at.run())
+    assert next(c.value for c in at.caption if c.value.startswith("trace:")).startswith("trace: layer 4 cell (0,")
+    assert at.selectbox(key="inside_class").value == 3
+    assert at.query_params["layer"] in ("4", ["4"])
+    bad = app("inside")
+    bad.query_params.update({"layer": "x", "k": "999999"})
+    no_exception(bad.run())
+    assert any("layer='x'" in i.value for i in bad.info)
+    assert bad.number_input(key="inside_k").value < 999999  # clamped to the class's last digit

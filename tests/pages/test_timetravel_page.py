@@ -38,3 +38,15 @@ def test_scrub_a_run_from_its_random_start(app, sample):
 def test_demo_replays_at_once(app):
     at = no_exception(app("timetravel").run(timeout=120))
     assert "time travel: end of epoch" in texts(at)
+
+
+def test_a_link_opens_a_moment_and_bad_values_fall_back(app):
+    at = app("timetravel")
+    at.query_params.update({"moment": "0", "cls": "2"})
+    no_exception(at.run(timeout=120))
+    assert "time travel: the random start" in texts(at)
+    bad = app("timetravel")
+    bad.query_params.update({"moment": "soon", "model": "gone"})
+    no_exception(bad.run(timeout=120))
+    assert "time travel: end of epoch" in texts(bad)
+    assert any("moment='soon'" in i.value for i in bad.info) and any("'gone'" in i.value for i in bad.info)

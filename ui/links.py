@@ -1,0 +1,34 @@
+"""A shareable view: its state in the URL, read once per link before any widget, written back as it changes."""
+
+import streamlit as st
+
+from mnist_core.lessons import from_query, link, to_query
+from ui.common import model_options
+
+
+def read_link(view: str, keys: dict[str, str]) -> None:
+    """Put a new link's values into the widgets' keys (``keys``: field -> widget key; "model" sets the
+    active model); say in one line each what was bad and replaced by a default."""
+    query = st.query_params.to_dict()
+    if st.session_state.get(f"_{view}_applied") != query:
+        state, notes = from_query(view, query)
+        if state.get("model") is not None and state["model"] not in model_options().values():
+            if "model" in query:
+                notes.append(f"The link's model {state['model']!r} is not on this server: showing the demo model.")
+            state["model"] = "demo"
+        if "model" in state and "model" in query or not st.session_state.get("active_model"):
+            st.session_state["active_model"] = state.get("model", "demo")
+        for field, key in keys.items():
+            if field in query or key not in st.session_state:
+                st.session_state[key] = state[field]
+        st.session_state[f"_{view}_notes"] = notes
+        st.session_state[f"_{view}_applied"] = query
+    for note in st.session_state.get(f"_{view}_notes", []):
+        st.info(note)
+
+
+def write_link(view: str, state: dict) -> str:
+    """The view's current state into the URL (our own write is not a new link); returns the link."""
+    st.query_params.from_dict(to_query(view, state))
+    st.session_state[f"_{view}_applied"] = st.query_params.to_dict()
+    return link(view, state)
