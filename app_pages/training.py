@@ -6,7 +6,8 @@ import streamlit as st
 from mnist_core import charts, presets
 from mnist_core.spec import ArchSpec
 from mnist_core.numpy_mlp import UNSUPPORTED
-from mnist_core.train import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig, TrainingJob
+from mnist_core.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig
+from mnist_core.jobs import TrainingJob
 from ui.common import current_job, dataset, friendly_errors, store
 from ui.live import live_view
 

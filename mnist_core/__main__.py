@@ -59,7 +59,8 @@ def cmd_train(args) -> int:
     from . import presets
     from .runs import RunStore
     from .spec import ArchSpec
-    from .train import TrainConfig, fit
+    from .config import TrainConfig
+    from .engine import fit
 
     if args.spec:
         try:

@@ -20,7 +20,9 @@ from torch import nn
 
 from . import presets
 from .data import FILES, Dataset, find_idx_dir
-from .train import TrainConfig, describe_device, evaluate, fit, pick_device
+from .config import TrainConfig
+from .devices import describe_device, pick_device
+from .engine import fit
 
 
 class Seed001CNN(nn.Module):

@@ -19,7 +19,7 @@ from torch import nn
 from . import MnistLabError
 from .data import Dataset
 from .spec import ArchSpec
-from .train import to_input
+from .engine import to_input
 
 
 class EmbeddingError(MnistLabError):

@@ -15,7 +15,7 @@ from torch import nn
 
 from .data import Dataset
 from .spec import ArchSpec
-from .train import predict_logits, to_input
+from .engine import predict_logits, to_input
 
 
 @dataclass

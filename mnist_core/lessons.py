@@ -156,7 +156,7 @@ class Lesson:
             except SpecError as exc:
                 raise LessonError(f"the lesson's network: {exc}") from None
         if d.get("train") is not None:
-            from .train import ConfigError, TrainConfig
+            from .config import ConfigError, TrainConfig
             try:
                 TrainConfig.from_dict(d["train"]).validate()
             except (ConfigError, TypeError) as exc:

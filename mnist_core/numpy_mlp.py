@@ -9,7 +9,9 @@ import time
 import numpy as np
 import torch
 
+from .config import ConfigError
 from .data import MEAN, STD, Dataset
+from .loop import TrainResult, Watchdog, collapse_message, divergence_message, lr_factor
 from .spec import ArchSpec, Flatten, Linear, Sigmoid, Softmax
 
 
@@ -105,7 +107,6 @@ class NumpyMLP:
 
 def check_spec(spec: ArchSpec) -> int:
     """The NumPy engine trains Flatten, Linear(H), Sigmoid, Linear(10)[, Softmax] only."""
-    from .train import ConfigError
     kinds = [type(l) for l in spec.layers]
     if kinds not in ([Flatten, Linear, Sigmoid, Linear, Softmax], [Flatten, Linear, Sigmoid, Linear]):
         raise ConfigError("the NumPy engine trains Flatten, Linear, Sigmoid, Linear(10), Softmax only: "
@@ -125,8 +126,6 @@ def unsupported_settings(cfg) -> list[str]:
 
 def fit_numpy(spec: ArchSpec, cfg, data: Dataset, emit, control, on_epoch_end=None):
     """Mini-batch SGD as seed004 wrote it, behind the same events and control as ``fit``."""
-    from .train import ConfigError, TrainResult, Watchdog, collapse_message, divergence_message, lr_factor
-
     hidden = check_spec(spec)
     ignored = unsupported_settings(cfg)
     if ignored:

@@ -21,7 +21,7 @@ from torch import nn
 from . import MnistLabError
 from .data import MEAN, STD
 from .spec import ArchSpec
-from .train import predict_logits, to_input
+from .engine import predict_logits, to_input
 
 # kind -> (what the strength means, its range (min, max), a step for sliders)
 KINDS = {

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from . import MnistLabError
-from .train import predict_logits
+from .engine import predict_logits
 
 
 class SurgeryError(MnistLabError):

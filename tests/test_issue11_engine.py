@@ -76,7 +76,7 @@ def test_handwriting_augmentation_keeps_shape_and_background():
 
 
 def test_a_failed_job_marks_its_run_failed(sample, tmp_path, monkeypatch):
-    import mnist_core.train as T
+    import mnist_core.jobs as T
 
     def broken(*a, **k):
         raise RuntimeError("disk on fire")

@@ -84,7 +84,7 @@ def test_config_round_trip_and_unknown_keys():
 
 
 def test_device_selection_on_this_machine(monkeypatch):
-    import mnist_core.train as T
+    import mnist_core.devices as T
     monkeypatch.setattr(T, "cuda_ok", lambda: False)
     monkeypatch.setattr(T, "mps_ok", lambda: False)
     assert pick_device("auto").type == "cpu"
@@ -155,7 +155,7 @@ def test_seed003_collapses_at_its_original_rate(sample):
     p = presets.get("seed003")
     msgs = []
     cfg = TrainConfig(**{**p.train, "epochs": 1, "max_batches": 60, "log_every": 1})
-    import mnist_core.train as T
+    import mnist_core.engine as T
     orig = T.Watchdog
     T.Watchdog = lambda n, window=200, min_steps=300: orig(n, window=30, min_steps=40)
     try:
@@ -275,7 +275,7 @@ def test_snapshot_is_thread_safe(sample):
 
 
 def test_job_refuses_a_missing_device_up_front(sample, monkeypatch):
-    import mnist_core.train as T
+    import mnist_core.devices as T
     monkeypatch.setattr(T, "cuda_ok", lambda: False)
     with pytest.raises(ConfigError, match="CUDA was requested"):
         TrainingJob(small_spec(), TrainConfig(device="cuda"), sample)

@@ -307,7 +307,7 @@ def tags_folder(run_id: str):
 def mistakes_explained(run_id, spec, model, data, ev, cell, true: int, pred: int, limit: int = 6):
     """A confusion cell's mistakes with what pushed each towards the wrong class, its top two
     probabilities, and a tag a teacher can set (kept with the run)."""
-    from mnist_core.train import to_input
+    from mnist_core.engine import to_input
     st.markdown(f"**Why were these {data.classes[true]}s read as {data.classes[pred]}?** Red: the pixels that "
                 f"pushed towards {data.classes[pred]} (integrated gradients).")
     shown = [int(i) for i in cell[:limit]]

@@ -107,7 +107,7 @@ def test_sidebar_shows_a_live_run_on_other_pages(app, sample):
 
 
 def test_unavailable_device_is_a_one_line_error(app, monkeypatch):
-    import mnist_core.train as T
+    import mnist_core.devices as T
     monkeypatch.setattr(T, "cuda_ok", lambda: False)
     at = no_exception(app("training").run())
     at.selectbox(key="tr_device_seed000").set_value("cuda")
