@@ -28,7 +28,14 @@ def read_link(view: str, keys: dict[str, str]) -> None:
 
 
 def write_link(view: str, state: dict) -> str:
-    """The view's current state into the URL (our own write is not a new link); returns the link."""
+    """The view's current state into the URL (our own write is not a new link); returns the link,
+    with this server's address in front when the browser told us it (a teacher pastes it as is)."""
     st.query_params.from_dict(to_query(view, state))
     st.session_state[f"_{view}_applied"] = st.query_params.to_dict()
-    return link(view, state)
+    path = link(view, state)
+    try:
+        page_url = st.context.url or ""
+    except Exception:  # no browser (AppTest, bare mode): the path alone
+        page_url = ""
+    base = page_url.rsplit("/", 1)[0] if page_url.count("/") >= 3 else ""
+    return base + path

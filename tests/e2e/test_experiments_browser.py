@@ -44,6 +44,8 @@ def test_a_shared_perturbation_link_opens_the_same_digit(server, browser):  # no
             pg.get_by_text("perturbed: shift 5").first.wait_for()
             wait_idle(pg)
             seen.append(pg.get_by_text("perturbed: shift 5").first.inner_text())
+            shown = pg.locator('[data-testid="stCode"]').first.inner_text()
+            assert shown.startswith(f"{server}/experiments?model=demo"), shown  # a link to paste as is
             assert_no_exception(pg)
             if len(seen) == 2:
                 shoot(pg, "experiments")
