@@ -86,5 +86,5 @@ with friendly_errors("maps"):
     for space, col in (("pixels", left), ("features", right)):
         m = embedding_map(active, data, space)
         name = "Raw pixels" if space == "pixels" else f"{spec.name}'s features"
-        col.plotly_chart(charts.embedding_map(m.coords, m.labels, classes, f"{name} · separation {m.separation():.2f}"),
+        col.plotly_chart(charts.embedding_map(m.coords, m.labels, classes, f"{name} · separation {m.separation:.2f}"),
                          key=f"ds_map_{space}")

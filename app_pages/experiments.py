@@ -13,7 +13,7 @@ from mnist_core.perturb import KINDS, apply, default_strengths, erase_until_flip
 from mnist_core.surgery import ablate, ablation_sweep, fixed_subset, per_class_accuracy
 from mnist_core.trace import HAND_KERNELS, with_kernel
 from ui.common import dataset, friendly_errors, load_model, model_options, model_picker
-from ui.explain import reset_or_save
+from ui.explain import pick_input, pixels, reset_or_save
 from ui.links import read_link, write_link
 
 st.title("🧪 Experiments")
@@ -32,19 +32,9 @@ tab_perturb, tab_curves, tab_surgery = st.tabs(["Perturb a digit", "Robustness c
 
 # --- perturbation lab ------------------------------------------------------------------------------
 with tab_perturb:
-    c1, c2 = st.columns(2)
-    cls = c1.selectbox("Class", list(range(10)), format_func=lambda i: data.classes[i], key="ex_class")
-    where = torch.nonzero(data.test_labels == cls).flatten()
-    if len(where) == 0:
-        st.warning("no test digits of that class in this dataset")
-        st.stop()
-    st.session_state["ex_k"] = min(int(st.session_state.get("ex_k", 0)), len(where) - 1)  # a stale link
-    k = c2.number_input(f"Which one (of {len(where)})", 0, len(where) - 1, key="ex_k")
-    sources = ["A test digit"] + (["My last drawing"] if "last_drawing" in st.session_state else [])
-    src = st.radio("Input", sources, horizontal=True, key="ex_source")
-    index = int(where[k])
-    img = st.session_state["last_drawing"] if src == "My last drawing" else data.test_images[index].numpy()
-    label = None if src == "My last drawing" else int(data.test_labels[index])
+    _, image, label = pick_input(data, "ex")
+    img = pixels(image)  # uint8 (28, 28): what the perturbations work on
+    cls, k = st.session_state.get("ex_class", 7), st.session_state.get("ex_k", 0)
     p1, p2 = st.columns(2)
     kind = p1.selectbox("Perturbation", list(KINDS), key="ex_kind", format_func=lambda k_: f"{k_}: {KINDS[k_][0]}")
     lo, hi = KINDS[kind][1]
@@ -53,10 +43,11 @@ with tab_perturb:
     shared = write_link("experiments", {"model": run_id, "source": "test", "cls": cls, "k": k, "kind": kind,
                                         "strength": strength})
     with friendly_errors("perturbation"):
-        x0 = torch.from_numpy(np.asarray(img, dtype=np.uint8))[None]
-        target = torch.tensor([label if label is not None else int(ins.predict(spec, model, ins.to_input(x0)).argmax())])
+        x0 = torch.from_numpy(img)[None]
+        before = ins.predict(spec, model, ins.to_input(x0))
+        target = torch.tensor([label if label is not None else int(before.argmax())])  # what an attack pushes away from
         x1 = apply(spec, model, x0, target, kind, strength)
-        before, after = ins.predict(spec, model, ins.to_input(x0)), ins.predict(spec, model, ins.to_input(x1))
+        after = ins.predict(spec, model, ins.to_input(x1))
         st.plotly_chart(charts.digit_pair(x0[0].numpy(), x1[0].numpy(), ("original", f"{kind} {strength}")),
                         key="ex_pair")
         a, b = st.columns(2)
@@ -69,7 +60,7 @@ with tab_perturb:
     st.code(shared, language=None)
     if st.button("✂️ Erase until it flips", key="ex_flip"):
         with friendly_errors("erase until it flips"):
-            f = erase_until_flip(spec, model, np.asarray(img, dtype=np.uint8))
+            f = erase_until_flip(spec, model, img)
             st.plotly_chart(charts.digit_pair(np.asarray(img), f.image, ("original", f"{f.removed} ink pixels erased")),
                             key="ex_flip_pair")
             st.markdown(f"Erasing the **{f.removed}** pixels that mattered most turned **{f.before}** into "
@@ -142,7 +133,7 @@ with tab_surgery:
                 acc1, per1 = per_class_accuracy(op["model"], xs_, ys_)
                 st.metric("Test accuracy (500 digits)", f"{acc1:.1%}", f"{(acc1 - acc0) * 100:+.1f} points")
                 st.plotly_chart(charts.per_class_compare(per0, per1, data.classes), key="sx_bars")
-                xin = ins.to_input(torch.from_numpy(np.asarray(img, dtype=np.uint8))[None])
+                xin = ins.to_input(torch.from_numpy(img)[None])
                 outs = ins.layer_outputs(spec, op["model"], xin)
                 st.plotly_chart(charts.feature_maps(outs[layer - 1].values, f"Layer {layer} after surgery"),
                                 key="sx_maps")

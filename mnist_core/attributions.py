@@ -37,7 +37,7 @@ class AttributionError(MnistLabError):
     """A method or layer this model cannot be explained with."""
 
 
-class _Scores(nn.Module):
+class Scores(nn.Module):
     """The model's class scores: its logits, or the log of its probabilities when it ends in Softmax
     (a gradient through a saturated softmax is almost zero)."""
 
@@ -83,11 +83,12 @@ def attribute(spec: ArchSpec, model: nn.Module, x: torch.Tensor, method: str, ta
     if baseline not in BASELINES:
         raise AttributionError(f"unknown baseline {baseline!r}: choose black or blurred")
     model.eval()
-    f = _Scores(model, spec.ends_with_softmax()).eval()
+    f = Scores(model, spec.ends_with_softmax()).eval()
     x = x.detach().clone().float()
-    with torch.no_grad():
-        pred = int(f(x).argmax(1))
-    target = pred if target is None else int(target)
+    if target is None:  # the predicted class
+        with torch.no_grad():
+            target = int(f(x).argmax(1))
+    target = int(target)
     if not 0 <= target < spec.num_classes:
         raise AttributionError(f"class {target} does not exist: choose 0-{spec.num_classes - 1}")
     t0 = time.perf_counter()

@@ -59,6 +59,7 @@ class EmbeddingMap:
     pca: object                # sklearn PCA, fitted
     knn: object                # sklearn NearestNeighbors, fitted
     explained: float           # share of the variance the two axes show
+    separation: float          # how well the classes separate on the map: mean silhouette (-1..1)
 
     def place(self, vectors: np.ndarray) -> np.ndarray:
         """(M, F) new vectors -> (M, 2) coordinates on this map."""
@@ -69,11 +70,6 @@ class EmbeddingMap:
         d, i = self.knn.kneighbors(np.asarray(vector, dtype=np.float32).reshape(1, -1), n_neighbors=k)
         return self.indices[i[0]], d[0]
 
-    def separation(self) -> float:
-        """How well the classes separate: the mean silhouette of the 2-D map (-1..1)."""
-        from sklearn.metrics import silhouette_score
-        return float(silhouette_score(self.coords, self.labels)) if len(set(self.labels)) > 1 else 0.0
-
 
 def pixel_vectors(images: torch.Tensor) -> np.ndarray:
     return images.reshape(len(images), -1).float().numpy() / 255.0
@@ -83,6 +79,7 @@ def build_map(data: Dataset, space: str = "features", spec: ArchSpec | None = No
               n: int = 2000, seed: int = 0) -> EmbeddingMap:
     """The map of a fixed sample of training digits, in pixel or feature space."""
     from sklearn.decomposition import PCA
+    from sklearn.metrics import silhouette_score
     from sklearn.neighbors import NearestNeighbors
 
     if space not in ("features", "pixels"):
@@ -96,9 +93,10 @@ def build_map(data: Dataset, space: str = "features", spec: ArchSpec | None = No
             raise EmbeddingError("a feature map needs a model")
         vecs = features(spec, model, images)
     pca = PCA(n_components=2, random_state=seed).fit(vecs)
-    knn = NearestNeighbors().fit(vecs)
-    return EmbeddingMap(space, idx, data.train_labels[torch.from_numpy(idx)].numpy(), vecs, pca.transform(vecs),
-                        pca, knn, float(pca.explained_variance_ratio_.sum()))
+    coords, labels = pca.transform(vecs), data.train_labels[torch.from_numpy(idx)].numpy()
+    sep = float(silhouette_score(coords, labels)) if len(set(labels)) > 1 else 0.0  # O(n^2): once, here
+    return EmbeddingMap(space, idx, labels, vecs, coords, pca, NearestNeighbors().fit(vecs),
+                        float(pca.explained_variance_ratio_.sum()), sep)
 
 
 def vector_of(space: str, image: np.ndarray | torch.Tensor, spec: ArchSpec | None = None,

@@ -188,13 +188,10 @@ def fit(spec: ArchSpec, cfg: TrainConfig, data: Dataset,
                 control.wait_if_paused(lambda: emit({"type": "message", "level": "info",
                                                      "text": f"paused at step {step}"}))
                 t_last = time.perf_counter()
-            if control.stopped:
+            stop, base_lr = control.poll(step, base_lr, emit)
+            if stop:
                 status, message = "stopped", f"stopped by the user at step {step}"
                 break
-            new_lr = control.take_lr()
-            if new_lr is not None:
-                base_lr = new_lr
-                emit({"type": "lr_change", "step": step, "lr": new_lr})
             lr = base_lr * lr_factor(cfg, step, total_steps, steps_per_epoch)
             for g in opt.param_groups:
                 g["lr"] = lr

@@ -58,6 +58,17 @@ class Control:
             lr, self._new_lr = self._new_lr, None
             return lr
 
+    def poll(self, step: int, base_lr: float, emit) -> tuple[bool, float]:
+        """Once a batch, for either engine: (stop now?, the base learning rate after any change the
+        user asked for, announced as an ``lr_change`` event)."""
+        if self.stopped:
+            return True, base_lr
+        new_lr = self.take_lr()
+        if new_lr is not None:
+            emit({"type": "lr_change", "step": step, "lr": new_lr})
+            return False, new_lr
+        return False, base_lr
+
     def wait_if_paused(self, on_pause: Callable[[], None] | None = None):
         if not self._running.is_set():
             if on_pause:

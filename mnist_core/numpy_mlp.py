@@ -164,13 +164,10 @@ def fit_numpy(spec: ArchSpec, cfg, data: Dataset, emit, control, on_epoch_end=No
                 tp = time.perf_counter()
                 control.wait_if_paused()
                 paused_for += time.perf_counter() - tp
-            if control.stopped:
+            stop, base_lr = control.poll(step, base_lr, emit)
+            if stop:
                 status, message = "stopped", f"stopped by the user at step {step}"
                 break
-            new_lr = control.take_lr()
-            if new_lr is not None:
-                base_lr = new_lr
-                emit({"type": "lr_change", "step": step, "lr": new_lr})
             lr = base_lr * lr_factor(cfg, step, total, steps_per_epoch)
             idx = perm[b * bs:(b + 1) * bs]
             xb, tb = x_tr[idx], t_tr[idx]

@@ -21,7 +21,7 @@ from torch import nn
 from . import MnistLabError
 from .data import MEAN, STD
 from .spec import ArchSpec
-from .engine import predict_logits, to_input
+from .engine import evaluate, predict_logits, to_input
 
 # kind -> (what the strength means, its range (min, max), a step for sliders)
 KINDS = {
@@ -96,26 +96,18 @@ def perturb(image: np.ndarray, kind: str, strength: float, seed: int = 0) -> np.
     return perturb_batch(torch.as_tensor(np.asarray(image, dtype=np.uint8))[None], kind, strength, seed)[0].numpy()
 
 
-class _Logits(nn.Module):
-    def __init__(self, model, softmax_out):
-        super().__init__()
-        self.model, self.softmax_out = model, softmax_out
-
-    def forward(self, x):
-        out = self.model(x)
-        return torch.log(out.clamp_min(1e-12)) if self.softmax_out else out
-
-
 def adversarial(spec: ArchSpec, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, kind: str,
                 strength: float) -> torch.Tensor:
     """uint8 (B, 28, 28) pushed by FGSM (one step) or PGD (10 steps) by at most ``strength``% of
     white per pixel, away from ``labels``; returns uint8 (the picture a student would see)."""
     from captum.robust import FGSM, PGD
+
+    from .attributions import Scores
     _check(kind, strength)
     if strength == 0:
         return images.clone()
     model.eval()
-    f = _Logits(model, spec.ends_with_softmax()).eval()
+    f = Scores(model, spec.ends_with_softmax()).eval()
     x = to_input(images)  # normalised
     eps = float(strength) / 100 / STD  # in normalised units
     lo, hi = (0 - MEAN) / STD, (1 - MEAN) / STD
@@ -136,9 +128,7 @@ def apply(spec, model, images: torch.Tensor, labels: torch.Tensor, kind: str, st
 
 
 def loss_of(spec, model, images: torch.Tensor, labels: torch.Tensor) -> float:
-    out = predict_logits(model, images)
-    logp = torch.log(out.clamp_min(1e-12)) if spec.ends_with_softmax() else F.log_softmax(out, 1)
-    return float(F.nll_loss(logp, labels))
+    return evaluate(model, images, labels, outputs_probs=spec.ends_with_softmax())["loss"]
 
 
 def robustness_curve(spec, model, images: torch.Tensor, labels: torch.Tensor, kind: str,

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from . import MnistLabError
+from .embeddings import sample_indices
 from .engine import predict_logits
 
 
@@ -26,8 +27,7 @@ class SurgeryError(MnistLabError):
 
 def fixed_subset(labels: torch.Tensor, n: int = 2000, seed: int = 0) -> torch.Tensor:
     """The same test digits for every model and every experiment (sorted indices)."""
-    n = min(n, len(labels))
-    return torch.from_numpy(np.sort(np.random.default_rng(seed).choice(len(labels), n, replace=False)))
+    return torch.from_numpy(sample_indices(len(labels), n, seed))
 
 
 def ablate(model: nn.Module, layer: int, filters: list[int]) -> nn.Module:

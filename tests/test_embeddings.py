@@ -31,7 +31,7 @@ def test_features_separate_the_classes_better_than_pixels(demo, sample):
     spec, model = demo
     px = build_map(sample, "pixels", n=800)
     ft = build_map(sample, "features", spec, model, n=800)
-    assert ft.separation() > px.separation() + 0.1
+    assert ft.separation > px.separation + 0.1
     i = px.indices[3]
     idx, _ = px.neighbours(vector_of("pixels", sample.train_images[i].numpy()), k=3)
     assert idx[0] == i

@@ -42,6 +42,11 @@ def pick_input(data, prefix: str):
     return x, (x[0, 0].numpy() * STD + MEAN).clip(0, 1), label
 
 
+def pixels(image: np.ndarray) -> np.ndarray:
+    """A ``pick_input`` image (0..1) back as the uint8 28x28 digit it came from."""
+    return (np.asarray(image) * 255).round().astype(np.uint8)
+
+
 def clicked_cell(event, values: np.ndarray) -> tuple | None:
     """A click on a feature-map mosaic or an activation bar -> the cell, or None."""
     points = (event or {}).get("selection", {}).get("points", []) if hasattr(event, "get") else []
@@ -275,14 +280,14 @@ def embedding_map(run_id: str, data, space: str):
 def you_are_here(run_id, spec, model, image, data, where: str = "your digit"):
     """The input as a star among the training digits, and its nearest neighbours, in both spaces."""
     st.subheader("You are here: among the training digits")
-    img8 = (np.asarray(image) * 255).round().astype(np.uint8)
+    img8 = pixels(image)
     cols = st.columns(2)
     for space, col in zip(("features", "pixels"), cols):
         m = embedding_map(run_id, data, space)
         v = vector_of(space, img8, spec, model)
         star = m.place(v[None])[0]
         title = ("What the network sees (its last hidden layer)" if space == "features" else "Raw pixels") + \
-            f" · separation {m.separation():.2f}"
+            f" · separation {m.separation:.2f}"
         col.plotly_chart(charts.embedding_map(m.coords, m.labels, data.classes, title, star, where),
                          key=f"why_map_{space}")
         idx, dist = m.neighbours(v, k=8)
