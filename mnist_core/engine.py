@@ -19,7 +19,7 @@ from .config import ConfigError, TrainConfig
 from .data import MEAN, STD, Dataset
 from .devices import autocast_dtype, describe_device, pick_device, use_channels_last
 from .loop import (Control, TrainResult, Watchdog, collapse_message, divergence_message, lr_factor,
-                   make_optimizer, snapshot_plan)
+                   make_optimizer, snapshot_plan, step_budget)
 from .numpy_mlp import fit_numpy
 from .spec import ArchSpec
 
@@ -153,13 +153,7 @@ def fit(spec: ArchSpec, cfg: TrainConfig, data: Dataset,
     base_lr = cfg.lr
     amp = autocast_dtype(device, cfg.amp)
     n = len(y_train)
-    bs = min(cfg.batch_size, n)
-    steps_per_epoch = math.ceil(n / bs)
-    if cfg.max_batches:
-        steps_per_epoch = min(steps_per_epoch, cfg.max_batches)
-    total_steps = steps_per_epoch * cfg.epochs
-    if cfg.max_steps:
-        total_steps = min(total_steps, cfg.max_steps)
+    bs, steps_per_epoch, total_steps = step_budget(cfg, n)
     dog = Watchdog(spec.num_classes, window=max(20, 200 // cfg.log_every))
     emit({"type": "start", "device": describe_device(device), "total_steps": total_steps,
           "steps_per_epoch": steps_per_epoch, "train_size": n, "val_size": int(n_val),

@@ -157,6 +157,17 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.RMSprop(params, lr=lr, momentum=cfg.momentum, weight_decay=wd)
 
 
+def step_budget(cfg: TrainConfig, n: int) -> tuple[int, int, int]:
+    """(batch size, optimizer steps per epoch, steps in all) for ``n`` training digits, after the
+    dry-run caps ``max_batches`` and ``max_steps``."""
+    bs = min(cfg.batch_size, n)
+    steps_per_epoch = math.ceil(n / bs)
+    if cfg.max_batches:
+        steps_per_epoch = min(steps_per_epoch, cfg.max_batches)
+    total = steps_per_epoch * cfg.epochs
+    return bs, steps_per_epoch, min(total, cfg.max_steps) if cfg.max_steps else total
+
+
 def lr_factor(cfg: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
     """The schedule as a multiplier of the base rate at optimizer step ``step`` (0-based)."""
     frac = min(step / max(total, 1), 1.0)

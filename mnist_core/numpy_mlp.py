@@ -3,7 +3,6 @@ backprop and a numerical gradient to check it against."""
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -11,7 +10,7 @@ import torch
 
 from .config import ConfigError
 from .data import MEAN, STD, Dataset
-from .loop import TrainResult, Watchdog, collapse_message, divergence_message, lr_factor
+from .loop import TrainResult, Watchdog, collapse_message, divergence_message, lr_factor, step_budget
 from .spec import ArchSpec, Flatten, Linear, Sigmoid, Softmax
 
 
@@ -142,13 +141,8 @@ def fit_numpy(spec: ArchSpec, cfg, data: Dataset, emit, control, on_epoch_end=No
     x_te = data.test_images.reshape(len(data.test_images), -1).numpy().astype(np.float64) / 255.0
     t_te = data.test_labels.numpy()
     net = NumpyMLP(784, hidden, 10, seed=cfg.seed)
-    n, bs = len(t_tr), min(cfg.batch_size, len(t_tr))
-    steps_per_epoch = math.ceil(n / bs)
-    if cfg.max_batches:
-        steps_per_epoch = min(steps_per_epoch, cfg.max_batches)
-    total = steps_per_epoch * cfg.epochs
-    if cfg.max_steps:
-        total = min(total, cfg.max_steps)
+    n = len(t_tr)
+    bs, steps_per_epoch, total = step_budget(cfg, n)
     emit({"type": "start", "device": "CPU (NumPy)", "total_steps": total, "steps_per_epoch": steps_per_epoch,
           "train_size": n, "val_size": 0, "params": sum(v.size for v in net.params.values()),
           "channels_last": False, "amp": "None"})
