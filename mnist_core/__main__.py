@@ -235,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        from .devices import size_thread_pool
+        size_thread_pool()  # the container's CPUs, not the host's
         return args.func(args)
     except MnistLabError as exc:
         print(f"error: {exc}", file=sys.stderr)

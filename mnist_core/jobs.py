@@ -16,7 +16,7 @@ import torch
 from . import MnistLabError
 from .config import ConfigError, TrainConfig
 from .data import Dataset
-from .devices import cuda_ok, pick_device
+from .devices import cuda_ok, pick_device, usable_cpus
 from .engine import fit
 from .loop import Control
 from .spec import ArchSpec
@@ -65,13 +65,14 @@ class SlotQueue:
             return len(self._waiting)
 
 
-def default_slots() -> tuple[int, int]:
-    """(concurrent jobs, threads per job): one per GPU, or one per pair of CPU cores."""
+def default_slots(cpus: int | None = None) -> tuple[int, int]:
+    """(concurrent jobs, threads per job): one per GPU, or one per pair of the CPUs this process may
+    use (its affinity and container quota, not the host's core count)."""
+    cpus = cpus or usable_cpus()
     if cuda_ok():
-        return torch.cuda.device_count(), max(1, (os.cpu_count() or 2) // 2)
-    cores = os.cpu_count() or 1
-    jobs = max(1, cores // 2)
-    return jobs, max(1, cores // jobs)
+        return torch.cuda.device_count(), max(1, cpus // 2)
+    jobs = max(1, cpus // 2)
+    return jobs, max(1, cpus // jobs)
 
 
 _JOBS, THREADS_PER_JOB = default_slots()

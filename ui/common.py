@@ -12,10 +12,11 @@ import torch
 from mnist_core import MnistLabError
 from mnist_core.data import DATASETS, DataError, Dataset, load_dataset
 from mnist_core.runs import RunStore, load_demo
-from mnist_core.devices import describe_device, pick_device
+from mnist_core.devices import describe_device, pick_device, size_thread_pool
 from mnist_core.jobs import SLOTS
 
 RUNS_DIR = Path(os.environ.get("MNIST_LAB_RUNS", "runs"))
+size_thread_pool()  # once per server: torch would size its pool from the host's cores, not the container's
 
 
 @contextlib.contextmanager
