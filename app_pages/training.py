@@ -7,7 +7,7 @@ from mnist_core import charts, presets
 from mnist_core.spec import ArchSpec
 from mnist_core.numpy_mlp import UNSUPPORTED
 from mnist_core.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig
-from mnist_core.jobs import TrainingJob
+from mnist_core.cluster import start_job
 from ui.common import current_job, dataset, friendly_errors, store
 from ui.live import live_view
 
@@ -92,8 +92,7 @@ if submitted:
                                  "momentum": momentum, "loss_reduction": reduction, "augment_style": style,
                                  "calibrate": calibrate, "outliers": outliers,
                                  "max_steps": base.max_steps if int(epochs) == base.epochs else None})
-            st.session_state["job"] = TrainingJob(spec, cfg, data, store=store(), name=name or spec.name,
-                                                  preset=pname).start()
+            st.session_state["job"] = start_job(spec, cfg, data, store=store(), name=name or spec.name, preset=pname)
             st.rerun()  # the sidebar was drawn before this run existed: redraw it so its indicator ticks too
 
 

@@ -82,6 +82,12 @@ _tickets = iter(range(1, 1 << 62))
 _ticket_lock = threading.Lock()
 
 
+def next_ticket() -> int:
+    """A number unique in this process for every job, wherever it runs."""
+    with _ticket_lock:
+        return next(_tickets)
+
+
 @dataclass
 class JobSnapshot:
     state: str                 # queued, running, paused, finished, stopped, diverged, failed
@@ -130,8 +136,7 @@ class TrainingJob:
         self._run_id: str | None = None
         self._result: dict | None = None
         self._progress, self._eta = 0.0, None
-        with _ticket_lock:
-            self.ticket = next(_tickets)
+        self.ticket = next_ticket()
         self.thread = threading.Thread(target=self._main, name=f"train-{self.ticket}", daemon=True)
         self.created = time.time()
 
@@ -202,6 +207,8 @@ class TrainingJob:
             if cfg.threads is None:
                 cfg = TrainConfig.from_dict({**cfg.to_dict(), "threads": THREADS_PER_JOB})
             run = self.store.create(self.name, self.spec, cfg, preset=self.preset) if self.store else None
+            with self._lock:
+                self._run_id = run.run_id if run else None  # known while it trains (the page's delete guard)
             snap = run.save_epoch if run else None
             cb = self._on_event if run is None else (lambda e: (self._on_event(e), run.log(e)))
             try:
@@ -215,7 +222,6 @@ class TrainingJob:
                 run.finish(res.model, summary)
             with self._lock:
                 self._result = summary
-                self._run_id = run.run_id if run else None
                 self._state = res.status
                 self._progress = 1.0 if res.status == "finished" else self._progress
             self.model = res.model

@@ -324,6 +324,17 @@ class RunStore:
                     continue  # a torn last line from a killed run
         return events
 
+    def mark_failed(self, run: str, message: str) -> bool:
+        """A run whose trainer died elsewhere (a Ray worker): failed, with the reason, if it still reads running."""
+        try:
+            info = self.info(run)
+        except RunError:
+            return False
+        if info.summary.get("status") not in ("running", "interrupted"):
+            return False
+        Run(info.path, info.spec).fail(message)
+        return True
+
     def rename(self, run: str, name: str):
         path = self.resolve(run)
         self._guard(path)

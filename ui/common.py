@@ -13,6 +13,7 @@ from mnist_core import MnistLabError
 from mnist_core.data import DATASETS, DataError, Dataset, load_dataset
 from mnist_core.runs import RunStore, load_demo
 from mnist_core.devices import describe_device, pick_device, size_thread_pool
+from mnist_core.cluster import ray_address, where
 from mnist_core.jobs import SLOTS
 
 RUNS_DIR = Path(os.environ.get("MNIST_LAB_RUNS", "runs"))
@@ -162,5 +163,7 @@ def _job_indicator():
             st.warning(f"⏳ {job.name}: {what}")
         else:
             st.caption(f"Last run: {job.name} ({snap.state})")
-    if SLOTS.busy or SLOTS.queued:
+    if ray_address():
+        st.caption(f"Training runs on the {where()}")
+    elif SLOTS.busy or SLOTS.queued:
         st.caption(f"Server: {SLOTS.busy} run(s) training, {SLOTS.queued} waiting")
