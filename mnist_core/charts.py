@@ -214,6 +214,29 @@ def runs_overlay(curves: dict[str, list[dict]], metric: str = "loss") -> go.Figu
     return _layout(fig, f"Runs compared: {metric}", height=360)
 
 
+def sweep_curve(rows: list[dict], param: str) -> go.Figure:
+    """A class sweep: final test accuracy against the setting (log axis for learning rates); a
+    setting still training is an open marker on the floor until it ends; collapsed runs are red."""
+    done = [r for r in rows if r.get("accuracy") is not None]
+    fig = go.Figure()
+    fig.add_hline(y=0.1, line=dict(color="#888", dash="dot"), annotation_text="chance (10%)",
+                  annotation_position="bottom right")
+    fig.add_trace(go.Scatter(x=[r["value"] for r in done], y=[r["accuracy"] for r in done], mode="lines+markers",
+                             marker=dict(size=11, color=[("#d62728" if r["accuracy"] < 0.2 else "#2ca02c") for r in done]),
+                             line=dict(color="#4c9be8"), name="test accuracy",
+                             text=[f"{r['state']}" for r in done],
+                             hovertemplate="%{x:g}: %{y:.1%} (%{text})<extra></extra>"))
+    waiting = [r for r in rows if r.get("accuracy") is None]
+    if waiting:
+        fig.add_trace(go.Scatter(x=[r["value"] for r in waiting], y=[0.0] * len(waiting), mode="markers",
+                                 marker=dict(size=10, symbol="circle-open", color="#888"), name="not finished",
+                                 hovertemplate="%{x:g}: %{text}<extra></extra>", text=[r["state"] for r in waiting]))
+    fig.update_xaxes(title=param.replace("_", " "), type="log",  # x10 and x2 steps evenly apart
+                     tickvals=[r["value"] for r in rows], ticktext=[f"{r['value']:g}" for r in rows])
+    fig.update_yaxes(title="test accuracy", range=[0, 1.05], tickformat=".0%")
+    return _layout(fig, f"Final accuracy against the {param.replace('_', ' ')}", height=380)
+
+
 # --- prediction and inside the network ---------------------------------------------------------
 
 def probabilities_bar(probs: np.ndarray, classes: list[str] | None = None) -> go.Figure:

@@ -119,3 +119,17 @@ def test_ray_missing_is_a_clear_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
     with pytest.raises(ClusterError, match="requirements-cluster.txt"):
         connect("auto")
+
+
+def test_a_class_sweep_runs_its_settings_as_parallel_actors(on_ray, sample, tmp_path, monkeypatch):
+    from mnist_core.cluster import CPUS_ENV
+    from mnist_core.sweep import Sweep
+    monkeypatch.setenv(CPUS_ENV, "1")  # two one-CPU actors fit the two-CPU instance side by side
+    store = RunStore(tmp_path)
+    sweep = Sweep.start("fast", "lr", [0.003, 0.006], 30, sample, store=store)
+    assert all(isinstance(j, RayTrainingJob) for j in sweep.jobs)
+    assert wait_for(lambda: all(len(j.snapshot().steps) > 0 and j.snapshot().active for j in sweep.jobs))
+    assert wait_for(lambda: not sweep.active, 180)
+    rows = sweep.rows()
+    assert all(r["state"] == "finished" and r["accuracy"] > 0.5 for r in rows), rows
+    assert {r["run_id"] for r in rows} <= {r.run_id for r in store.list()}
