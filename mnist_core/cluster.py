@@ -1,12 +1,14 @@
-"""Where a training job runs: a thread of this process (the default), or a Ray actor on a cluster.
+"""Where a training job runs: ``start_job`` picks, and this module holds the Ray path.
 
-``start_job`` is what the pages call. Without ``MNIST_LAB_RAY_ADDRESS`` it starts a
-``jobs.TrainingJob`` through the server's ``SlotQueue``, as always. With it (``auto``, ``local``,
-or ``ray://head:10001``) the job is a ``RayTrainingJob``: the same methods the pages use
-(``snapshot``, ``stop``, ``pause``, ``resume``, ``set_lr``, ``join``), but ``fit`` runs inside a Ray
-actor, on whichever node has the CPUs (or the fraction of a GPU) it asks for. The actor holds an
-ordinary ``TrainingJob``; the app polls it for what is new since the last poll, without blocking a
-rerun, and a worker that dies is reported as one line and marks its run failed.
+- a worker process of this machine (``workers.ProcessTrainingJob``), the default: the server's slot
+  queue says when it starts; its own interpreter, so the class's reruns do not slow it down;
+- a thread of the app's process (``jobs.TrainingJob``) with ``MNIST_LAB_JOBS=thread``;
+- a Ray actor (``RayTrainingJob``) when ``MNIST_LAB_RAY_ADDRESS`` is set (``auto``, ``local``, or
+  ``ray://head:10001``), on whichever node has the CPUs (or the share of a GPU) it asks for.
+
+All three have the methods the pages use (``snapshot``, ``stop``, ``pause``, ``resume``,
+``set_lr``, ``join``). The actor hosts an ordinary ``TrainingJob``; the app polls it for what is
+new without blocking a rerun, and a worker that dies is one line on the page and a failed run.
 
 The run store must be a folder every node and the app see at the same path (a shared POSIX file
 system: NFS, EFS, a mounted volume): the actor writes the run there, the app lists it from there.
@@ -17,18 +19,19 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 from . import MnistLabError
-from .config import ConfigError, TrainConfig
+from .config import TrainConfig
 from .data import Dataset
-from .jobs import SLOTS, THREADS_PER_JOB, JobSnapshot, SlotQueue, TrainingJob, next_ticket
+from .jobs import SLOTS, THREADS_PER_JOB, SlotQueue, TrainingJob
 from .spec import ArchSpec
+from .workers import JobHost, ProcessTrainingJob, RemoteJob
 
 ADDRESS_ENV = "MNIST_LAB_RAY_ADDRESS"
 CPUS_ENV = "MNIST_LAB_RAY_CPUS_PER_JOB"    # default: the threads a local job would get
 GPUS_ENV = "MNIST_LAB_RAY_GPUS_PER_JOB"    # default 0.25: four small jobs share one GPU
+JOBS_ENV = "MNIST_LAB_JOBS"                # without Ray: "process" (default) or "thread"
 
 
 class ClusterError(MnistLabError):
@@ -45,11 +48,25 @@ def where() -> str:
     return f"Ray cluster ({addr})" if addr else "this server"
 
 
+def job_kind() -> str:
+    """"ray" when a cluster address is set; else ``MNIST_LAB_JOBS``: "process" (the default) or "thread"."""
+    if ray_address():
+        return "ray"
+    kind = os.environ.get(JOBS_ENV, "process").strip().lower()
+    if kind not in ("process", "thread"):
+        raise ClusterError(f"{JOBS_ENV}={kind!r}: use 'process' or 'thread'")
+    return kind
+
+
 def start_job(spec: ArchSpec, config: TrainConfig, data: Dataset, store=None, name: str | None = None,
               preset: str | None = None, slots: SlotQueue | None = None):
-    """A started job: on Ray when ``MNIST_LAB_RAY_ADDRESS`` is set, else a thread through the slot queue."""
-    if ray_address():
+    """A started job: a Ray actor when ``MNIST_LAB_RAY_ADDRESS`` is set; else a worker process of this
+    machine (``MNIST_LAB_JOBS=thread``: a thread of this process), through the server's slot queue."""
+    kind = job_kind()
+    if kind == "ray":
         return RayTrainingJob(spec, config, data, store=store, name=name, preset=preset).start()
+    if kind == "process":
+        return ProcessTrainingJob(spec, config, data, store=store, name=name, preset=preset, slots=slots).start()
     return TrainingJob(spec, config, data, store=store, name=name, slots=slots or SLOTS, preset=preset).start()
 
 
@@ -79,52 +96,14 @@ def connect(address: str | None = None):
     return ray
 
 
-class _Trainer:
-    """The Ray actor: an ordinary ``TrainingJob`` on the worker, polled for what is new."""
-
-    def __init__(self, spec: dict, config: dict, data: Dataset, runs_root: str | None, name: str,
-                 preset: str | None):
-        from .runs import RunStore
-        self.job, self.error = None, None
-        try:
-            store = RunStore(runs_root) if runs_root else None
-            self.job = TrainingJob(ArchSpec.from_dict(spec), TrainConfig.from_dict(config), data, store=store,
-                                   name=name, slots=SlotQueue(1), preset=preset).start()
-        except MnistLabError as exc:  # e.g. CUDA asked for on a node without one: the page says why
-            self.error = str(exc)
-
-    def poll(self, seen: tuple[int, int, int, int]) -> JobSnapshot:
-        """The job's state, with only the events after the ``seen`` counts (steps, epochs, messages, lr)."""
-        if self.job is None:
-            return JobSnapshot("failed", [], [], [], [], 0.0, None, 0, {}, None, self.error, None)
-        s = self.job.snapshot()
-        return replace(s, steps=s.steps[seen[0]:], epochs=s.epochs[seen[1]:], messages=s.messages[seen[2]:],
-                       lr_changes=s.lr_changes[seen[3]:])
-
-    def stop(self):
-        self.job and self.job.stop()
-
-    def pause(self):
-        self.job and self.job.pause()
-
-    def resume(self):
-        self.job and self.job.resume()
-
-    def set_lr(self, lr: float):
-        self.job and self.job.set_lr(lr)
-
-    def pid(self) -> int:
-        return os.getpid()
-
-
 _actor_class = None
 _data_refs: dict[tuple, object] = {}  # one copy of each dataset in the object store, shared by all jobs
 
 
-def _remote_trainer(ray):
+def _remote_host(ray):
     global _actor_class
     if _actor_class is None:
-        _actor_class = ray.remote(max_restarts=0)(_Trainer)
+        _actor_class = ray.remote(max_restarts=0)(JobHost)
     return _actor_class
 
 
@@ -136,110 +115,54 @@ def _data_ref(ray, data: Dataset):
     return _data_refs[key]
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith(("Traceback", "File ", "ray::")):
-            return line[:200]
-    return type(exc).__name__
+class RayTrainingJob(RemoteJob):
+    """A job whose ``fit`` runs in a Ray actor (a ``JobHost``) on whichever node has room for it."""
 
-
-class RayTrainingJob:
-    """A ``TrainingJob`` whose ``fit`` runs in a Ray actor; the same methods, polled without blocking."""
+    where = "Ray worker"
 
     def __init__(self, spec: ArchSpec, config: TrainConfig, data: Dataset, store=None, name: str | None = None,
                  preset: str | None = None, cpus: float | None = None, gpus: float | None = None):
-        config.validate()
-        a = spec.analyze()
-        if not a.ok:
-            raise ConfigError(a.errors[0])
-        self.spec, self.data, self.store, self.preset = spec, data, store, preset
-        self.name = name or spec.name
         self.cpus = float(cpus or os.environ.get(CPUS_ENV) or config.threads or THREADS_PER_JOB)
         self.gpus = gpus if gpus is not None else float(os.environ.get(GPUS_ENV, 0.25))
-        if config.threads is None:  # the worker's pool matches the CPUs Ray reserved for it
-            config = TrainConfig.from_dict({**config.to_dict(), "threads": max(1, int(self.cpus))})
-        self.config = config
-        self.ticket = next_ticket()
-        self._lock = threading.Lock()
-        self._snap = JobSnapshot("queued", [], [], [], [], 0.0, None, 0, {}, None, None, None)
+        super().__init__(spec, config, data, store=store, name=name, preset=preset, threads=int(self.cpus))
         self._actor = None
-        self._pending = None   # the poll in flight
-        self._done = False
+        self._pending = None
 
-    def start(self) -> "RayTrainingJob":
+    def _launch(self):
         ray = connect()
         want_gpu = self.config.device in ("auto", "cuda") or self.config.device.startswith("cuda:")
         gpus = self.gpus if want_gpu and ray.cluster_resources().get("GPU", 0) > 0 else 0
         if not gpus and self.config.device.startswith("cuda"):
             raise ClusterError("CUDA was requested but the Ray cluster has no GPU: use device 'auto' or 'cpu'")
         runs_root = str(Path(self.store.root).resolve()) if self.store is not None else None
-        self._actor = _remote_trainer(ray).options(num_cpus=self.cpus, num_gpus=gpus).remote(
+        # Ray queues the actor until a node has the CPUs (or GPU share) it asks for
+        self._actor = _remote_host(ray).options(num_cpus=self.cpus, num_gpus=gpus).remote(
             self.spec.to_dict(), self.config.to_dict(), _data_ref(ray, self.data), runs_root, self.name, self.preset)
-        self._poll_now()
-        return self
 
-    # control: fire and forget; a dead actor shows up in the next snapshot
+    def snapshot(self):
+        """The actor's last report merged with a reply that has come in; asks for the next. Never blocks."""
+        with self._lock:
+            if self._done or self._actor is None:
+                return self._snap
+            ray = connect()
+            if self._pending is None:
+                self._pending = self._actor.poll.remote(self._seen())
+            ready, _ = ray.wait([self._pending], timeout=0)
+            if ready:
+                self._pending = None
+                try:
+                    delta = ray.get(ready[0])
+                except Exception as exc:  # RayActorError, ActorDiedError, a node lost: the worker is gone
+                    self._die(exc)
+                    return self._snap
+                self._merge(delta)
+                if not self._done:
+                    self._pending = self._actor.poll.remote(self._seen())
+            return self._snap
+
     def _tell(self, method: str, *args):
         if self._actor is not None and not self._done:
             getattr(self._actor, method).remote(*args)
-
-    def stop(self):
-        self._tell("stop")
-
-    def pause(self):
-        self._tell("pause")
-
-    def resume(self):
-        self._tell("resume")
-
-    def set_lr(self, lr: float):
-        self._tell("set_lr", lr)
-
-    def pid(self) -> int:
-        ray = connect()
-        return ray.get(self._actor.pid.remote(), timeout=30)
-
-    # polling
-    def _poll_now(self):
-        s = self._snap
-        seen = (len(s.steps), len(s.epochs), len(s.messages), len(s.lr_changes))
-        self._pending = self._actor.poll.remote(seen)
-
-    def snapshot(self) -> JobSnapshot:
-        """The last state the actor reported; merges a finished poll and starts the next one. Never blocks."""
-        with self._lock:
-            if self._done or self._pending is None:
-                return self._snap
-            ray = connect()
-            ready, _ = ray.wait([self._pending], timeout=0)
-            if ready:
-                try:
-                    delta = ray.get(ready[0])
-                except Exception as exc:  # RayActorError, WorkerCrashedError, ActorDiedError...
-                    self._die(exc)
-                    return self._snap
-                s = self._snap
-                self._snap = replace(delta, steps=s.steps + delta.steps, epochs=s.epochs + delta.epochs,
-                                     messages=s.messages + delta.messages, lr_changes=s.lr_changes + delta.lr_changes)
-                if self._snap.active:
-                    self._poll_now()
-                else:
-                    self._done = True
-                    self._release()
-            return self._snap
-
-    def _die(self, exc: BaseException):
-        why = f"the Ray worker training this run stopped: {_one_line(exc)}"
-        if self.store is not None and self._snap.run_id:
-            try:
-                self.store.mark_failed(self._snap.run_id, why)
-            except Exception:  # the store may be the thing that broke; the page still gets its line
-                pass
-        self._snap = replace(self._snap, state="failed", error=why)
-        self._done = True
-        self._release()
 
     def _release(self):
         if self._actor is not None:
@@ -249,12 +172,5 @@ class RayTrainingJob:
                 pass
             self._actor = None
 
-    @property
-    def state(self) -> str:
-        return self.snapshot().state
-
-    def join(self, timeout: float | None = None):
-        import time
-        deadline = None if timeout is None else time.time() + timeout
-        while self.snapshot().active and (deadline is None or time.time() < deadline):
-            time.sleep(0.1)
+    def pid(self) -> int:
+        return connect().get(self._actor.pid.remote(), timeout=60)

@@ -102,12 +102,21 @@ def test_a_killed_worker_is_one_failed_line_and_a_failed_run(on_ray, sample, tmp
     assert again.snapshot().state == "finished"
 
 
-def test_without_an_address_jobs_stay_in_process(sample, monkeypatch):
+def test_without_an_address_jobs_run_on_this_machine(sample, monkeypatch):
+    from mnist_core.cluster import JOBS_ENV
+    from mnist_core.workers import ProcessTrainingJob
     monkeypatch.delenv(ADDRESS_ENV, raising=False)
+    monkeypatch.delenv(JOBS_ENV, raising=False)
+    assert isinstance(start_job(small_spec(), TrainConfig(epochs=1, max_batches=3), sample, slots=SlotQueue(1)),
+                      ProcessTrainingJob)
+    monkeypatch.setenv(JOBS_ENV, "thread")
     job = start_job(small_spec(), TrainConfig(epochs=1, max_batches=3), sample, slots=SlotQueue(1))
     assert isinstance(job, TrainingJob)
     job.join(60)
     assert job.snapshot().state == "finished"
+    monkeypatch.setenv(JOBS_ENV, "fork-bomb")
+    with pytest.raises(ClusterError, match="use 'process' or 'thread'"):
+        start_job(small_spec(), TrainConfig(epochs=1), sample)
 
 
 def test_cuda_on_a_cluster_without_gpus_is_refused_in_one_line(on_ray, sample):

@@ -29,10 +29,20 @@ def free_port() -> int:
 @contextlib.contextmanager
 def streamlit_server(runs_dir: str | Path, timeout: float = 90):
     """``streamlit run app.py`` on a free port; yields its URL; always stops it."""
+    with streamlit_process(runs_dir, timeout) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def streamlit_process(runs_dir: str | Path, timeout: float = 90, env: dict | None = None,
+                      script: str = "app.py"):
+    """The same, yielding (URL, process): for the load test's memory readings. ``env`` entries
+    set to None are removed from the server's environment."""
     port = free_port()
-    env = {**os.environ, "MNIST_LAB_RUNS": str(runs_dir), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "MNIST_LAB_RUNS": str(runs_dir), "PYTHONUNBUFFERED": "1", **(env or {})}
+    env = {k: v for k, v in env.items() if v is not None}
     log = tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -49,8 +59,8 @@ def streamlit_server(runs_dir: str | Path, timeout: float = 90):
             if proc.poll() is not None or time.time() > deadline:
                 log.seek(0)
                 raise RuntimeError(f"streamlit did not start: {log.read()[-2000:]}")
-            time.sleep(0.3)
-        yield url
+            time.sleep(0.1)
+        yield url, proc
     finally:
         proc.terminate()
         try:
