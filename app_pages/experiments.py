@@ -71,7 +71,7 @@ with tab_perturb:
 subset = fixed_subset(data.test_labels, 500)
 
 
-@st.cache_data(max_entries=64, show_spinner="Perturbing 500 test digits at each strength…")
+@st.cache_data(max_entries=64, ttl=3600, show_spinner="Perturbing 500 test digits at each strength…")
 def curve(run: str, kind: str, data_key: tuple):
     s, m = load_model(run)
     xs = default_strengths(kind)

@@ -7,7 +7,7 @@ from mnist_core import charts, presets
 from mnist_core.cluster import ray_address, where
 from mnist_core.sweep import MAX_POINTS, PARAMS, Sweep, default_values
 from mnist_core.sweep import parse_values
-from ui.common import dataset, friendly_errors, store
+from ui.common import dataset, friendly_errors, refresh_every, store
 
 st.title("🧮 Class sweep")
 st.caption("The same network trained at several settings for the same number of steps: where does it learn, "
@@ -71,4 +71,4 @@ def progress_view():
         st.rerun()  # once: the buttons above come back
 
 
-st.fragment(progress_view, run_every=1.0 if busy else None)()
+st.fragment(progress_view, run_every=refresh_every("running") if busy else None)()

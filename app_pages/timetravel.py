@@ -38,7 +38,7 @@ st.caption(f"{len(snaps)} snapshots ({snapshot_bytes(run_dir(run_id)) / 1e6:.1f}
            "first epoch, then each epoch's end. Accuracy and confusion on a fixed 1,000 test digits.")
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
 def cached_frame(path: str, x_bytes: bytes, data_key: tuple, _spec, _snap, _x, _data):
     model = load_snapshot(_spec, _snap)
     return frame(_spec, model, _x, _data.test_images[subset], _data.test_labels[subset], _snap.label)
@@ -49,7 +49,7 @@ def cached_basis(path: str, data_key: tuple, _spec, _final, _data):
     return EmbeddingBasis(_spec, _final, _data.train_images, _data.train_labels)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
 def cached_coords(path: str, data_key: tuple, basis_key: str, _basis, _spec, _snap):
     return _basis.coords(load_snapshot(_spec, _snap))
 

@@ -8,7 +8,7 @@ from mnist_core.spec import ArchSpec
 from mnist_core.numpy_mlp import UNSUPPORTED
 from mnist_core.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig
 from mnist_core.cluster import start_job
-from ui.common import current_job, dataset, friendly_errors, store
+from ui.common import current_job, dataset, friendly_errors, refresh_every, store
 from ui.live import live_view
 
 st.title("📈 Training")
@@ -98,8 +98,8 @@ if submitted:
 
 # --- the live view: a fragment that redraws itself about once a second ---------------------------------
 job = current_job()
-active = job is not None and job.snapshot().active
-st.fragment(live_view, run_every=1.0 if active else None)()  # only this part reruns
+st.session_state["tr_drawn_state"] = job.snapshot().state if job is not None else None
+st.fragment(live_view, run_every=refresh_every(st.session_state["tr_drawn_state"]))()  # only this part reruns
 
 # --- history -------------------------------------------------------------------------------------------
 st.subheader("Run history")

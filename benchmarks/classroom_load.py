@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -119,6 +120,9 @@ async def student(browser, base: str, i: int, trains: bool, ready, timeout: floa
                                                      await page.get_by_role("heading", name="Run:").all_inner_texts()]}
     except Exception as exc:  # a step that timed out or broke: counted, the others go on
         errors.append(f"{who}: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:160]}")
+        if os.environ.get("LOAD_SHOTS"):  # a folder: what the failing page showed
+            await page.set_viewport_size({"width": 1300, "height": 2400})
+            await page.screenshot(path=str(Path(os.environ["LOAD_SHOTS"]) / f"{who}.png"))
         if trains:
             await ready.abort()  # the others must not wait for a trainer that is gone
     finally:

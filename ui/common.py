@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -35,7 +37,7 @@ def friendly_errors(what: str = ""):
 
 # --- shared, read-only resources ----------------------------------------------------
 
-@st.cache_resource(show_spinner="Loading the digits…")
+@st.cache_resource(max_entries=3, show_spinner="Loading the digits…")  # one per dataset (MNIST, Fashion, KMNIST)
 def _dataset(name: str, data_dir: str | None) -> Dataset:
     return load_dataset(name, data_dir=data_dir or None)
 
@@ -121,6 +123,37 @@ def current_job():
     return st.session_state.get("job")
 
 
+# --- how often live views redraw ---------------------------------------------------------------
+
+_watchers: dict[str, float] = {}  # session id -> when it last drew a live view (server-wide, pruned)
+_watch_lock = threading.Lock()
+BASE_EVERY = {"running": 1.0, "queued": 3.0, "paused": 3.0}
+
+
+def refresh_every(state: str) -> float | None:
+    """Seconds between a live view's redraws, None when nothing moves.
+
+    Each redraw is a script run on the server; a run still going when the browser asks for the next
+    one is cut short, and on a loaded server (a class watching runs on two cores) a 1 s rhythm meant
+    that no redraw ever finished: every page froze (measured with 6-8 sessions in the classroom load
+    test). So a waiting run redraws seldom, and every interval stretches with the number of sessions
+    watching a live view: 1 s for up to three, about 2.7 s for eight, 10 s for thirty.
+    """
+    base = BASE_EVERY.get(state)
+    if base is None:
+        return None
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    now = time.time()
+    with _watch_lock:
+        if ctx is not None:
+            _watchers[ctx.session_id] = now
+        for sid in [k for k, t in _watchers.items() if now - t > 15]:
+            del _watchers[sid]
+        n = len(_watchers)
+    return round(base * max(1.0, n / 3), 1)
+
+
 # --- the sidebar -------------------------------------------------------------------------
 
 def sidebar():
@@ -149,8 +182,8 @@ def sidebar():
         active = st.session_state.get("active_model", "demo")
         st.write("Demo model (shipped)" if active == "demo" else active)
         job = current_job()
-        live = job is not None and job.snapshot().active
-        st.fragment(_job_indicator, run_every=2.0 if live else None)()  # ticks on every page while it trains
+        every = refresh_every(job.snapshot().state) if job is not None else None
+        st.fragment(_job_indicator, run_every=every and every * 2)()  # ticks on every page while it trains
 
 
 def _job_indicator():
@@ -167,3 +200,4 @@ def _job_indicator():
         st.caption(f"Training runs on the {where()}")
     elif SLOTS.busy or SLOTS.queued:
         st.caption(f"Server: {SLOTS.busy} run(s) training, {SLOTS.queued} waiting")
+

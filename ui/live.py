@@ -61,5 +61,8 @@ def live_view():
     if not snap.active and st.session_state.get("tr_seen_end") != job.ticket:
         st.session_state["tr_seen_end"] = job.ticket
         st.rerun()  # once, so that the history below lists the new run
+    drawn = st.session_state.get("tr_drawn_state")
+    if snap.active and drawn is not None and drawn != snap.state and "running" in (drawn, snap.state):
+        st.rerun()  # it started (or paused, or resumed): the whole page again, for the redraw rhythm that fits
 
 
