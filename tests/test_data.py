@@ -152,3 +152,13 @@ def test_other_datasets_never_take_mnist_files(tmp_path, monkeypatch):
     make_dir(k)
     ds = load_dataset("kmnist")
     assert ds.name == "kmnist" and ds.classes[1] == "ki"
+
+
+def test_the_shipped_sample_is_mlxtends_digits_exactly():
+    """The sample is read from a compressed uint8 copy (a fast cold start); it must be the same digits."""
+    import numpy as np
+
+    from mnist_core.data import sample_arrays
+    fast, slow = sample_arrays(prefer_npz=True), sample_arrays(prefer_npz=False)
+    assert fast[0].dtype == np.uint8 and fast[0].shape == (5000, 28, 28)
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
