@@ -28,7 +28,7 @@ steps = c3.number_input("Steps per setting", 10, 20_000, 300, 50, key="sw_steps"
 values_key = f"sw_values_{preset}_{param}"
 text = st.text_input(f"Settings (up to {MAX_POINTS}, separated by commas)",
                      value=", ".join(f"{v:g}" for v in default_values(preset, param)), key=values_key, disabled=busy)
-st.caption(f"The preset trains at {param.replace('_', ' ')} {presets.get(preset).train.get(param, '(default)')}. "
+st.caption(f"The preset trains at {PARAMS[param]} {presets.get(preset).train.get(param, '(default)')}. "
            + ("Settings run in parallel on the " + where() + "." if ray_address() else
               "Settings wait their turn for this server's training slots."))
 

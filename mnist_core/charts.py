@@ -231,10 +231,11 @@ def sweep_curve(rows: list[dict], param: str) -> go.Figure:
         fig.add_trace(go.Scatter(x=[r["value"] for r in waiting], y=[0.0] * len(waiting), mode="markers",
                                  marker=dict(size=10, symbol="circle-open", color="#888"), name="not finished",
                                  hovertemplate="%{x:g}: %{text}<extra></extra>", text=[r["state"] for r in waiting]))
-    fig.update_xaxes(title=param.replace("_", " "), type="log",  # x10 and x2 steps evenly apart
+    words = {"lr": "learning rate", "batch_size": "batch size"}.get(param, param.replace("_", " "))
+    fig.update_xaxes(title=words, type="log",  # x10 and x2 steps evenly apart
                      tickvals=[r["value"] for r in rows], ticktext=[f"{r['value']:g}" for r in rows])
     fig.update_yaxes(title="test accuracy", range=[0, 1.05], tickformat=".0%")
-    return _layout(fig, f"Final accuracy against the {param.replace('_', ' ')}", height=380)
+    return _layout(fig, f"Final accuracy against the {words}", height=380)
 
 
 # --- prediction and inside the network ---------------------------------------------------------

@@ -54,3 +54,20 @@ def full(mnist_dir):
 def _threads():
     torch.set_num_threads(2)
     yield
+
+
+def small_spec():
+    """A tiny conv net that trains in a second: for tests of jobs, not of accuracy."""
+    from mnist_core.spec import ArchSpec, Conv2d, Flatten, Linear, MaxPool2d, ReLU
+    return ArchSpec(name="small", layers=[Conv2d(8, 3, padding=1), ReLU(), MaxPool2d(2), Flatten(), Linear(10)])
+
+
+def wait_for(cond, timeout: float = 120.0) -> bool:
+    """Poll ``cond`` until it is true or ``timeout`` seconds have passed."""
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False

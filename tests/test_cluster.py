@@ -15,13 +15,10 @@ from mnist_core.cluster import ADDRESS_ENV, ClusterError, RayTrainingJob, connec
 from mnist_core.config import TrainConfig
 from mnist_core.jobs import SlotQueue, TrainingJob
 from mnist_core.runs import RunStore
-from mnist_core.spec import ArchSpec, Conv2d, Flatten, Linear, MaxPool2d, ReLU
+from tests.conftest import small_spec, wait_for
 
 ray = pytest.importorskip("ray", reason="Ray is the optional cluster install (requirements-cluster.txt)")
 
-
-def small_spec():
-    return ArchSpec(name="small", layers=[Conv2d(8, 3, padding=1), ReLU(), MaxPool2d(2), Flatten(), Linear(10)])
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +33,6 @@ def on_ray(cluster, monkeypatch):
     monkeypatch.setenv(ADDRESS_ENV, "auto")  # already connected: start_job picks the Ray path
 
 
-def wait_for(cond, timeout=120.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_a_run_through_the_actor_streams_live_and_lands_in_the_store(on_ray, sample, tmp_path):

@@ -7,21 +7,11 @@ import time
 from mnist_core.config import TrainConfig
 from mnist_core.jobs import SlotQueue
 from mnist_core.runs import RunStore
-from mnist_core.spec import ArchSpec, Conv2d, Flatten, Linear, MaxPool2d, ReLU
 from mnist_core.workers import ProcessTrainingJob
+from tests.conftest import small_spec, wait_for
 
 
-def small_spec():
-    return ArchSpec(name="small", layers=[Conv2d(8, 3, padding=1), ReLU(), MaxPool2d(2), Flatten(), Linear(10)])
 
-
-def wait_for(cond, timeout=120.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_run_in_a_worker_streams_live_and_lands_in_the_store(sample, tmp_path):
