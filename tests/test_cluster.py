@@ -132,3 +132,30 @@ def test_a_class_sweep_runs_its_settings_as_parallel_actors(on_ray, sample, tmp_
     rows = sweep.rows()
     assert all(r["state"] == "finished" and r["accuracy"] > 0.5 for r in rows), rows
     assert {r["run_id"] for r in rows} <= {r.run_id for r in store.list()}
+
+
+def test_the_training_page_trains_on_ray_and_keeps_working(on_ray, tmp_path, monkeypatch):
+    """The page end to end with MNIST_LAB_RAY_ADDRESS set: the run is an actor, the sidebar says
+    where training runs, the live view ends in "Finished" and the history lists the run."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    import ui.common
+    from tests.pages.test_training_page import start_tiny_run, wait_done
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(ui.common, "RUNS_DIR", tmp_path / "runs")
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/training.py")
+    at.run()
+    start_tiny_run(at)
+    assert not at.exception, [e.value for e in at.exception]
+    job = wait_done(at)
+    assert isinstance(job, RayTrainingJob) and job.snapshot().state == "finished"
+    at.run()
+    at.run()
+    assert not at.exception
+    assert any("Ray cluster (auto)" in c.value for c in at.sidebar.caption)
+    assert any("Test accuracy" in s.value for s in at.success)
+    assert list(at.dataframe[0].value["name"]) == ["tiny test run"]
