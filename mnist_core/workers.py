@@ -22,6 +22,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import torch
+
 from . import MnistLabError
 from .config import ConfigError, TrainConfig
 from .data import Dataset, load_idx_dir
@@ -71,16 +73,25 @@ class JobHost:
 
 def pack_data(data: Dataset):
     """What a worker needs to get the data: the folder to read it from when there is one (the full
-    MNIST: 47 MB read in a fraction of a second, rather than pickled to every worker), else the data."""
+    MNIST: 47 MB read in a fraction of a second, rather than pickled to every worker), else the
+    arrays as NumPy. Never the tensors themselves: pickling a tensor for a spawned process moves its
+    storage into shared memory in place (torch's reducers), under the feet of every thread of the
+    server reading the same cached dataset (a segfault, seen in the tests)."""
     if data.kind == "full" and data.directory is not None:
         return ("idx", str(data.directory), data.name, data.source)
-    return data
+    fields = {f: getattr(data, f) for f in ("name", "source", "kind", "classes", "directory")}
+    arrays = {f: getattr(data, f).numpy().copy() for f in ("train_images", "train_labels", "test_images",
+                                                           "test_labels")}
+    return ("arrays", fields, arrays)
 
 
 def unpack_data(packed) -> Dataset:
     if isinstance(packed, tuple) and packed and packed[0] == "idx":
         _, directory, name, source = packed
         return load_idx_dir(directory, name=name, source=source)
+    if isinstance(packed, tuple) and packed and packed[0] == "arrays":
+        _, fields, arrays = packed
+        return Dataset(**fields, **{k: torch.from_numpy(v) for k, v in arrays.items()})
     return packed
 
 

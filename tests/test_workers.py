@@ -98,3 +98,20 @@ def test_a_bad_learning_rate_is_refused_here_in_one_line(sample):
                              slots=SlotQueue(1))
     with pytest.raises(ConfigError, match="learning rate"):
         job.set_lr(float("nan"))
+
+
+def test_starting_a_worker_leaves_the_servers_tensors_alone(sample):
+    """Handing the data to a spawned worker must not move the shared dataset's storage (other
+    sessions' threads are reading it): the arrays go as NumPy copies."""
+    from mnist_core.workers import pack_data, unpack_data
+    before = sample.train_images.data_ptr()
+    packed = pack_data(sample)
+    assert packed[0] == "arrays" and not sample.train_images.is_shared()
+    assert sample.train_images.data_ptr() == before
+    back = unpack_data(packed)
+    assert back.kind == sample.kind and (back.train_images == sample.train_images).all()
+    job = ProcessTrainingJob(small_spec(), TrainConfig(epochs=1, max_batches=2, device="cpu"), sample,
+                             slots=SlotQueue(1)).start()
+    job.join(120)
+    assert job.snapshot().state == "finished"
+    assert not sample.train_images.is_shared() and sample.train_images.data_ptr() == before
