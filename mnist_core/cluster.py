@@ -26,7 +26,7 @@ from .config import TrainConfig
 from .data import Dataset
 from .jobs import SLOTS, THREADS_PER_JOB, SlotQueue, TrainingJob
 from .spec import ArchSpec
-from .workers import JobHost, ProcessTrainingJob, RemoteJob
+from .workers import JobHost, ProcessTrainingJob, RemoteJob, pack_data
 
 ADDRESS_ENV = "MNIST_LAB_RAY_ADDRESS"
 CPUS_ENV = "MNIST_LAB_RAY_CPUS_PER_JOB"    # default: the threads a local job would get
@@ -111,7 +111,7 @@ def _data_ref(ray, data: Dataset):
     key = (data.name, data.kind, len(data.train_labels), len(data.test_labels), id(data))
     if key not in _data_refs:
         _data_refs.clear()  # a different dataset now: let the old one go
-        _data_refs[key] = ray.put(data)
+        _data_refs[key] = ray.put(pack_data(data, by_path=False))  # other nodes may lack the data folder
     return _data_refs[key]
 
 

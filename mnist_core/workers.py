@@ -71,13 +71,14 @@ class JobHost:
         return os.getpid()
 
 
-def pack_data(data: Dataset):
+def pack_data(data: Dataset, by_path: bool = True):
     """What a worker needs to get the data: the folder to read it from when there is one (the full
     MNIST: 47 MB read in a fraction of a second, rather than pickled to every worker), else the
     arrays as NumPy. Never the tensors themselves: pickling a tensor for a spawned process moves its
     storage into shared memory in place (torch's reducers), under the feet of every thread of the
-    server reading the same cached dataset (a segfault, seen in the tests)."""
-    if data.kind == "full" and data.directory is not None:
+    server reading the same cached dataset (a segfault, seen in the tests). ``by_path=False`` for
+    workers on other machines, which may not have the folder."""
+    if by_path and data.kind == "full" and data.directory is not None:
         return ("idx", str(data.directory), data.name, data.source)
     fields = {f: getattr(data, f) for f in ("name", "source", "kind", "classes", "directory")}
     arrays = {f: getattr(data, f).numpy().copy() for f in ("train_images", "train_labels", "test_images",
@@ -91,7 +92,8 @@ def unpack_data(packed) -> Dataset:
         return load_idx_dir(directory, name=name, source=source)
     if isinstance(packed, tuple) and packed and packed[0] == "arrays":
         _, fields, arrays = packed
-        return Dataset(**fields, **{k: torch.from_numpy(v) for k, v in arrays.items()})
+        # arrays from Ray's object store are read-only views: copy those
+        return Dataset(**fields, **{k: torch.from_numpy(v if v.flags.writeable else v.copy()) for k, v in arrays.items()})
     return packed
 
 
