@@ -26,7 +26,7 @@ from .config import TrainConfig
 from .data import Dataset
 from .jobs import SLOTS, THREADS_PER_JOB, SlotQueue, TrainingJob
 from .spec import ArchSpec
-from .workers import JobHost, ProcessTrainingJob, RemoteJob, pack_data
+from .workers import JobHost, ProcessTrainingJob, RemoteJob, one_line, pack_data
 
 ADDRESS_ENV = "MNIST_LAB_RAY_ADDRESS"
 CPUS_ENV = "MNIST_LAB_RAY_CPUS_PER_JOB"    # default: the threads a local job would get
@@ -91,8 +91,7 @@ def connect(address: str | None = None):
                 else:
                     ray.init(address=address, log_to_driver=False)
             except Exception as exc:  # ConnectionError, ValueError, RuntimeError: all one line
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise ClusterError(f"cannot reach the Ray cluster at {address!r}: {first}") from None
+                raise ClusterError(f"cannot reach the Ray cluster at {address!r}: {one_line(exc)}") from None
     return ray
 
 

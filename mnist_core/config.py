@@ -16,6 +16,13 @@ class ConfigError(MnistLabError):
     """A training setting out of range; the message says which and why."""
 
 
+def check_lr(lr) -> float:
+    """A learning rate in (0, 10], or a one-line ConfigError: for the form, a change mid-run, a worker."""
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 10):
+        raise ConfigError(f"learning rate must be above 0 and at most 10, not {lr}")
+    return float(lr)
+
+
 @dataclass
 class TrainConfig:
     optimizer: str = "adam"
@@ -55,8 +62,7 @@ class TrainConfig:
             bad(f"unknown optimizer {self.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}")
         if self.schedule not in SCHEDULES:
             bad(f"unknown schedule {self.schedule!r}: choose one of {', '.join(SCHEDULES)}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and 0 < self.lr <= 10):
-            bad(f"learning rate must be above 0 and at most 10, not {self.lr}")
+        check_lr(self.lr)
         if not 1 <= int(self.batch_size) <= 8192:
             bad(f"batch size must be between 1 and 8192, not {self.batch_size}")
         if not 1 <= int(self.epochs) <= 200:

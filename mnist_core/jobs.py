@@ -108,16 +108,22 @@ class JobSnapshot:
         return self.state in ("queued", "running", "paused")
 
 
+def check_job(spec: ArchSpec, config: TrainConfig):
+    """Settings and network checked before a job is queued, wherever it will run: one-line errors now,
+    not on a thread or a worker later."""
+    config.validate()
+    a = spec.analyze()
+    if not a.ok:
+        raise ConfigError(a.errors[0])
+
+
 class TrainingJob:
     """One training run on a background thread. The thread never touches the UI:
     it appends events under a lock, and ``snapshot()`` hands out copies."""
 
     def __init__(self, spec: ArchSpec, config: TrainConfig, data: Dataset, store=None,
                  name: str | None = None, slots: SlotQueue | None = None, preset: str | None = None):
-        config.validate()
-        a = spec.analyze()
-        if not a.ok:
-            raise ConfigError(a.errors[0])
+        check_job(spec, config)
         if config.engine == "torch":
             pick_device(config.device)  # a device this machine lacks is refused now, not on the thread
         self.spec, self.config, self.data, self.store = spec, config, data, store

@@ -14,7 +14,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .config import ConfigError, TrainConfig
+from .config import TrainConfig, check_lr
 
 
 # --- control: stop, pause, resume, lr changes -------------------------------------
@@ -48,10 +48,9 @@ class Control:
         return not self._running.is_set()
 
     def set_lr(self, lr: float):
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 10):
-            raise ConfigError(f"learning rate must be above 0 and at most 10, not {lr}")
+        lr = check_lr(lr)
         with self._lock:
-            self._new_lr = float(lr)
+            self._new_lr = lr
 
     def take_lr(self) -> float | None:
         with self._lock:

@@ -14,7 +14,6 @@ without ever blocking a rerun. The server-wide ``SlotQueue`` still decides when 
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import threading
@@ -25,10 +24,10 @@ from pathlib import Path
 import torch
 
 from . import MnistLabError
-from .config import ConfigError, TrainConfig
+from .config import TrainConfig, check_lr
 from .data import Dataset, load_idx_dir
 from .devices import pick_device
-from .jobs import SLOTS, THREADS_PER_JOB, JobSnapshot, SlotQueue, TrainingJob, next_ticket
+from .jobs import SLOTS, THREADS_PER_JOB, JobSnapshot, SlotQueue, TrainingJob, check_job, next_ticket
 from .spec import ArchSpec
 
 Seen = tuple[int, int, int, int]  # events the app already has: steps, epochs, messages, lr changes
@@ -114,10 +113,7 @@ class RemoteJob:
 
     def __init__(self, spec: ArchSpec, config: TrainConfig, data: Dataset, store=None, name: str | None = None,
                  preset: str | None = None, threads: int | None = None):
-        config.validate()
-        a = spec.analyze()
-        if not a.ok:
-            raise ConfigError(a.errors[0])
+        check_job(spec, config)
         self.spec, self.data, self.store, self.preset = spec, data, store, preset
         self.name = name or spec.name
         if config.threads is None:  # the worker's pool: what a job slot grants
@@ -155,9 +151,7 @@ class RemoteJob:
         self._tell("resume")
 
     def set_lr(self, lr: float):
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 10):
-            raise ConfigError(f"learning rate must be above 0 and at most 10, not {lr}")
-        self._tell("set_lr", float(lr))
+        self._tell("set_lr", check_lr(lr))
 
     def _seen(self) -> Seen:
         s = self._snap
@@ -275,6 +269,9 @@ class ProcessTrainingJob(RemoteJob):
                 self._proc.join(30)
                 if self._proc.is_alive():
                     self._proc.kill()
+            if self._conn is not None:
+                with self._send_lock:
+                    self._conn.close()  # no file descriptor kept per finished run
             self.slots.release(self.ticket)  # the slot is the worker's until it has exited
 
     def _spawn(self):
@@ -345,9 +342,6 @@ class ProcessTrainingJob(RemoteJob):
                 self._conn.send((method, args))
         except (OSError, ValueError):  # the worker is gone; its snapshot says so in a moment
             pass
-
-    def _release(self):
-        pass  # the listening thread closes the pipe when the worker has exited
 
     def pid(self) -> int | None:
         self._started.wait(60)
