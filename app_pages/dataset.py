@@ -5,7 +5,7 @@ import streamlit as st
 import torch
 
 from mnist_core import charts
-from mnist_core import inspect as ins
+from mnist_core.explain import digits as ins
 from ui.common import dataset, friendly_errors, load_model
 from ui.explain import embedding_map
 

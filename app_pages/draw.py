@@ -4,7 +4,7 @@ import streamlit as st
 
 from mnist_core import charts
 from mnist_core.calibration import UNSURE_BELOW, verdict
-from mnist_core.inspect import predict
+from mnist_core.inference import predict
 from mnist_core.preprocess import SWITCHES, ImageError, preprocess, preprocess_upload
 from ui import canvas
 from ui.common import friendly_errors, model_picker

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_core import charts
-from mnist_core import inspect as ins
+from mnist_core import inference as ins
 from mnist_core.calibration import reliability
 from mnist_core.data import DATASETS
 from ui.common import friendly_errors, model_and_data, model_dataset

@@ -6,12 +6,12 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from mnist_core import charts
-from mnist_core import inspect as ins
-from mnist_core.attributions import conv_layers
-from mnist_core.perturb import KINDS, apply, default_strengths, erase_until_flip, robustness_curve
-from mnist_core.surgery import ablate, ablation_sweep, fixed_subset, per_class_accuracy
-from mnist_core.trace import HAND_KERNELS, with_kernel
+from mnist_core import charts, inference
+from mnist_core.experiments.perturb import KINDS, apply, default_strengths, erase_until_flip, robustness_curve
+from mnist_core.experiments.surgery import ablate, ablation_sweep, fixed_subset, per_class_accuracy
+from mnist_core.explain import activations
+from mnist_core.explain.attributions import conv_layers
+from mnist_core.explain.whatif import HAND_KERNELS, with_kernel
 from ui.common import dataset, friendly_errors, load_model, model_options, model_picker
 from ui.explain import pick_input, pixels, reset_or_save
 from ui.links import read_link, write_link
@@ -44,10 +44,10 @@ with tab_perturb:
                                         "strength": strength})
     with friendly_errors("perturbation"):
         x0 = torch.from_numpy(img)[None]
-        before = ins.predict(spec, model, ins.to_input(x0))
+        before = inference.predict(spec, model, inference.to_input(x0))
         target = torch.tensor([label if label is not None else int(before.argmax())])  # what an attack pushes away from
         x1 = apply(spec, model, x0, target, kind, strength)
-        after = ins.predict(spec, model, ins.to_input(x1))
+        after = inference.predict(spec, model, inference.to_input(x1))
         st.plotly_chart(charts.digit_pair(x0[0].numpy(), x1[0].numpy(), ("original", f"{kind} {strength}")),
                         key="ex_pair")
         a, b = st.columns(2)
@@ -133,11 +133,11 @@ with tab_surgery:
                 acc1, per1 = per_class_accuracy(op["model"], xs_, ys_)
                 st.metric("Test accuracy (500 digits)", f"{acc1:.1%}", f"{(acc1 - acc0) * 100:+.1f} points")
                 st.plotly_chart(charts.per_class_compare(per0, per1, data.classes), key="sx_bars")
-                xin = ins.to_input(torch.from_numpy(img)[None])
-                outs = ins.layer_outputs(spec, op["model"], xin)
+                xin = inference.to_input(torch.from_numpy(img)[None])
+                outs = activations.layer_outputs(spec, op["model"], xin)
                 st.plotly_chart(charts.feature_maps(outs[layer - 1].values, f"Layer {layer} after surgery"),
                                 key="sx_maps")
-                p = ins.predict(spec, op["model"], xin)
+                p = inference.predict(spec, op["model"], xin)
                 st.caption(f"The digit above now reads {data.classes[int(p.argmax())]} ({p.max():.0%}).")
             reset_or_save("surgery", "sx", run_id, spec, op["model"], op["notes"], "surgery")
         if st.button("🔎 Which filters matter most?", key="sx_sweep"):

@@ -3,11 +3,11 @@ click any cell to trace its arithmetic, and change a kernel to see what happens.
 
 import streamlit as st
 
-from mnist_core import charts
-from mnist_core import inspect as ins
+from mnist_core import charts, inference
+from mnist_core.explain import activations
 from ui.common import friendly_errors, model_and_data
-from ui.links import read_link, write_link
 from ui.explain import clicked_cell, pick_input, select_cell, trace_section, whatif_model, whatif_section
+from ui.links import read_link, write_link
 
 st.title("🔬 Inside the CNN")
 read_link("inside", {"cls": "inside_class", "k": "inside_k", "layer": "tr_cell_layer"})
@@ -16,13 +16,13 @@ x, image, label = pick_input(data, "inside")
 model = whatif_model(run_id, trained)  # the session's edited copy, when "what if" made one
 
 with friendly_errors("inspection"):
-    probs = ins.predict(spec, model, x)
+    probs = inference.predict(spec, model, x)
     pred = int(probs.argmax())
     st.markdown(f"The network says **{data.classes[pred]}** ({probs[pred]:.0%})"
                 + (f"; the label is **{data.classes[label]}**." if label is not None else "."))
     a, b = st.columns([1, 2])
     a.plotly_chart(charts.digit_heatmap(image, "input", zmax=1), key="inside_input")
-    sal, target = ins.saliency(spec, model, x)
+    sal, target = activations.saliency(spec, model, x)
     b.plotly_chart(charts.saliency_map(sal, image, f"Which pixels pushed it towards {data.classes[target]}"),
                    key="inside_saliency")
 
@@ -30,7 +30,7 @@ with friendly_errors("inspection"):
     st.subheader("Kernels")
     st.caption("Each small square is one filter's weights: red adds where ink is, blue subtracts. "
                "Filters with many input channels are shown as their mean over those channels.")
-    kernels = ins.kernels(spec, model)
+    kernels = activations.kernels(spec, model)
     if not kernels:
         st.info("This network has no convolution layers: it sees the digit as one long list of pixels.")
     for idx, label_, w in kernels:
@@ -39,7 +39,7 @@ with friendly_errors("inspection"):
 
     # --- feature maps and activations: click a cell to trace it ----------------------------------------
     st.subheader("Feature maps, layer by layer")
-    outs = ins.layer_outputs(spec, model, x)
+    outs = activations.layer_outputs(spec, model, x)
     show = st.multiselect("Layers to show", [o.index for o in outs],
                           default=[o.index for o in outs if o.kind in ("Conv2d", "ReLU", "MaxPool2d", "AvgPool2d",
                                                                        "Linear", "Tanh", "Sigmoid")][:8],

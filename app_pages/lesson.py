@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from mnist_core.lessons import Lesson, Step, from_query, link
+from mnist_core.experiments.lessons import Lesson, Step
+from mnist_core.experiments.views import from_query, link
 from mnist_core.spec import ArchSpec
 from ui.common import friendly_errors
 

@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import charts, presets
-from mnist_core.cluster import ray_address, where
-from mnist_core.sweep import MAX_POINTS, PARAMS, Sweep, default_values
-from mnist_core.sweep import parse_values
+from mnist_core.jobs.start import where
+from mnist_core.jobs.sweep import MAX_POINTS, PARAMS, Sweep, default_values, parse_values
+from mnist_core.settings import ray_address
 from ui.common import dataset, friendly_errors, refresh_every, store
 
 st.title("🧮 Class sweep")

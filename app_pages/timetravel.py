@@ -3,9 +3,9 @@
 import streamlit as st
 
 from mnist_core import charts
+from mnist_core.experiments.surgery import fixed_subset
+from mnist_core.experiments.timetravel import EmbeddingBasis, frame, load_snapshot, snapshot_bytes, snapshots
 from mnist_core.runs import DEMO_DIR
-from mnist_core.surgery import fixed_subset
-from mnist_core.timetravel import EmbeddingBasis, frame, load_snapshot, snapshot_bytes, snapshots
 from ui.common import dataset, friendly_errors, load_model, model_options, store
 from ui.explain import pick_input
 from ui.links import read_link, write_link

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import charts, presets
+from mnist_core.jobs.start import start_job
 from mnist_core.spec import ArchSpec
-from mnist_core.numpy_mlp import UNSUPPORTED
-from mnist_core.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig
-from mnist_core.cluster import start_job
+from mnist_core.training.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig
+from mnist_core.training.numpy_engine import UNSUPPORTED
 from ui.common import current_job, dataset, friendly_errors, refresh_every, store
 from ui.live import live_view
 

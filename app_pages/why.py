@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mnist_core import charts
-from mnist_core import inspect as ins
+from mnist_core import inference as ins
 from ui.common import friendly_errors, model_and_data
 from ui.explain import attribution_lab, pick_input, sanity_section, you_are_here
 

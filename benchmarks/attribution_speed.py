@@ -13,11 +13,12 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mnist_core import presets  # noqa: E402
-from mnist_core.attributions import METHODS, attribute  # noqa: E402
-from mnist_core.data import load_sample  # noqa: E402
-from mnist_core.train import to_input  # noqa: E402
 from predict_latency import timed  # noqa: E402  (benchmarks/ is on the path when run as a script)
+
+from mnist_core import presets  # noqa: E402
+from mnist_core.data import load_sample  # noqa: E402
+from mnist_core.explain.attributions import METHODS, attribute  # noqa: E402
+from mnist_core.inference import to_input  # noqa: E402
 
 
 def median_ms(fn, n=5):

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from mnist_core import presets  # noqa: E402
 from mnist_core.data import load_dataset  # noqa: E402
-from mnist_core.train import TrainConfig  # noqa: E402
+from mnist_core.training.config import TrainConfig  # noqa: E402
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
 
 PRESET = "seed000"  # the Training page's first preset: a tiny net, so per-step overhead shows most
@@ -70,8 +70,8 @@ def job_run(data, epochs: int, watch: bool) -> tuple[float, int]:
     fragment is rerun through AppTest once a second, in this process, while it trains."""
     from streamlit.testing.v1 import AppTest
 
+    from mnist_core.jobs.local import SlotQueue, TrainingJob
     from mnist_core.runs import RunStore
-    from mnist_core.train import SlotQueue, TrainingJob
     p = presets.get(PRESET)
     cfg = TrainConfig(**{**p.train, "epochs": epochs})
     job = TrainingJob(p.spec(), cfg, data, store=RunStore(Path(tempfile.mkdtemp()) / "runs"), slots=SlotQueue(1))

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mnist_core.lessons import link  # noqa: E402
+from mnist_core.experiments.views import link  # noqa: E402
 from mnist_core.runs import RunStore  # noqa: E402
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, streamlit_process  # noqa: E402
 

@@ -26,10 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mnist_core import synthetic  # noqa: E402
 from mnist_core.calibration import UNSURE_BELOW, choose_threshold, reliability  # noqa: E402
 from mnist_core.data import load_dataset  # noqa: E402
-from mnist_core.inspect import evaluate_model, predict  # noqa: E402
+from mnist_core.inference import (  # noqa: E402
+    evaluate_model,
+    predict,
+    to_input,  # noqa: E402
+)
 from mnist_core.preprocess import preprocess  # noqa: E402
 from mnist_core.runs import RunStore, load_demo  # noqa: E402
-from mnist_core.train import to_input  # noqa: E402
 
 
 def check(spec, model, data, hand, junk, threshold=UNSURE_BELOW) -> dict:

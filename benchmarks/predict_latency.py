@@ -17,7 +17,7 @@ import torch
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mnist_core.inspect import predict  # noqa: E402
+from mnist_core.inference import predict  # noqa: E402
 from mnist_core.preprocess import preprocess  # noqa: E402
 from mnist_core.runs import load_demo  # noqa: E402
 

@@ -23,8 +23,9 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from mnist_core import presets  # noqa: E402
 from mnist_core.data import load_dataset  # noqa: E402
+from mnist_core.jobs.local import SlotQueue, TrainingJob
 from mnist_core.runs import RunStore  # noqa: E402
-from mnist_core.train import SlotQueue, TrainConfig, TrainingJob  # noqa: E402
+from mnist_core.training.config import TrainConfig  # noqa: E402
 
 PAGES = ["inside", "why", "experiments", "timetravel", "evaluation"]
 

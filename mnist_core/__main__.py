@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from . import MnistLabError
+from mnist_core import MnistLabError, settings
 
 
 class UsageError(MnistLabError):
@@ -51,16 +50,16 @@ def _progress_bar():
 
 
 def _load_data(args, name="mnist"):
-    from .data import load_dataset
+    from mnist_core.data import load_dataset
     return load_dataset(name, data_dir=args.data, allow_download=getattr(args, "download", False))
 
 
 def cmd_train(args) -> int:
-    from . import presets
-    from .runs import RunStore
-    from .spec import ArchSpec
-    from .config import TrainConfig
-    from .engine import fit
+    from mnist_core import presets
+    from mnist_core.runs import RunStore
+    from mnist_core.spec import ArchSpec
+    from mnist_core.training.config import TrainConfig
+    from mnist_core.training.torch_engine import fit
 
     if args.spec:
         try:
@@ -103,8 +102,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .inspect import evaluate_model
-    from .runs import RunStore
+    from mnist_core.inference import evaluate_model
+    from mnist_core.runs import RunStore
 
     spec, model = RunStore(args.runs).load(args.run)
     data = _load_data(args)
@@ -116,10 +115,10 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from .calibration import verdict
-    from .inspect import predict
-    from .preprocess import ImageError, preprocess_upload
-    from .runs import RunStore, load_demo
+    from mnist_core.calibration import verdict
+    from mnist_core.inference import predict
+    from mnist_core.preprocess import ImageError, preprocess_upload
+    from mnist_core.runs import RunStore, load_demo
 
     spec, model = RunStore(args.runs).load(args.run) if args.run else load_demo()
     failed = False
@@ -142,7 +141,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_presets(args) -> int:
-    from .presets import PRESETS
+    from mnist_core.presets import PRESETS
     if args.json:
         print(json.dumps([{"name": p.name, "title": p.title, "description": p.description, "train": p.train,
                            "params": p.spec().analyze().total_params, "origin": p.origin}
@@ -154,7 +153,7 @@ def cmd_presets(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from .runs import RunStore
+    from mnist_core.runs import RunStore
     runs = RunStore(args.runs).list()
     if args.json:
         print(json.dumps([{"run_id": r.run_id, "name": r.display_name, **r.summary} for r in runs], default=str))
@@ -169,7 +168,7 @@ def cmd_runs(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import bench, markdown
+    from mnist_core.bench import bench, markdown
     data = _load_data(args)
     if data.kind != "full":
         raise UsageError("bench needs the full MNIST: pass --data DIR or set MNIST_DATA_DIR")
@@ -182,7 +181,7 @@ def cmd_bench(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m mnist_core", description="MNIST Lab's engine, headless.")
-    p.add_argument("--runs", default=os.environ.get("MNIST_LAB_RUNS", "runs"), help="runs folder (default ./runs)")
+    p.add_argument("--runs", default=str(settings.runs_dir()), help="runs folder (default ./runs)")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a preset (or a spec JSON) and save the run")
@@ -235,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        from .devices import size_thread_pool
+        from mnist_core.training.devices import size_thread_pool
         size_thread_pool()  # the container's CPUs, not the host's
         return args.func(args)
     except MnistLabError as exc:

@@ -18,11 +18,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import presets
-from .data import FILES, Dataset, find_idx_dir
-from .config import TrainConfig
-from .devices import describe_device, pick_device
-from .engine import fit
+from mnist_core import presets
+from mnist_core.data import FILES, Dataset, find_idx_dir
+from mnist_core.training.config import TrainConfig
+from mnist_core.training.devices import describe_device, pick_device
+from mnist_core.training.torch_engine import fit
 
 
 class Seed001CNN(nn.Module):

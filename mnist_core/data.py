@@ -9,7 +9,6 @@ MNIST digits) so that a fresh install always has real digits to show.
 from __future__ import annotations
 
 import gzip
-import os
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import MnistLabError
+from mnist_core import MnistLabError, settings
 
 MEAN, STD = 0.1307, 0.3081  # MNIST's pixel statistics, the usual normalisation
 
@@ -37,7 +36,7 @@ FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-DEFAULT_CACHE = Path(os.environ.get("MNIST_LAB_CACHE", Path.home() / ".cache" / "mnist_lab"))
+DEFAULT_CACHE = settings.cache_dir()
 
 
 class DataError(MnistLabError):
@@ -228,8 +227,8 @@ def candidate_dirs(data_dir: str | Path | None = None) -> list[Path]:
     dirs = []
     if data_dir:
         dirs.append(Path(data_dir))
-    if os.environ.get("MNIST_DATA_DIR"):
-        dirs.append(Path(os.environ["MNIST_DATA_DIR"]))
+    if settings.data_dir():
+        dirs.append(settings.data_dir())
     dirs += [Path("data"), DEFAULT_CACHE]
     return dirs
 

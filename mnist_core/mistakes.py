@@ -14,8 +14,8 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from . import MnistLabError
-from .runs import atomic_json
+from mnist_core import MnistLabError
+from mnist_core.runs import atomic_json
 
 TAGS = ("ambiguous", "mislabelled", "model error")
 FILE = "mistake_tags.json"

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import MnistLabError
-from .data import MEAN, STD
+from mnist_core import MnistLabError
+from mnist_core.data import MEAN, STD
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024   # a phone photo fits; a disk image does not
 MAX_PIXELS = 25_000_000              # decompression-bomb guard, checked before decoding

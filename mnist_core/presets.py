@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import MnistLabError
-from .spec import (ArchSpec, AvgPool2d, BatchNorm2d, Conv2d, Flatten, Linear,
-                   MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
+from mnist_core import MnistLabError
+from mnist_core.spec import (
+    ArchSpec,
+    AvgPool2d,
+    BatchNorm2d,
+    Conv2d,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 
 
 @dataclass

@@ -26,10 +26,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from . import MnistLabError
-from .spec import ArchSpec, SpecError
+from mnist_core import MnistLabError, settings
+from mnist_core.spec import ArchSpec, SpecError
 
-DEFAULT_RUNS = Path(os.environ.get("MNIST_LAB_RUNS", "runs"))
+DEFAULT_RUNS = settings.runs_dir()
 DEMO_DIR = Path(__file__).parent / "assets" / "demo"
 MAX_WEIGHTS_BYTES = 200 * 1024 * 1024
 
@@ -199,7 +199,7 @@ class RunInfo:
 
 def trained_on(summary: dict) -> str | None:
     """A run's dataset key, from its summary (older runs: from the words of its data source)."""
-    from .data import DATASETS
+    from mnist_core.data import DATASETS
     if summary.get("dataset") in DATASETS:
         return summary["dataset"]
     source = str(summary.get("data_source", ""))

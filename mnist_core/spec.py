@@ -12,10 +12,9 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import ClassVar
 
-import torch
 from torch import nn
 
-from . import MnistLabError
+from mnist_core import MnistLabError
 
 Shape = tuple[int, ...]  # (C, H, W) for maps, (F,) once flattened
 
@@ -429,7 +428,7 @@ class ArchSpec:
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
-    def from_dict(cls, d) -> "ArchSpec":
+    def from_dict(cls, d) -> ArchSpec:
         if not isinstance(d, dict):
             raise SpecError("a spec must be a JSON object with a \"layers\" list")
         layers = d.get("layers")
@@ -449,7 +448,7 @@ class ArchSpec:
                    input_shape=tuple(shape), num_classes=num_classes)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "ArchSpec":
+    def from_json(cls, text: str | bytes) -> ArchSpec:
         try:
             d = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:

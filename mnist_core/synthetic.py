@@ -173,7 +173,7 @@ def outlier_bank(n: int = 3000, seed: int = 12345) -> np.ndarray:
     symbols in the machine's fonts, random pen paths, rings and crosses. For outlier exposure:
     a network taught to answer "no idea" (a flat distribution) on these learns to be unsure of
     non-digits in general (Hendrycks et al., 2019). Seeded apart from ``non_digits``'s test set."""
-    from .preprocess import preprocess
+    from mnist_core.preprocess import preprocess
     rng = np.random.default_rng(seed)
     fs = fonts()
     out = []

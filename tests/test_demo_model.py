@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from mnist_core import synthetic
 from mnist_core.calibration import UNSURE_BELOW, reliability, verdict
-from mnist_core.inspect import evaluate_model, predict
+from mnist_core.inference import evaluate_model, predict
 from mnist_core.preprocess import preprocess
 from mnist_core.runs import DEMO_DIR, load_demo
 

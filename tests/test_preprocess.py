@@ -27,7 +27,7 @@ def png_bytes(arr, mode=None, fmt="PNG"):
 def test_canvas_stroke_becomes_centred_20px_digit():
     s = preprocess(canvas_rgba(one))
     assert not s.empty
-    assert s.centered.shape == (28, 28) and 0 <= s.centered.min() and s.centered.max() <= 1
+    assert s.centered.shape == (28, 28) and s.centered.min() >= 0 and s.centered.max() <= 1
     assert max(s.resized.shape) == 20
     ys, xs = np.nonzero(s.centered > 0.05)
     m = s.centered
@@ -108,7 +108,8 @@ def test_matches_mnist_statistics(sample):
 
 
 def _corner_digit(size=280, box=(10, 10, 60, 90), dark_on_light=False):
-    from PIL import Image as I, ImageDraw as D
+    from PIL import Image as I
+    from PIL import ImageDraw as D
     im = I.new("L", (size, size), 255 if dark_on_light else 0)
     D.Draw(im).line([(box[0] + 20, box[1]), (box[0] + 20, box[3])], fill=0 if dark_on_light else 255, width=8)
     return np.asarray(im)

@@ -1,5 +1,5 @@
 from mnist_core import presets
-from mnist_core.train import TrainConfig
+from mnist_core.training.config import TrainConfig
 
 
 def test_every_preset_has_description_and_valid_settings():
@@ -17,6 +17,7 @@ def test_presets_give_independent_specs():
 
 def test_unknown_preset():
     import pytest
+
     from mnist_core import MnistLabError
     with pytest.raises(MnistLabError, match="unknown preset 'nope'"):
         presets.get("nope")

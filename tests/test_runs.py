@@ -6,7 +6,8 @@ from safetensors.torch import save as st_save
 
 from mnist_core import presets
 from mnist_core.runs import RunError, RunStore, atomic_write, model_from_weights, slugify, weights_bytes
-from mnist_core.train import TrainConfig, fit
+from mnist_core.training.config import TrainConfig
+from mnist_core.training.torch_engine import fit
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_refuses_pickles_garbage_and_mismatched_weights(tmp_path, trained):
 
 
 def test_demo_model_ships_and_predicts(full):
-    from mnist_core.inspect import evaluate_model
+    from mnist_core.inference import evaluate_model
     from mnist_core.runs import DEMO_DIR, load_demo
     spec, model = load_demo()
     summary = json.loads((DEMO_DIR / "summary.json").read_text())

@@ -4,8 +4,20 @@ import pytest
 import torch
 
 from mnist_core import presets
-from mnist_core.spec import (ArchSpec, BatchNorm1d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Softmax,
-                             SpecError, layer_from_dict, make)
+from mnist_core.spec import (
+    ArchSpec,
+    BatchNorm1d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    Softmax,
+    SpecError,
+    layer_from_dict,
+    make,
+)
 
 
 @pytest.mark.parametrize("name", list(presets.PRESETS))

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
-from pathlib import Path
 
 import streamlit as st
 import torch
 
-from mnist_core import MnistLabError
+from mnist_core import MnistLabError, settings
 from mnist_core.data import DATASETS, DataError, Dataset, load_dataset
+from mnist_core.jobs.local import SLOTS
+from mnist_core.jobs.start import where
 from mnist_core.runs import RunStore, load_demo
-from mnist_core.devices import describe_device, pick_device, size_thread_pool
-from mnist_core.cluster import ray_address, where
-from mnist_core.jobs import SLOTS
+from mnist_core.settings import ray_address
+from mnist_core.training.devices import describe_device, pick_device, size_thread_pool
 
-RUNS_DIR = Path(os.environ.get("MNIST_LAB_RUNS", "runs"))
+RUNS_DIR = settings.runs_dir()
 size_thread_pool()  # once per server: torch would size its pool from the host's cores, not the container's
 
 

@@ -10,12 +10,13 @@ import streamlit as st
 import torch
 
 from mnist_core import charts
-from mnist_core import inspect as ins
-from mnist_core.attributions import BASELINES, METHODS, attribute, cascading_randomisation, conv_layers
+from mnist_core import inference as ins
 from mnist_core.data import MEAN, STD
-from mnist_core.embeddings import build_map, vector_of
+from mnist_core.explain.attributions import BASELINES, METHODS, attribute, cascading_randomisation, conv_layers
+from mnist_core.explain.embeddings import build_map, vector_of
+from mnist_core.explain.trace import trace
+from mnist_core.explain.whatif import HAND_KERNELS, parse_kernel, with_kernel, with_weight
 from mnist_core.mistakes import TAGS, load_tags, set_tag, summary, tag_of
-from mnist_core.trace import HAND_KERNELS, parse_kernel, trace, with_kernel, with_weight
 from ui.common import friendly_errors, load_model, store
 
 ELEMENTWISE = ("BatchNorm2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout")
@@ -312,7 +313,7 @@ def tags_folder(run_id: str):
 def mistakes_explained(run_id, spec, model, data, ev, cell, true: int, pred: int, limit: int = 6):
     """A confusion cell's mistakes with what pushed each towards the wrong class, its top two
     probabilities, and a tag a teacher can set (kept with the run)."""
-    from mnist_core.engine import to_input
+    from mnist_core.inference import to_input
     st.markdown(f"**Why were these {data.classes[true]}s read as {data.classes[pred]}?** Red: the pixels that "
                 f"pushed towards {data.classes[pred]} (integrated gradients).")
     shown = [int(i) for i in cell[:limit]]

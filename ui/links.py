@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnist_core.lessons import from_query, link, to_query
+from mnist_core.experiments.views import from_query, link, to_query
 from ui.common import model_options
 
 

@@ -3,7 +3,6 @@ train at the same time (the N = 8 figures are in BENCHMARKS.md). Real browsers, 
 
 from pathlib import Path
 
-
 from tests.conftest import need
 
 from .harness import CHROMIUM

@@ -4,7 +4,17 @@ arithmetic, and a drawn digit is placed on the map among the training digits."""
 import time
 
 from .harness import wait_idle
-from .test_browser import DIGITS, TITLES, assert_no_exception, browser, open_page, page, server, shoot, stroke  # noqa: F401
+from .test_browser import (  # noqa: F401
+    DIGITS,
+    TITLES,
+    assert_no_exception,
+    browser,
+    open_page,
+    page,
+    server,
+    shoot,
+    stroke,
+)
 
 
 def trace_line(page) -> str:

@@ -1,4 +1,4 @@
-from .conftest import no_exception, texts
+from .conftest import no_exception
 
 
 def test_choose_preset_and_see_table(app):

@@ -30,7 +30,8 @@ def test_a_model_of_another_dataset_is_warned_about(app, tmp_path, sample):
     import ui.common
     from mnist_core import presets
     from mnist_core.runs import RunStore
-    from mnist_core.train import TrainConfig, fit
+    from mnist_core.training.config import TrainConfig
+    from mnist_core.training.torch_engine import fit
     p = presets.get("fast")
     cfg = TrainConfig.from_dict({**p.train, "max_batches": 2})
     res = fit(p.spec(), cfg, sample)

@@ -58,7 +58,8 @@ def test_switching_to_a_smaller_model_keeps_working(app, sample):
     """Filters chosen on a wide model must not break the page for a narrower one."""
     import ui.common
     from mnist_core import presets
-    from mnist_core.train import TrainConfig, fit
+    from mnist_core.training.config import TrainConfig
+    from mnist_core.training.torch_engine import fit
     p = presets.get("seed000")  # 4 first-layer filters
     cfg = TrainConfig.from_dict({**p.train, "epochs": 1, "max_batches": 2})
     run = ui.common.store().save_result("tiny", p.spec(), cfg, fit(p.spec(), cfg, sample), "sample")

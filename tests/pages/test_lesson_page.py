@@ -1,5 +1,6 @@
 from mnist_core import presets
-from mnist_core.lessons import Lesson, Step, from_query
+from mnist_core.experiments.lessons import Lesson, Step
+from mnist_core.experiments.views import from_query
 
 from .conftest import no_exception, texts
 

@@ -4,7 +4,8 @@ from .conftest import no_exception, texts
 def small_run(sample):
     import ui.common
     from mnist_core import presets
-    from mnist_core.train import SlotQueue, TrainConfig, TrainingJob
+    from mnist_core.jobs.local import SlotQueue, TrainingJob
+    from mnist_core.training.config import TrainConfig
     p = presets.get("fast")
     job = TrainingJob(p.spec(), TrainConfig.from_dict({**p.train, "max_batches": 25}), sample,
                       store=ui.common.store(), name="tt run", slots=SlotQueue(1)).start()
@@ -14,8 +15,8 @@ def small_run(sample):
 
 
 def test_scrub_a_run_from_its_random_start(app, sample):
-    from mnist_core.timetravel import snapshots
     import ui.common
+    from mnist_core.experiments.timetravel import snapshots
     run_id = small_run(sample)
     snaps = snapshots(ui.common.store().info(run_id).path)
     assert [s.label for s in snaps] == ["the random start", "step 1", "step 2", "step 5", "step 10",  # 16 steps

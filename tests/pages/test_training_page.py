@@ -1,5 +1,7 @@
 import time
 
+from mnist_core.training import devices as T
+
 from .conftest import no_exception, texts
 
 
@@ -91,8 +93,9 @@ def test_numpy_seed004_trains_from_here(app):
 def test_sidebar_shows_a_live_run_on_other_pages(app, sample):
     # (AppTest drops the sidebar after switch_page, so the run is handed to a fresh app
     # on its default page, as session state would carry it there.)
-    from mnist_core.train import SlotQueue, TrainConfig, TrainingJob
+    from mnist_core.jobs.local import SlotQueue, TrainingJob
     from mnist_core.presets import get
+    from mnist_core.training.config import TrainConfig
     job = TrainingJob(get("seed001").spec(), TrainConfig(epochs=30), sample, name="sidebar run",
                       slots=SlotQueue(1)).start()
     try:
@@ -107,7 +110,6 @@ def test_sidebar_shows_a_live_run_on_other_pages(app, sample):
 
 
 def test_unavailable_device_is_a_one_line_error(app, monkeypatch):
-    import mnist_core.devices as T
     monkeypatch.setattr(T, "cuda_ok", lambda: False)
     at = no_exception(app("training").run())
     at.selectbox(key="tr_device_seed000").set_value("cuda")

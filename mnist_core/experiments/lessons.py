@@ -1,0 +1,77 @@
+"""Lesson files a teacher walks a class through.
+
+A lesson file (JSON) holds an optional architecture spec and training
+settings and an ordered list of steps, each a view, its state and a prompt; a step can
+hide its answer until the student has committed a guess ("predict before you reveal").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from mnist_core import MnistLabError
+from mnist_core.experiments.views import VIEWS, from_query
+
+FORMAT = "mnist-lab-lesson/1"
+MAX_BYTES = 256 * 1024
+
+
+class LessonError(MnistLabError):
+    pass
+
+
+@dataclass
+class Step:
+    view: str
+    state: dict
+    prompt: str
+    answer: str = ""            # shown only after the student commits a guess (if any)
+
+
+@dataclass
+class Lesson:
+    title: str
+    steps: list[Step] = field(default_factory=list)
+    spec: dict | None = None     # an ArchSpec as a dict, to build on the Architecture page
+    train: dict | None = None    # TrainConfig settings
+
+    def to_json(self) -> str:
+        return json.dumps({"format": FORMAT, "title": self.title, "spec": self.spec, "train": self.train,
+                           "steps": [{"view": s.view, "state": s.state, "prompt": s.prompt, "answer": s.answer}
+                                     for s in self.steps]}, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Lesson:
+        if len(text) > MAX_BYTES:
+            raise LessonError(f"a lesson file is at most {MAX_BYTES // 1024} KB")
+        try:
+            d = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise LessonError(f"not a lesson file: not valid JSON ({str(exc)[:80]})") from None
+        if not isinstance(d, dict) or d.get("format") != FORMAT:
+            raise LessonError(f"not a lesson file: it has no \"format\": \"{FORMAT}\"")
+        steps = d.get("steps")
+        if not isinstance(steps, list) or not steps:
+            raise LessonError("a lesson needs at least one step")
+        out = []
+        for i, s in enumerate(steps, start=1):
+            if not isinstance(s, dict) or s.get("view") not in VIEWS or not isinstance(s.get("prompt"), str):
+                raise LessonError(f"step {i}: needs a view ({', '.join(VIEWS)}) and a prompt")
+            state, notes = from_query(s["view"], {k: str(v) for k, v in (s.get("state") or {}).items()})
+            if notes:
+                raise LessonError(f"step {i}: {notes[0]}")
+            out.append(Step(s["view"], state, s["prompt"][:2000], str(s.get("answer", ""))[:2000]))
+        if d.get("spec") is not None:
+            from mnist_core.spec import ArchSpec, SpecError
+            try:
+                ArchSpec.from_dict(d["spec"])
+            except SpecError as exc:
+                raise LessonError(f"the lesson's network: {exc}") from None
+        if d.get("train") is not None:
+            from mnist_core.training.config import ConfigError, TrainConfig
+            try:
+                TrainConfig.from_dict(d["train"]).validate()
+            except (ConfigError, TypeError) as exc:
+                raise LessonError(f"the lesson's training settings: {exc}") from None
+        return cls(str(d.get("title", "A lesson"))[:200], out, d.get("spec"), d.get("train"))

@@ -1,0 +1,102 @@
+"""The views a teacher may share: each view's whole state as query parameters, one table per
+view (like TensorFlow Playground's ``state.ts``) that drives both reading and writing a link.
+
+``from_query`` reads a link back with each value checked: a bad or stale value falls back to
+its default with one line saying so, never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mnist_core import MnistLabError
+from mnist_core.experiments.perturb import KINDS
+
+
+class ViewError(MnistLabError):
+    """A view that does not exist."""
+
+
+@dataclass
+class Field:
+    default: Any
+    parse: Callable[[str], Any]   # raises ValueError for a bad value
+    words: str                    # what a good value is, for the one-line message
+
+
+def _int_in(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(v: str) -> int:
+        n = int(v)
+        if not lo <= n <= hi:
+            raise ValueError
+        return n
+    return parse
+
+
+def _choice(options) -> Callable[[str], str]:
+    def parse(v: str) -> str:
+        if v not in options:
+            raise ValueError
+        return v
+    return parse
+
+
+def _run_id(v: str) -> str:
+    if not v or len(v) > 100 or any(c in v for c in "/\\") or v.startswith("."):
+        raise ValueError
+    return v
+
+
+VIEWS: dict[str, dict[str, Field]] = {
+    "experiments": {
+        "model": Field("demo", _run_id, "a run id or demo"),
+        "source": Field("test", _choice(("test", "drawing")), "test or drawing"),
+        "cls": Field(7, _int_in(0, 9), "a digit 0-9"),
+        "k": Field(0, _int_in(0, 100_000), "a whole number"),
+        "kind": Field("rotate", _choice(tuple(KINDS)), "one of " + ", ".join(KINDS)),
+        "strength": Field(30, _int_in(-100, 100), "a whole number from -100 to 100"),
+    },
+    "timetravel": {
+        "model": Field("demo", _run_id, "a run id or demo"),
+        "moment": Field(-1, _int_in(-1, 1000), "a snapshot number"),
+        "cls": Field(7, _int_in(0, 9), "a digit 0-9"),
+        "k": Field(0, _int_in(0, 100_000), "a whole number"),
+    },
+    "inside": {
+        "model": Field("demo", _run_id, "a run id or demo"),
+        "cls": Field(7, _int_in(0, 9), "a digit 0-9"),
+        "k": Field(0, _int_in(0, 100_000), "a whole number"),
+        "layer": Field(1, _int_in(1, 40), "a layer number"),
+    },
+}
+PAGES = {"experiments": "experiments", "timetravel": "timetravel", "inside": "inside"}
+
+
+def from_query(view: str, params) -> tuple[dict, list[str]]:
+    """(the view's state, one line per value that was bad and replaced by its default)."""
+    if view not in VIEWS:
+        raise ViewError(f"unknown view {view!r}: choose one of {', '.join(VIEWS)}")
+    state, notes = {}, []
+    for name, f in VIEWS[view].items():
+        raw = params.get(name) if hasattr(params, "get") else None
+        if raw is None:
+            state[name] = f.default
+            continue
+        try:
+            state[name] = f.parse(str(raw))
+        except (ValueError, TypeError):
+            state[name] = f.default
+            notes.append(f"The link's {name}={str(raw)[:40]!r} is not {f.words}: showing {f.default!r} instead.")
+    return state, notes
+
+
+def to_query(view: str, state: dict) -> dict[str, str]:
+    """The state as query parameters (every field, so a link is complete)."""
+    return {name: str(state.get(name, f.default)) for name, f in VIEWS[view].items()}
+
+
+def link(view: str, state: dict) -> str:
+    from urllib.parse import urlencode
+    return f"/{PAGES[view]}?{urlencode(to_query(view, state))}"

@@ -1,0 +1,46 @@
+"""Where a training job runs: ``start_job`` picks one of three kinds, all with the methods the
+pages use (``snapshot``, ``stop``, ``pause``, ``resume``, ``set_lr``, ``join``):
+
+- a worker process of this machine (``workers.ProcessTrainingJob``), the default: the server's slot
+  queue says when it starts; its own interpreter, so the class's reruns do not slow it down;
+- a thread of the app's process (``local.TrainingJob``) with ``MNIST_LAB_JOBS=thread``;
+- a Ray actor (``ray_actor.RayTrainingJob``) when ``MNIST_LAB_RAY_ADDRESS`` is set.
+"""
+
+from __future__ import annotations
+
+from mnist_core import settings
+from mnist_core.data import Dataset
+from mnist_core.jobs.local import SLOTS, SlotQueue, TrainingJob
+from mnist_core.jobs.ray_actor import ClusterError, RayTrainingJob
+from mnist_core.jobs.workers import ProcessTrainingJob
+from mnist_core.spec import ArchSpec
+from mnist_core.training.config import TrainConfig
+
+
+def where() -> str:
+    """One line for the sidebar: where training runs."""
+    addr = settings.ray_address()
+    return f"Ray cluster ({addr})" if addr else "this server"
+
+
+def job_kind() -> str:
+    """"ray" when a cluster address is set; else ``MNIST_LAB_JOBS``: "process" (the default) or "thread"."""
+    if settings.ray_address():
+        return "ray"
+    kind = settings.job_kind()
+    if kind not in ("process", "thread"):
+        raise ClusterError(f"{settings.JOBS_ENV}={kind!r}: use 'process' or 'thread'")
+    return kind
+
+
+def start_job(spec: ArchSpec, config: TrainConfig, data: Dataset, store=None, name: str | None = None,
+              preset: str | None = None, slots: SlotQueue | None = None):
+    """A started job: a Ray actor when ``MNIST_LAB_RAY_ADDRESS`` is set; else a worker process of this
+    machine (``MNIST_LAB_JOBS=thread``: a thread of this process), through the server's slot queue."""
+    kind = job_kind()
+    if kind == "ray":
+        return RayTrainingJob(spec, config, data, store=store, name=name, preset=preset).start()
+    if kind == "process":
+        return ProcessTrainingJob(spec, config, data, store=store, name=name, preset=preset, slots=slots).start()
+    return TrainingJob(spec, config, data, store=store, name=name, slots=slots or SLOTS, preset=preset).start()

@@ -1,0 +1,81 @@
+"""Every setting that comes from the environment, read here and nowhere else.
+
+Each is a function, so a test (or a worker process started with another environment) sees
+the value of the moment; modules that need a value for their whole life (the default runs
+folder, the cache) read it once at import.
+
+| variable | what it sets | default |
+|---|---|---|
+| ``MNIST_DATA_DIR`` | a folder with MNIST's four IDX files | none: ``./data``, the cache, the embedded sample |
+| ``MNIST_LAB_CACHE`` | where downloads go | ``~/.cache/mnist_lab`` |
+| ``MNIST_LAB_RUNS`` | the run store | ``./runs`` |
+| ``MNIST_LAB_THREADS`` | torch threads per training job | from the CPUs this process may use |
+| ``MNIST_LAB_MAX_JOBS`` | training jobs at once on this server | one per GPU, or per pair of CPUs |
+| ``MNIST_LAB_JOBS`` | ``process`` (a worker process, the default) or ``thread`` | ``process`` |
+| ``MNIST_LAB_RAY_ADDRESS`` | train on a Ray cluster (``auto``, ``local``, ``ray://host:10001``) | none |
+| ``MNIST_LAB_RAY_CPUS_PER_JOB`` | CPUs an actor asks for | the threads a local job would get |
+| ``MNIST_LAB_RAY_GPUS_PER_JOB`` | the share of a GPU an actor asks for | 0.25: four small jobs share one GPU |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_DIR_ENV = "MNIST_DATA_DIR"
+CACHE_ENV = "MNIST_LAB_CACHE"
+RUNS_ENV = "MNIST_LAB_RUNS"
+THREADS_ENV = "MNIST_LAB_THREADS"
+MAX_JOBS_ENV = "MNIST_LAB_MAX_JOBS"
+JOBS_ENV = "MNIST_LAB_JOBS"
+ADDRESS_ENV = "MNIST_LAB_RAY_ADDRESS"
+CPUS_ENV = "MNIST_LAB_RAY_CPUS_PER_JOB"
+GPUS_ENV = "MNIST_LAB_RAY_GPUS_PER_JOB"
+
+
+def _get(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def data_dir() -> Path | None:
+    v = _get(DATA_DIR_ENV)
+    return Path(v) if v else None
+
+
+def cache_dir() -> Path:
+    v = _get(CACHE_ENV)
+    return Path(v) if v else Path.home() / ".cache" / "mnist_lab"
+
+
+def runs_dir() -> Path:
+    return Path(_get(RUNS_ENV) or "runs")
+
+
+def threads_per_job(default: int) -> int:
+    v = _get(THREADS_ENV)
+    return int(v) if v else default
+
+
+def max_jobs(default: int) -> int:
+    v = _get(MAX_JOBS_ENV)
+    return int(v) if v else default
+
+
+def job_kind() -> str:
+    """The raw ``MNIST_LAB_JOBS`` (lower case); ``jobs.start`` checks it."""
+    return (_get(JOBS_ENV) or "process").lower()
+
+
+def ray_address() -> str | None:
+    return _get(ADDRESS_ENV)
+
+
+def ray_cpus_per_job() -> float | None:
+    v = _get(CPUS_ENV)
+    return float(v) if v else None
+
+
+def ray_gpus_per_job() -> float:
+    v = _get(GPUS_ENV)
+    return float(v) if v else 0.25

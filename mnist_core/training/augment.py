@@ -1,0 +1,60 @@
+"""Data augmentation on normalised batches (B, 1, 28, 28): the distortions of other hands,
+pens and scanners, drawn from a seeded generator."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from mnist_core.data import MEAN, STD
+
+# style -> (max turn in degrees, max relative scale change, max shift in px, max shear)
+_AFFINE = {"affine": (10, 0.1, 2, 0.0), "handwriting": (15, 0.2, 3, 0.15)}
+
+
+def stroke_thickness(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+    """Thicker or thinner strokes for some digits of a batch: other pens, other hands.
+
+    Grey-level dilation (a 3x3 or 2x2 max) or erosion (a 2x2 min) on the normalised
+    tensor, which keeps the order of grey levels. Of each batch: 20% 3x3-thick, 20%
+    2x2-thick, 20% thin, 40% as they were.
+    """
+    b = x.shape[0]
+    pick = torch.rand(b, generator=gen).to(x.device).view(b, 1, 1, 1)
+    thick3 = F.max_pool2d(x, 3, 1, 1)
+    thick2 = F.max_pool2d(F.pad(x, (0, 1, 0, 1), value=float(x.min())), 2, 1)
+    thin = -F.max_pool2d(F.pad(-x, (0, 1, 0, 1), value=float(-x.max())), 2, 1)
+    return torch.where(pick < 0.2, thick3, torch.where(pick < 0.4, thick2, torch.where(pick < 0.6, thin, x)))
+
+
+def soften(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+    """A 3x3 blur for a quarter of the batch: a photo of paper, a soft pencil, a resized scan."""
+    b = x.shape[0]
+    pick = torch.rand(b, generator=gen).to(x.device).view(b, 1, 1, 1) < 0.25
+    k = torch.tensor([1.0, 2.0, 1.0], device=x.device)
+    k = (k[:, None] * k[None, :] / 16).view(1, 1, 3, 3)  # (1, 1, 3, 3) binomial ~ Gaussian sigma 0.7
+    bg = -MEAN / STD
+    blurred = F.conv2d(x - bg, k.to(x.dtype), padding=1) + bg
+    return torch.where(pick, blurred, x)
+
+
+def augment_batch(x: torch.Tensor, gen: torch.Generator | None = None, style: str = "affine") -> torch.Tensor:
+    """Random affine distortions (turn, scale, shift, and for "handwriting" slant and stroke
+    thickness), done on the normalised tensor (B, 1, 28, 28)."""
+    turn, zoom, shift, shear = _AFFINE[style]
+    if style == "handwriting":
+        x = soften(stroke_thickness(x, gen), gen)
+    b = x.shape[0]
+    rnd = torch.rand(b, 5 if shear else 4, generator=gen).to(x.device) * 2 - 1  # (B, 4 or 5) in [-1, 1]
+    angle = rnd[:, 0] * math.radians(turn)
+    scale = 1 + rnd[:, 1] * zoom
+    tx, ty = rnd[:, 2] * (shift / 14), rnd[:, 3] * (shift / 14)  # px of the [-1, 1] grid
+    sh = rnd[:, 4] * shear if shear else 0.0
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin + sh * cos, tx], 1),
+                         torch.stack([sin, cos + sh * sin, ty], 1)], 1)  # (B, 2, 3): rotation @ shear
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    bg = -MEAN / STD  # the normalised value of a black pixel
+    return F.grid_sample(x - bg, grid, align_corners=False, padding_mode="zeros") + bg

@@ -1,0 +1,118 @@
+"""Training settings: ``TrainConfig``, a flat dataclass, and its validation (one-line messages)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+from mnist_core import MnistLabError
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+AUGMENT_STYLES = ("affine", "handwriting")
+
+
+class ConfigError(MnistLabError):
+    """A training setting out of range; the message says which and why."""
+
+
+def check_lr(lr) -> float:
+    """A learning rate in (0, 10], or a one-line ConfigError: for the form, a change mid-run, a worker."""
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 10):
+        raise ConfigError(f"learning rate must be above 0 and at most 10, not {lr}")
+    return float(lr)
+
+
+@dataclass
+class TrainConfig:
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9                       # SGD+momentum, Nesterov and RMSprop
+    betas: tuple[float, float] = (0.9, 0.999)   # Adam and AdamW
+    schedule: str = "constant"
+    step_epochs: int = 1                        # "step" schedule: decay every this many epochs
+    gamma: float = 0.5                          # "step" schedule: by this factor
+    batch_size: int = 64
+    epochs: int = 1
+    weight_decay: float = 0.0
+    label_smoothing: float = 0.0
+    loss_reduction: str = "mean"                # "sum" reproduces seed000's CrossEntropy(sum)
+    augment: bool = False                       # random distortions of each batch, on the tensors
+    augment_style: str = "affine"               # "affine": small turns, shifts, scales; "handwriting":
+                                                # wider ones, slant and stroke thickness too
+    subset: int | None = None                   # train on the first N of a fixed shuffle
+    val_split: float = 0.0                      # hold out this fraction of train for validation
+    calibrate: bool = False                     # fit a temperature on the validation split at the end
+    outliers: float = 0.0                       # this share of each batch: non-digits taught a flat answer
+    seed: int = 0
+    device: str = "auto"                        # auto: CUDA, then MPS, then CPU
+    engine: str = "torch"                       # "numpy": seed004's from-scratch network
+    max_batches: int | None = None              # dry run: at most this many batches per epoch
+    max_steps: int | None = None                # stop after this many optimizer steps in all
+    threads: int | None = None                  # CPU threads; None: what the job slot grants
+    channels_last: bool | None = None           # None: on where it measured faster (convs)
+    amp: bool = True                            # bf16 autocast on CUDA
+    eval_every_epoch: bool = True
+    log_every: int = 5
+
+    def validate(self) -> TrainConfig:
+        def bad(msg):
+            raise ConfigError(msg)
+        if self.optimizer not in OPTIMIZERS:
+            bad(f"unknown optimizer {self.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            bad(f"unknown schedule {self.schedule!r}: choose one of {', '.join(SCHEDULES)}")
+        check_lr(self.lr)
+        if not 1 <= int(self.batch_size) <= 8192:
+            bad(f"batch size must be between 1 and 8192, not {self.batch_size}")
+        if not 1 <= int(self.epochs) <= 200:
+            bad(f"epochs must be between 1 and 200, not {self.epochs}")
+        if not 0 <= self.weight_decay <= 1:
+            bad("weight decay must be between 0 and 1")
+        if not 0 <= self.label_smoothing < 1:
+            bad("label smoothing must be at least 0 and below 1")
+        if not 0 <= self.val_split < 0.5:
+            bad("validation split must be at least 0 and below 0.5")
+        if self.augment_style not in AUGMENT_STYLES:
+            bad(f"unknown augmentation {self.augment_style!r}: choose one of {', '.join(AUGMENT_STYLES)}")
+        if not 0 <= self.outliers <= 0.5:
+            bad("outliers must be a share of the batch from 0 to 0.5")
+        if self.calibrate and not self.val_split:
+            bad("calibration needs held-out digits: set a validation split (0.05 is plenty)")
+        if self.loss_reduction not in ("mean", "sum"):
+            bad("loss reduction must be 'mean' or 'sum'")
+        if self.engine not in ("torch", "numpy"):
+            bad("engine must be 'torch' or 'numpy'")
+        if self.subset is not None and self.subset < 1:
+            bad("subset must be a positive number of images")
+        for name in ("max_batches", "max_steps", "threads"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                bad(f"{name} must be at least 1")
+        if not (isinstance(self.log_every, int) and 1 <= self.log_every <= 10_000):
+            bad(f"log_every must be a whole number of steps from 1 to 10000, not {self.log_every}")
+        if not (isinstance(self.step_epochs, int) and 1 <= self.step_epochs <= 200):
+            bad(f"step_epochs (the step schedule's period) must be from 1 to 200 epochs, not {self.step_epochs}")
+        if not (isinstance(self.gamma, (int, float)) and 0 < self.gamma <= 1):
+            bad(f"gamma (the step schedule's decay factor) must be above 0 and at most 1, not {self.gamma}")
+        if not (0 <= self.momentum < 1 and all(0 <= b < 1 for b in self.betas)):
+            bad("momentum and betas must be at least 0 and below 1")
+        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
+            bad(f"unknown device {self.device!r}: use auto, cpu, cuda or mps")
+        return self
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+        d = dict(d)
+        if "betas" in d:
+            d["betas"] = tuple(d["betas"])
+        return cls(**d)
