@@ -6,7 +6,8 @@ import streamlit as st
 from mnist_core import charts, presets
 from mnist_core.jobs.start import start_job
 from mnist_core.spec import ArchSpec
-from mnist_core.training.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig
+from mnist_core.training.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig, with_changes
+from mnist_core.training.events import Step
 from mnist_core.training.numpy_engine import UNSUPPORTED
 from ui.common import current_job, dataset, friendly_errors, refresh_every, store
 from ui.live import live_view
@@ -84,14 +85,12 @@ if submitted:
         st.warning("A run of yours is still going: stop it first (one run per person at a time).")
     else:
         with friendly_errors("cannot start"):
-            cfg = TrainConfig(**{**base.to_dict(), "betas": base.betas, "optimizer": optimizer, "lr": lr,
-                                 "schedule": schedule, "epochs": int(epochs), "batch_size": int(batch),
-                                 "weight_decay": wd, "label_smoothing": ls, "augment": augment,
-                                 "subset": int(subset) or None, "val_split": val, "seed": int(seed),
-                                 "device": device, "max_batches": int(max_batches) or None,
-                                 "momentum": momentum, "loss_reduction": reduction, "augment_style": style,
-                                 "calibrate": calibrate, "outliers": outliers,
-                                 "max_steps": base.max_steps if int(epochs) == base.epochs else None})
+            cfg = with_changes(base, {
+                "optimizer": optimizer, "lr": lr, "schedule": schedule, "epochs": int(epochs),
+                "batch_size": int(batch), "weight_decay": wd, "label_smoothing": ls, "augment": augment,
+                "subset": int(subset) or None, "val_split": val, "seed": int(seed), "device": device,
+                "max_batches": int(max_batches) or None, "momentum": momentum, "loss_reduction": reduction,
+                "augment_style": style, "calibrate": calibrate, "outliers": outliers})
             st.session_state["job"] = start_job(spec, cfg, data, store=store(), name=name or spec.name, preset=pname)
             st.rerun()  # the sidebar was drawn before this run existed: redraw it so its indicator ticks too
 
@@ -120,7 +119,7 @@ else:
                             format_func=lambda i: f"{names[i]} ({i})")
     if chosen:
         with friendly_errors("curves"):
-            curves = {f"{names[i]} ({i[-4:]})": [e for e in store().metrics(i) if e.get("type") == "step"]
+            curves = {f"{names[i]} ({i[-4:]})": [e for e in store().metrics(i) if isinstance(e, Step)]
                       for i in chosen}
             st.plotly_chart(charts.runs_overlay(curves, "loss"), key="tr_overlay_chart")
     with st.expander("Rename or delete a run"):

@@ -27,8 +27,9 @@ from mnist_core.data import load_dataset  # noqa: E402
 from mnist_core.jobs.local import SlotQueue, TrainingJob  # noqa: E402
 from mnist_core.jobs.workers import ProcessTrainingJob  # noqa: E402
 from mnist_core.training.config import TrainConfig  # noqa: E402
+from mnist_core.training.events import Step  # noqa: E402
 
-STEPS = [{"step": i, "loss": 2.3 / (1 + i / 50), "acc": min(0.99, i / 300), "lr": 1e-3, "ips": 5000.0}
+STEPS = [Step(step=i, loss=2.3 / (1 + i / 50), acc=min(0.99, i / 300), lr=1e-3, ips=5000.0)
          for i in range(0, 600, 5)]
 
 

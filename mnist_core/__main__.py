@@ -29,23 +29,24 @@ def _progress_bar():
     last = [0.0]
 
     def cb(e):
-        if e["type"] == "step":
+        from mnist_core.training.events import Epoch, Message, Step
+        if isinstance(e, Step):
             now = time.monotonic()
-            if now - last[0] < 0.25 and e["progress"] < 1:
+            if now - last[0] < 0.25 and e.progress < 1:
                 return
             last[0] = now
             width = 30
-            done = int(e["progress"] * width)
-            eta = f"{e['eta']:.0f}s" if e.get("eta") is not None else "?"
-            sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {e['progress']:5.1%} epoch {e['epoch']} "
-                             f"loss {e['loss']:.3f} acc {e['acc']:.3f} {e['ips']:,.0f} img/s eta {eta}   ")
+            done = int(e.progress * width)
+            eta = f"{e.eta:.0f}s" if e.eta is not None else "?"
+            sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {e.progress:5.1%} epoch {e.epoch} "
+                             f"loss {e.loss:.3f} acc {e.acc:.3f} {e.ips:,.0f} img/s eta {eta}   ")
             sys.stderr.flush()
-        elif e["type"] == "epoch":
-            ta = e.get("test_acc")
-            sys.stderr.write(f"\repoch {e['epoch']}: train acc {e['train_acc']:.4f}"
+        elif isinstance(e, Epoch):
+            ta = e.test_acc
+            sys.stderr.write(f"\repoch {e.epoch}: train acc {e.train_acc:.4f}"
                              + (f", test acc {ta:.4f}" if ta is not None else "") + " " * 40 + "\n")
-        elif e["type"] == "message":
-            sys.stderr.write(f"\n{e['level']}: {e['text']}\n")
+        elif isinstance(e, Message):
+            sys.stderr.write(f"\n{e.level}: {e.text}\n")
     return cb
 
 
@@ -58,8 +59,8 @@ def cmd_train(args) -> int:
     from mnist_core import presets
     from mnist_core.runs import RunStore
     from mnist_core.spec import ArchSpec
-    from mnist_core.training.config import TrainConfig
-    from mnist_core.training.torch_engine import fit
+    from mnist_core.training.config import TrainConfig, with_changes
+    from mnist_core.training.loop import fit
 
     if args.spec:
         try:
@@ -76,11 +77,9 @@ def cmd_train(args) -> int:
         "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
         "schedule": args.schedule, "device": args.device, "seed": args.seed, "subset": args.subset,
         "max_batches": args.max_batches, "threads": args.threads}.items() if v is not None}
-    if args.epochs is not None and "max_steps" in base:
-        base.pop("max_steps")  # an explicit epoch count wins over seed004's step budget
-    cfg = TrainConfig.from_dict({**base, **overrides}).validate()
+    cfg = with_changes(TrainConfig.from_dict(base), overrides)
     data = _load_data(args)
-    events: list[dict] = []
+    events: list = []
     bar = _progress_bar()
     snaps: list = []  # weights at the planned steps and epoch ends, written with the run
 
@@ -88,10 +87,10 @@ def cmd_train(args) -> int:
         return lambda model, n: snaps.append((kind, n, {k: v.detach().to("cpu", copy=True)
                                                         for k, v in model.state_dict().items()}))
     res = fit(spec, cfg, data, callback=lambda e: (events.append(e), bar(e)), on_epoch_end=keep("epoch"),
-              on_snapshot=keep("step") if cfg.engine == "torch" else None)
+              on_snapshot=keep("step"))
     sys.stderr.write("\n")
     run = RunStore(args.runs).save_result(args.name or (preset.name if preset else spec.name), spec, cfg, res,
-                                          data.describe(), preset=preset.name if preset else None, events=events,
+                                          data.describe(), preset=preset.name if preset else None, logged=events,
                                           dataset=data.name, snapshots=snaps)
     out = {"run_id": run.run_id, "run_dir": str(run.path), "status": res.status, "test_accuracy": res.test_accuracy,
            "train_seconds": round(res.train_seconds, 3), "images_per_second": round(res.images_per_second, 1),

@@ -22,7 +22,7 @@ from mnist_core import presets
 from mnist_core.data import FILES, Dataset, find_idx_dir
 from mnist_core.training.config import TrainConfig
 from mnist_core.training.devices import describe_device, pick_device
-from mnist_core.training.torch_engine import fit
+from mnist_core.training.loop import fit
 
 
 class Seed001CNN(nn.Module):

@@ -8,6 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mnist_core.training.events import Epoch, LrChange, Step
+
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 GREYS = "gray"       # digits: white ink on black, as MNIST stores them
@@ -155,59 +157,59 @@ def thin(points: list, limit: int = 600) -> list:
     return out if out[-1] is points[-1] else out + [points[-1]]
 
 
-def loss_curve(steps: list[dict], lr_changes: list[dict] | None = None, title: str = "Loss per step") -> go.Figure:
-    y_all = [s["loss"] for s in steps]
+def loss_curve(steps: list[Step], lr_changes: list[LrChange] | None = None, title: str = "Loss per step") -> go.Figure:
+    y_all = [s.loss for s in steps]
     sm = smooth(y_all)  # smooth over every point, then thin
     keep = thin(list(range(len(steps))))
-    x = [steps[i]["step"] for i in keep]
+    x = [steps[i].step for i in keep]
     fig = go.Figure([go.Scatter(x=x, y=[y_all[i] for i in keep], mode="lines", name="loss",
                                 line=dict(color="#bbb", width=1)),
                      go.Scatter(x=x, y=[sm[i] for i in keep], mode="lines", name="smoothed",
                                 line=dict(color="#1f77b4"))])
     for ch in lr_changes or []:
-        fig.add_vline(x=ch["step"], line_dash="dash", line_color="#d62728",
-                      annotation_text=f"lr → {ch['lr']:g}", annotation_position="top")
+        fig.add_vline(x=ch.step, line_dash="dash", line_color="#d62728",
+                      annotation_text=f"lr → {ch.lr:g}", annotation_position="top")
     fig.update_xaxes(title="step")
     fig.update_yaxes(title="cross-entropy loss")
     return _layout(fig, title, height=320)
 
 
-def accuracy_curve(epochs: list[dict]) -> go.Figure:
-    x = [e["epoch"] for e in epochs]
-    fig = go.Figure([go.Scatter(x=x, y=[e.get("train_acc") for e in epochs], mode="lines+markers", name="train"),
-                     go.Scatter(x=x, y=[e.get("test_acc") for e in epochs], mode="lines+markers", name="test")])
-    if any("val_acc" in e for e in epochs):
-        fig.add_trace(go.Scatter(x=x, y=[e.get("val_acc") for e in epochs], mode="lines+markers", name="validation"))
+def accuracy_curve(epochs: list[Epoch]) -> go.Figure:
+    x = [e.epoch for e in epochs]
+    fig = go.Figure([go.Scatter(x=x, y=[e.train_acc for e in epochs], mode="lines+markers", name="train"),
+                     go.Scatter(x=x, y=[e.test_acc for e in epochs], mode="lines+markers", name="test")])
+    if any(e.val_acc is not None for e in epochs):
+        fig.add_trace(go.Scatter(x=x, y=[e.val_acc for e in epochs], mode="lines+markers", name="validation"))
     fig.update_xaxes(title="epoch", dtick=1, **({} if epochs else {"range": [0.5, 1.5]}))
     fig.update_yaxes(title="accuracy", tickformat=".1%", **({} if epochs else {"range": [0, 1]}))
     return _layout(fig, "Accuracy per epoch" if epochs else "Accuracy per epoch (after the first epoch)", height=320)
 
 
-def _step_series(steps: list[dict], key: str, color: str, y_title: str, title: str, **yaxis) -> go.Figure:
+def _step_series(steps: list[Step], key: str, color: str, y_title: str, title: str, **yaxis) -> go.Figure:
     steps = thin(steps)
-    fig = go.Figure(go.Scatter(x=[s["step"] for s in steps], y=[s[key] for s in steps], mode="lines",
+    fig = go.Figure(go.Scatter(x=[s.step for s in steps], y=[getattr(s, key) for s in steps], mode="lines",
                                line=dict(color=color)))
     fig.update_xaxes(title="step")
     fig.update_yaxes(title=y_title, **yaxis)
     return _layout(fig, title, height=260)
 
 
-def lr_curve(steps: list[dict]) -> go.Figure:
+def lr_curve(steps: list[Step]) -> go.Figure:
     return _step_series(steps, "lr", "#ff7f0e", "learning rate", "Learning rate", exponentformat="e",
                         rangemode="tozero")
 
 
-def throughput_curve(steps: list[dict]) -> go.Figure:
+def throughput_curve(steps: list[Step]) -> go.Figure:
     return _step_series(steps, "ips", "#2ca02c", "images / second", "Speed", rangemode="tozero")
 
 
-def runs_overlay(curves: dict[str, list[dict]], metric: str = "loss") -> go.Figure:
+def runs_overlay(curves: dict[str, list[Step]], metric: str = "loss") -> go.Figure:
     """Several runs' curves in one chart: ``curves`` maps a run's name to its step events."""
     fig = go.Figure()
     for i, (name, steps) in enumerate(curves.items()):
-        ys = smooth([s[metric] for s in steps])
+        ys = smooth([getattr(s, metric) for s in steps])
         keep = thin(list(range(len(steps))))
-        fig.add_trace(go.Scatter(x=[steps[j]["step"] for j in keep], y=[ys[j] for j in keep],
+        fig.add_trace(go.Scatter(x=[steps[j].step for j in keep], y=[ys[j] for j in keep],
                                  mode="lines", name=name, line=dict(color=PALETTE[i % 10])))
     fig.update_xaxes(title="step")
     fig.update_yaxes(title=f"{metric} (smoothed)")

@@ -28,6 +28,8 @@ from safetensors.torch import save as st_save
 
 from mnist_core import MnistLabError, settings
 from mnist_core.spec import ArchSpec, SpecError
+from mnist_core.training import events
+from mnist_core.training.events import Event
 
 DEFAULT_RUNS = settings.runs_dir()
 DEMO_DIR = Path(__file__).parent / "assets" / "demo"
@@ -217,8 +219,8 @@ class Run:
         self.run_id = path.name
         self._lock = threading.Lock()
 
-    def log(self, event: dict):
-        line = json.dumps(event, default=str) + "\n"
+    def log(self, event: Event):
+        line = json.dumps(event.to_dict(), default=str) + "\n"
         with self._lock, open(self.path / "metrics.jsonl", "a") as f:
             f.write(line)  # one line per write: a crash loses at most the last line
 
@@ -313,16 +315,20 @@ class RunStore:
         state, _ = read_weights(info.path / "epochs" / f"epoch_{epoch:03d}.safetensors")
         return model_for(info.spec, state)
 
-    def metrics(self, run: str | Path) -> list[dict]:
+    def metrics(self, run: str | Path) -> list[Event]:
+        """The run's events, typed; lines that are no event we know (a torn last line from a killed run,
+        a field of the wrong type) are left out."""
         path = self.resolve(run) / "metrics.jsonl"
-        events = []
+        out = []
         if path.exists():
             for line in path.read_text().splitlines():
                 try:
-                    events.append(json.loads(line))
+                    e = events.from_dict(json.loads(line))
                 except json.JSONDecodeError:
-                    continue  # a torn last line from a killed run
-        return events
+                    continue
+                if e is not None:
+                    out.append(e)
+        return out
 
     def mark_failed(self, run: str, message: str) -> bool:
         """A run whose trainer died elsewhere (a Ray worker): failed, with the reason, if it still reads running."""
@@ -362,12 +368,12 @@ class RunStore:
         return run
 
     def save_result(self, name: str, spec: ArchSpec, config, result, data_source: str = "",
-                    preset: str | None = None, events: list[dict] | None = None, dataset: str | None = None,
+                    preset: str | None = None, logged: list[Event] | None = None, dataset: str | None = None,
                     snapshots: list[tuple[str, int, dict]] | None = None) -> Run:
         """Store a finished ``fit`` result in one go (the CLI's path); ``snapshots``: ("step" or
         "epoch", number, state dict) kept in memory during training."""
         run = self.create(name, spec, config, preset=preset)
-        for e in events or []:
+        for e in logged or []:
             run.log(e)
         for kind, n, state in snapshots or []:
             folder, stem = ("snapshots", f"step_{n:06d}") if kind == "step" else ("epochs", f"epoch_{n:03d}")

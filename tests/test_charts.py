@@ -2,6 +2,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mnist_core import charts, presets
+from mnist_core.training.events import Epoch, LrChange, Step
 
 
 def test_digit_grid_is_one_heatmap_with_labels():
@@ -28,11 +29,11 @@ def test_projection_one_trace_per_class():
 
 
 def test_training_curves():
-    steps = [{"step": i, "loss": 2.3 / i, "lr": 0.001, "ips": 1000.0} for i in range(1, 51)]
-    fig = charts.loss_curve(steps, [{"step": 20, "lr": 0.01}])
+    steps = [Step(step=i, loss=2.3 / i, lr=0.001, ips=1000.0) for i in range(1, 51)]
+    fig = charts.loss_curve(steps, [LrChange(step=20, lr=0.01)])
     assert [t.name for t in fig.data] == ["loss", "smoothed"] and len(fig.data[1].y) == 50
     assert fig.layout.shapes and fig.layout.shapes[0].x0 == 20  # the lr change is marked
-    acc = charts.accuracy_curve([{"epoch": 1, "train_acc": 0.9, "test_acc": 0.95, "val_acc": 0.94}])
+    acc = charts.accuracy_curve([Epoch(epoch=1, train_acc=0.9, test_acc=0.95, val_acc=0.94)])
     assert [t.name for t in acc.data] == ["train", "test", "validation"]
     assert acc.layout.yaxis.title.text == "accuracy"
     assert charts.lr_curve(steps).layout.yaxis.title.text == "learning rate"
@@ -91,7 +92,7 @@ def test_preprocessing_steps_panels():
 
 
 def test_live_charts_stay_small_for_long_runs():
-    steps = [{"step": i, "loss": 1.0, "lr": 0.1, "ips": 5.0} for i in range(10_000)]
+    steps = [Step(step=i, loss=1.0, lr=0.1, ips=5.0) for i in range(10_000)]
     fig = charts.loss_curve(steps)
     assert len(fig.data[0].x) <= 601 and fig.data[0].x[-1] == 9_999
     assert len(charts.lr_curve(steps).data[0].x) <= 601

@@ -7,7 +7,8 @@ from safetensors.torch import save as st_save
 from mnist_core import presets
 from mnist_core.runs import RunError, RunStore, atomic_write, model_from_weights, slugify, weights_bytes
 from mnist_core.training.config import TrainConfig
-from mnist_core.training.torch_engine import fit
+from mnist_core.training.events import Step
+from mnist_core.training.loop import fit
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def test_save_load_round_trip(tmp_path, trained):
     spec, cfg, res = trained
     store = RunStore(tmp_path)
     run = store.save_result("seed001 test", spec, cfg, res, "sample", preset="seed001",
-                            events=[{"type": "step", "step": 1, "loss": 2.0}])
+                            logged=[Step(step=1, loss=2.0)])
     for f in ("weights.safetensors", "spec.json", "config.json", "metrics.jsonl", "summary.json"):
         assert (run.path / f).is_file(), f
     spec2, model = store.load(run.run_id)
@@ -30,7 +31,7 @@ def test_save_load_round_trip(tmp_path, trained):
     assert torch.allclose(model(x), res.model(x), atol=1e-6)
     info = store.list()[0]
     assert info.run_id == run.run_id and info.summary["preset"] == "seed001"
-    assert store.metrics(run.run_id)[0]["loss"] == 2.0
+    assert store.metrics(run.run_id)[0].loss == 2.0
     # the spec also travels inside the weights file
     spec3, _ = model_from_weights((run.path / "weights.safetensors").read_bytes())
     assert spec3.to_dict() == spec.to_dict()
@@ -69,7 +70,7 @@ def test_broken_folders_do_not_break_listing(tmp_path, trained):
     (tmp_path / "empty").mkdir()
     (good.path / "metrics.jsonl").write_text('{"type": "step"}\n{"type": "st')  # torn last line
     assert [r.run_id for r in store.list()] == [good.run_id]
-    assert store.metrics(good.run_id) == [{"type": "step"}]
+    assert store.metrics(good.run_id) == [Step()]
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ def live_view():
                        "another run is using this server's cores.",
              "running": "🏃 Training…", "paused": "⏸️ Paused", "finished": "✅ Finished",
              "stopped": "⏹️ Stopped", "diverged": "💥 Diverged", "failed": "❌ Failed"}
-    st.markdown(f"**{words.get(snap.state, snap.state)}** · {snap.info.get('device', '')}")
+    st.markdown(f"**{words.get(snap.state, snap.state)}** · {snap.info.device if snap.info else ''}")
     eta = f" · about {snap.eta:.0f} s left" if snap.eta and snap.active else ""
     st.progress(min(max(snap.progress, 0.0), 1.0), text=f"{snap.progress:.0%}{eta}")
 
@@ -30,7 +30,7 @@ def live_view():
     else:
         b1.button("⏸️ Pause", key="tr_pause", on_click=job.pause, disabled=snap.state != "running")
     b2.button("⏹️ Stop", key="tr_stop", on_click=job.stop, disabled=not snap.active)
-    new_lr = b4.number_input("New learning rate", 1e-6, 10.0, float(snap.steps[-1]["lr"]) if snap.steps else 1e-3,
+    new_lr = b4.number_input("New learning rate", 1e-6, 10.0, float(snap.steps[-1].lr) if snap.steps else 1e-3,
                              format="%.5f", key="tr_new_lr", disabled=not snap.active)
     if b5.button("Apply", key="tr_apply_lr", disabled=not snap.active):
         with friendly_errors("learning rate"):
@@ -39,14 +39,14 @@ def live_view():
     if snap.error:
         st.error(snap.error)
     for m in snap.messages:
-        {"error": st.error, "warning": st.warning}.get(m["level"], st.info)(m["text"])
+        {"error": st.error, "warning": st.warning}.get(m.level, st.info)(m.text)
     if snap.steps:
         last = snap.steps[-1]
         m1, m2, m3, m4 = st.columns(4)
-        m1.metric("Step", f"{last['step']:,}")
-        m2.metric("Loss", f"{last['loss']:.3f}")
-        m3.metric("Batch accuracy", f"{last['acc']:.1%}")
-        m4.metric("Images / s", f"{last['ips']:,.0f}")
+        m1.metric("Step", f"{last.step:,}")
+        m2.metric("Loss", f"{last.loss:.3f}")
+        m3.metric("Batch accuracy", f"{last.acc:.1%}")
+        m4.metric("Images / s", f"{last.ips:,.0f}")
         c1, c2 = st.columns(2)
         c1.plotly_chart(charts.loss_curve(snap.steps, snap.lr_changes), key="tr_loss")
         c2.plotly_chart(charts.accuracy_curve(snap.epochs), key="tr_acc")

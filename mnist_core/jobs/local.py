@@ -16,9 +16,10 @@ from mnist_core import MnistLabError, settings
 from mnist_core.data import Dataset
 from mnist_core.spec import ArchSpec
 from mnist_core.training.config import ConfigError, TrainConfig
+from mnist_core.training.control import Control
 from mnist_core.training.devices import cuda_ok, pick_device, usable_cpus
-from mnist_core.training.loop import Control
-from mnist_core.training.torch_engine import fit
+from mnist_core.training.events import Epoch, Event, LrChange, Message, Start, Step
+from mnist_core.training.loop import fit
 
 
 class SlotQueue:
@@ -90,14 +91,14 @@ def next_ticket() -> int:
 @dataclass
 class JobSnapshot:
     state: str                 # queued, running, paused, finished, stopped, diverged, failed
-    steps: list[dict]
-    epochs: list[dict]
-    messages: list[dict]
-    lr_changes: list[dict]
+    steps: list[Step]
+    epochs: list[Epoch]
+    messages: list[Message]
+    lr_changes: list[LrChange]
     progress: float
     eta: float | None
     queue_position: int
-    info: dict
+    info: Start | None         # the run's start event, once it has started
     run_id: str | None
     error: str | None
     result: dict | None
@@ -131,11 +132,11 @@ class TrainingJob:
         self.slots = slots or SLOTS
         self.control = Control()
         self._lock = threading.Lock()
-        self._steps: list[dict] = []
-        self._epochs: list[dict] = []
-        self._messages: list[dict] = []
-        self._lr_changes: list[dict] = []
-        self._info: dict = {}
+        self._steps: list[Step] = []
+        self._epochs: list[Epoch] = []
+        self._messages: list[Message] = []
+        self._lr_changes: list[LrChange] = []
+        self._info: Start | None = None
         self._state = "queued"
         self._error: str | None = None
         self._run_id: str | None = None
@@ -175,7 +176,7 @@ class TrainingJob:
         pos = self.slots.position(self.ticket)
         with self._lock:
             return JobSnapshot(self._state, list(self._steps), list(self._epochs), list(self._messages),
-                               list(self._lr_changes), self._progress, self._eta, pos, dict(self._info),
+                               list(self._lr_changes), self._progress, self._eta, pos, self._info,
                                self._run_id, self._error, self._result)
 
     @property
@@ -184,26 +185,25 @@ class TrainingJob:
             return self._state
 
     # the thread
-    def _on_event(self, e: dict):
+    def _on_event(self, e: Event):
         with self._lock:
-            t = e["type"]
-            if t == "step":
+            if isinstance(e, Step):
                 self._steps.append(e)
-                self._progress, self._eta = e["progress"], e["eta"]
-            elif t == "epoch":
+                self._progress, self._eta = e.progress, e.eta
+            elif isinstance(e, Epoch):
                 self._epochs.append(e)
-            elif t == "message":
+            elif isinstance(e, Message):
                 self._messages.append(e)
-            elif t == "lr_change":
+            elif isinstance(e, LrChange):
                 self._lr_changes.append(e)
-            elif t == "start":
+            elif isinstance(e, Start):
                 self._info = e
 
     def _main(self):
         if not self.slots.acquire(self.ticket, lambda: self.control.stopped):
             with self._lock:
                 self._state = "stopped"
-                self._messages.append({"type": "message", "level": "info", "text": "cancelled while waiting"})
+                self._messages.append(Message("info", "cancelled while waiting"))
             return
         try:
             with self._lock:

@@ -100,7 +100,7 @@ class Sweep:
             r = s.result or {}
             out.append({"value": v, "state": s.state, "progress": s.progress,
                         "accuracy": r.get("test_accuracy"),
-                        "loss": s.steps[-1]["loss"] if s.steps else None,
+                        "loss": s.steps[-1].loss if s.steps else None,
                         "run_id": s.run_id, "error": s.error})
         return out
 

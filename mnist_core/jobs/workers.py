@@ -29,6 +29,7 @@ from mnist_core.jobs.local import SLOTS, THREADS_PER_JOB, JobSnapshot, SlotQueue
 from mnist_core.spec import ArchSpec
 from mnist_core.training.config import TrainConfig, check_lr
 from mnist_core.training.devices import pick_device
+from mnist_core.training.events import Message, Start
 
 Seen = tuple[int, int, int, int]  # events the app already has: steps, epochs, messages, lr changes
 
@@ -49,7 +50,7 @@ class JobHost:
     def poll(self, seen: Seen) -> JobSnapshot:
         """The job's state, with only the events after the ``seen`` counts."""
         if self.job is None:
-            return JobSnapshot("failed", [], [], [], [], 0.0, None, 0, {}, None, self.error, None)
+            return JobSnapshot("failed", [], [], [], [], 0.0, None, 0, None, None, self.error, None)
         s = self.job.snapshot()
         return replace(s, steps=s.steps[seen[0]:], epochs=s.epochs[seen[1]:], messages=s.messages[seen[2]:],
                        lr_changes=s.lr_changes[seen[3]:])
@@ -122,7 +123,7 @@ class RemoteJob:
         self.ticket = next_ticket()
         self.created = time.time()
         self._lock = threading.Lock()
-        self._snap = JobSnapshot("queued", [], [], [], [], 0.0, None, 0, {}, None, None, None)
+        self._snap = JobSnapshot("queued", [], [], [], [], 0.0, None, 0, None, None, None, None)
         self._done = False
 
     def _launch(self):
@@ -252,7 +253,7 @@ class ProcessTrainingJob(RemoteJob):
         if not self.slots.acquire(self.ticket, self._cancel.is_set):
             with self._lock:
                 self._snap = replace(self._snap, state="stopped", messages=self._snap.messages + [
-                    {"type": "message", "level": "info", "text": "cancelled while waiting"}])
+                    Message("info", "cancelled while waiting")])
                 self._done = True
             self._started.set()
             return
@@ -284,7 +285,7 @@ class ProcessTrainingJob(RemoteJob):
         child.close()
         with self._lock:
             self._conn = parent
-            self._snap = replace(self._snap, state="running", info={**self._snap.info, "device": "starting a worker…"})
+            self._snap = replace(self._snap, state="running", info=Start(device="starting a worker…"))
         self._started.set()
         if self._cancel.is_set():  # stopped while it was starting
             self._tell("stop")

@@ -116,3 +116,14 @@ class TrainConfig:
         if "betas" in d:
             d["betas"] = tuple(d["betas"])
         return cls(**d)
+
+
+def with_changes(base: TrainConfig, changes: dict) -> TrainConfig:
+    """A preset's settings with what a person changed (the Training form, the CLI's flags), checked.
+
+    The one rule: an epoch count that differs from the preset's wins over the preset's step budget
+    (seed004 trains for 10,000 steps; asked for 3 epochs, it trains 3 epochs)."""
+    d = {**base.to_dict(), **changes}
+    if "epochs" in changes and changes["epochs"] != base.epochs:
+        d["max_steps"] = None
+    return TrainConfig.from_dict(d).validate()

@@ -3,15 +3,12 @@ backprop and a numerical gradient to check it against."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 
 from mnist_core.data import MEAN, STD, Dataset
 from mnist_core.spec import ArchSpec, Flatten, Linear, Sigmoid, Softmax
 from mnist_core.training.config import ConfigError
-from mnist_core.training.loop import TrainResult, Watchdog, collapse_message, divergence_message, lr_factor, step_budget
 
 
 def sigmoid(x):
@@ -123,92 +120,64 @@ def unsupported_settings(cfg) -> list[str]:
     return [k for k, off in UNSUPPORTED.items() if getattr(cfg, k) != off]
 
 
-def fit_numpy(spec: ArchSpec, cfg, data: Dataset, emit, control, on_epoch_end=None):
-    """Mini-batch SGD as seed004 wrote it, behind the same events and control as ``fit``."""
-    hidden = check_spec(spec)
-    ignored = unsupported_settings(cfg)
-    if ignored:
-        raise ConfigError(f"the NumPy engine trains with plain SGD on mean cross-entropy only; it cannot use "
-                          f"{', '.join(ignored)}: reset {'it' if len(ignored) == 1 else 'them'} or choose the "
-                          "torch engine")
-    rng = np.random.default_rng(cfg.seed)
-    x_all = data.train_images.reshape(len(data.train_images), -1).numpy().astype(np.float64) / 255.0
-    t_all = data.train_labels.numpy()
-    order = rng.permutation(len(t_all))
-    if cfg.subset:
-        order = order[:cfg.subset]
-    x_tr, t_tr = x_all[order], t_all[order]
-    x_te = data.test_images.reshape(len(data.test_images), -1).numpy().astype(np.float64) / 255.0
-    t_te = data.test_labels.numpy()
-    net = NumpyMLP(784, hidden, 10, seed=cfg.seed)
-    n = len(t_tr)
-    bs, steps_per_epoch, total = step_budget(cfg, n)
-    emit({"type": "start", "device": "CPU (NumPy)", "total_steps": total, "steps_per_epoch": steps_per_epoch,
-          "train_size": n, "val_size": 0, "params": sum(v.size for v in net.params.values()),
-          "channels_last": False, "amp": "None"})
-    dog = Watchdog(10, window=max(20, 200 // cfg.log_every))
-    base_lr, step, seen, status, message = cfg.lr, 0, 0, "finished", ""
-    history, t0, paused_for = [], time.perf_counter(), 0.0
-    losses, accs = [], []
-    for epoch in range(1, cfg.epochs + 1):
-        perm = rng.permutation(n)
-        ep_l = ep_a = ep_n = 0.0
-        for b in range(steps_per_epoch):
-            if control.paused:
-                tp = time.perf_counter()
-                control.wait_if_paused()
-                paused_for += time.perf_counter() - tp
-            stop, base_lr = control.poll(step, base_lr, emit)
-            if stop:
-                status, message = "stopped", f"stopped by the user at step {step}"
-                break
-            lr = base_lr * lr_factor(cfg, step, total, steps_per_epoch)
-            idx = perm[b * bs:(b + 1) * bs]
-            xb, tb = x_tr[idx], t_tr[idx]
-            y, _ = net.forward(xb)
-            losses.append(cross_entropy(y, tb))
-            accs.append(float((y.argmax(1) == tb).mean()))
-            for k, g in net.gradient(xb, tb).items():
-                net.params[k] -= lr * g
-            step += 1
-            seen += len(tb)
-            if step % cfg.log_every == 0 or b == steps_per_epoch - 1 or step == total:
-                elapsed = time.perf_counter() - t0 - paused_for
-                ml, ma = float(np.mean(losses)), float(np.mean(accs))
-                ep_l, ep_a, ep_n = ep_l + ml * len(losses), ep_a + ma * len(losses), ep_n + len(losses)
-                losses, accs = [], []
-                emit({"type": "step", "step": step, "epoch": epoch, "loss": ml, "acc": ma, "lr": lr,
-                      "ips": seen / elapsed if elapsed > 0 else 0.0, "elapsed": elapsed,
-                      "eta": (total - step) * elapsed / step, "progress": step / total})
-                if dog.diverged(ml):
-                    status, message = "diverged", divergence_message(step, lr)
-                    emit({"type": "message", "level": "error", "text": message})
-                    break
-                if dog.collapsed(step, ml, ma):
-                    emit({"type": "message", "level": "warning",
-                          "text": collapse_message(len(dog.window) * cfg.log_every, lr)})
-            if step >= total:
-                break
-        if ep_n == 0:
-            break
-        yte = net.predict(x_te)
-        rec = {"type": "epoch", "epoch": epoch, "train_loss": ep_l / ep_n, "train_acc": ep_a / ep_n,
-               "test_loss": cross_entropy(yte, t_te), "test_acc": float((yte.argmax(1) == t_te).mean()),
-               "seconds": time.perf_counter() - t0 - paused_for, "step": step}
-        history.append(rec)
-        emit(rec)
-        if on_epoch_end and status != "diverged":
-            on_epoch_end(_as_module(spec, net), epoch)
-        if status != "finished" or step >= total:
-            break
-    model = _as_module(spec, net)
-    model.numpy_net = net  # the from-scratch object, for the curious
-    secs = time.perf_counter() - t0 - paused_for
-    last = history[-1] if history else {"test_acc": None, "test_loss": None}
-    emit({"type": "end", "status": status, "test_acc": last["test_acc"], "seconds": secs, "message": message})
-    return TrainResult(model=model, status=status, test_accuracy=last["test_acc"], test_loss=last["test_loss"],
-                       train_seconds=secs, images_seen=seen, steps=step, epochs_done=len(history),
-                       device="CPU (NumPy)", history=history, message=message)
+class NumpyEngine:
+    """Mini-batch SGD as seed004 wrote it, as an engine of the one loop."""
+
+    device = "CPU (NumPy)"
+
+    def __init__(self, spec: ArchSpec, cfg, data: Dataset):
+        hidden = check_spec(spec)
+        ignored = unsupported_settings(cfg)
+        if ignored:
+            raise ConfigError(f"the NumPy engine trains with plain SGD on mean cross-entropy only; it cannot use "
+                              f"{', '.join(ignored)}: reset {'it' if len(ignored) == 1 else 'them'} or choose the "
+                              "torch engine")
+        self.spec = spec
+        self.rng = np.random.default_rng(cfg.seed)
+        x_all = data.train_images.reshape(len(data.train_images), -1).numpy().astype(np.float64) / 255.0
+        t_all = data.train_labels.numpy()
+        order = self.rng.permutation(len(t_all))
+        if cfg.subset:
+            order = order[:cfg.subset]
+        self.x_tr, self.t_tr = x_all[order], t_all[order]
+        self.x_te = data.test_images.reshape(len(data.test_images), -1).numpy().astype(np.float64) / 255.0
+        self.t_te = data.test_labels.numpy()
+        self.net = NumpyMLP(784, hidden, 10, seed=cfg.seed)
+        self.n_train = len(self.t_tr)
+        self.losses, self.accs = [], []
+
+    def start_info(self) -> dict:
+        return {"train_size": self.n_train, "val_size": 0, "params": sum(v.size for v in self.net.params.values())}
+
+    def begin_epoch(self, epoch: int):
+        self.perm = self.rng.permutation(self.n_train)
+
+    def train_step(self, b: int, bs: int, lr: float) -> int:
+        idx = self.perm[b * bs:(b + 1) * bs]
+        xb, tb = self.x_tr[idx], self.t_tr[idx]
+        y, _ = self.net.forward(xb)
+        self.losses.append(cross_entropy(y, tb))
+        self.accs.append(float((y.argmax(1) == tb).mean()))
+        for k, g in self.net.gradient(xb, tb).items():
+            self.net.params[k] -= lr * g
+        return len(tb)
+
+    def take_log(self) -> tuple[float, float]:
+        loss, acc = float(np.mean(self.losses)), float(np.mean(self.accs))
+        self.losses, self.accs = [], []
+        return loss, acc
+
+    def evaluate(self) -> dict:
+        y = self.net.predict(self.x_te)
+        return {"test_loss": cross_entropy(y, self.t_te), "test_acc": float((y.argmax(1) == self.t_te).mean())}
+
+    def module(self):
+        return _as_module(self.spec, self.net)
+
+    def finish(self, status: str):
+        model = _as_module(self.spec, self.net)
+        model.numpy_net = self.net  # the from-scratch object, for the curious
+        return model, None, None
 
 
 def _as_module(spec: ArchSpec, net: NumpyMLP):

@@ -8,7 +8,7 @@ from mnist_core.experiments.timetravel import EmbeddingBasis, frame, load_snapsh
 from mnist_core.inference import to_input
 from mnist_core.runs import DEMO_DIR, RunStore
 from mnist_core.training.config import TrainConfig
-from mnist_core.training.loop import snapshot_plan
+from mnist_core.training.schedule import snapshot_plan
 
 
 def test_snapshot_plan_is_log_spaced_in_the_first_epoch():
@@ -49,7 +49,7 @@ def test_frames_show_learning_and_the_basis_is_fixed(sample):
 
 
 def test_a_run_from_before_step_snapshots_replays_its_epochs(tmp_path, sample):
-    from mnist_core.training.torch_engine import fit
+    from mnist_core.training.loop import fit
     p = presets.get("fast")
     store = RunStore(tmp_path)
     run = store.create("old", p.spec(), TrainConfig())

@@ -33,7 +33,7 @@ def test_saliency_shape_and_target():
 
 def test_evaluation_confusion_and_mistakes(sample):
     from mnist_core.training.config import TrainConfig
-    from mnist_core.training.torch_engine import fit
+    from mnist_core.training.loop import fit
     spec = presets.get("seed001").spec()
     res = fit(spec, TrainConfig(epochs=1, max_batches=20), sample)
     ev = inference.evaluate_model(spec, res.model, sample.test_images, sample.test_labels)

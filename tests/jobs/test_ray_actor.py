@@ -47,8 +47,8 @@ def test_a_run_through_the_actor_streams_live_and_lands_in_the_store(on_ray, sam
     snap = job.snapshot()
     assert snap.state == "finished", snap.error
     assert len([n for n in seen if 0 < n < len(snap.steps)]) >= 2
-    assert [e["epoch"] for e in snap.epochs] == [1, 2]
-    assert [e["step"] for e in snap.steps] == sorted({e["step"] for e in snap.steps})  # each event once, in order
+    assert [e.epoch for e in snap.epochs] == [1, 2]
+    assert [e.step for e in snap.steps] == sorted({e.step for e in snap.steps})  # each event once, in order
     listed = {r.run_id: r for r in store.list()}
     assert snap.run_id in listed and listed[snap.run_id].summary["status"] == "finished"
     assert listed[snap.run_id].summary["test_accuracy"] == snap.result["test_accuracy"] > 0.5
@@ -69,7 +69,7 @@ def test_pause_resume_and_stop_reach_the_actor(on_ray, sample, tmp_path):
     job.resume()
     assert wait_for(lambda: len(job.snapshot().steps) > n + 2)
     job.set_lr(1e-4)
-    assert wait_for(lambda: any(abs(e["lr"] - 1e-4) < 1e-12 for e in job.snapshot().steps[-3:]))
+    assert wait_for(lambda: any(abs(e.lr - 1e-4) < 1e-12 for e in job.snapshot().steps[-3:]))
     job.stop()
     assert wait_for(lambda: not job.snapshot().active)
     snap = job.snapshot()

@@ -21,7 +21,7 @@ def test_a_run_in_a_worker_streams_live_and_lands_in_the_store(sample, tmp_path)
     snap = job.snapshot()
     assert snap.state == "finished", snap.error
     assert len([n for n in seen if 0 < n < len(snap.steps)]) >= 2  # live, not all at the end
-    assert [e["step"] for e in snap.steps] == sorted({e["step"] for e in snap.steps})
+    assert [e.step for e in snap.steps] == sorted({e.step for e in snap.steps})
     info = store.info(snap.run_id)
     assert info.summary["status"] == "finished" and info.summary["test_accuracy"] == snap.result["test_accuracy"]
     store.load(snap.run_id)
@@ -32,7 +32,7 @@ def test_the_full_mnist_is_read_by_the_worker_not_pickled(full, tmp_path):
                              store=RunStore(tmp_path), slots=SlotQueue(1)).start()
     job.join(120)
     snap = job.snapshot()
-    assert snap.state == "finished" and snap.info["train_size"] == 60_000
+    assert snap.state == "finished" and snap.info.train_size == 60_000
 
 
 def test_pause_resume_set_lr_and_stop_reach_the_worker(sample, tmp_path):
@@ -48,7 +48,7 @@ def test_pause_resume_set_lr_and_stop_reach_the_worker(sample, tmp_path):
     assert len(job.snapshot().steps) <= n + 1
     job.resume()
     job.set_lr(2e-4)
-    assert wait_for(lambda: any(abs(e["lr"] - 2e-4) < 1e-12 for e in job.snapshot().steps[-3:]))
+    assert wait_for(lambda: any(abs(e.lr - 2e-4) < 1e-12 for e in job.snapshot().steps[-3:]))
     job.stop()
     assert wait_for(lambda: not job.snapshot().active)
     assert job.snapshot().state == "stopped" and store.info(job.snapshot().run_id).summary["status"] == "stopped"

@@ -31,7 +31,7 @@ def test_a_model_of_another_dataset_is_warned_about(app, tmp_path, sample):
     from mnist_core import presets
     from mnist_core.runs import RunStore
     from mnist_core.training.config import TrainConfig
-    from mnist_core.training.torch_engine import fit
+    from mnist_core.training.loop import fit
     p = presets.get("fast")
     cfg = TrainConfig.from_dict({**p.train, "max_batches": 2})
     res = fit(p.spec(), cfg, sample)

@@ -59,7 +59,7 @@ def test_switching_to_a_smaller_model_keeps_working(app, sample):
     import ui.common
     from mnist_core import presets
     from mnist_core.training.config import TrainConfig
-    from mnist_core.training.torch_engine import fit
+    from mnist_core.training.loop import fit
     p = presets.get("seed000")  # 4 first-layer filters
     cfg = TrainConfig.from_dict({**p.train, "epochs": 1, "max_batches": 2})
     run = ui.common.store().save_result("tiny", p.spec(), cfg, fit(p.spec(), cfg, sample), "sample")

@@ -87,7 +87,7 @@ def test_numpy_seed004_trains_from_here(app):
     at = no_exception(app("training").run())
     start_tiny_run(at, preset="seed004", batches=20)
     job = wait_done(at)
-    assert job.snapshot().state == "finished" and job.snapshot().info["device"] == "CPU (NumPy)"
+    assert job.snapshot().state == "finished" and job.snapshot().info.device == "CPU (NumPy)"
 
 
 def test_sidebar_shows_a_live_run_on_other_pages(app, sample):

@@ -10,12 +10,14 @@ from mnist_core.inference import autocast_dtype, to_input
 from mnist_core.jobs.local import SlotQueue, TrainingJob
 from mnist_core.spec import ArchSpec, Conv2d, Flatten, Linear, MaxPool2d, ReLU
 from mnist_core.training import devices as T
-from mnist_core.training import torch_engine
 from mnist_core.training.augment import augment_batch
+from mnist_core.training.callbacks import Watchdog
 from mnist_core.training.config import ConfigError, TrainConfig
+from mnist_core.training.control import Control
 from mnist_core.training.devices import pick_device, use_channels_last
-from mnist_core.training.loop import Control, Watchdog, lr_factor
-from mnist_core.training.torch_engine import fit
+from mnist_core.training.events import Epoch, Message, Start, Step
+from mnist_core.training.loop import fit
+from mnist_core.training.schedule import lr_factor
 
 
 def small_spec():
@@ -28,14 +30,15 @@ def test_short_real_training_clearly_beats_chance(sample):
     res = fit(small_spec(), cfg, sample, callback=events.append)
     assert res.status == "finished"
     assert res.test_accuracy > 0.85  # chance is 0.10
-    kinds = {e["type"] for e in events}
+    kinds = {e.type for e in events}
     assert {"start", "step", "epoch", "end"} <= kinds
-    steps = [e for e in events if e["type"] == "step"]
-    assert all(k in steps[-1] for k in ("step", "epoch", "loss", "acc", "lr", "ips", "elapsed", "eta"))
-    assert steps[-1]["progress"] == pytest.approx(1.0)
-    ep = [e for e in events if e["type"] == "epoch"]
-    assert [e["epoch"] for e in ep] == [1, 2] and all("test_acc" in e and "train_acc" in e for e in ep)
-    assert steps[0]["loss"] > steps[-1]["loss"]
+    steps = [e for e in events if isinstance(e, Step)]
+    last = steps[-1].to_dict()
+    assert all(last[k] is not None for k in ("step", "epoch", "loss", "acc", "lr", "ips", "elapsed", "eta"))
+    assert steps[-1].progress == pytest.approx(1.0)
+    ep = [e for e in events if isinstance(e, Epoch)]
+    assert [e.epoch for e in ep] == [1, 2] and all(e.test_acc is not None and e.train_acc is not None for e in ep)
+    assert steps[0].loss > steps[-1].loss
 
 
 def test_same_seed_same_result(sample):
@@ -51,9 +54,9 @@ def test_max_batches_and_subset_and_validation(sample):
     cfg = TrainConfig(epochs=2, max_batches=3, batch_size=16, subset=500, val_split=0.2, log_every=1)
     res = fit(small_spec(), cfg, sample, callback=events.append)
     assert res.steps == 6 and res.images_seen == 6 * 16
-    start = next(e for e in events if e["type"] == "start")
-    assert start["train_size"] == 400 and start["val_size"] == 100
-    assert all("val_acc" in e for e in events if e["type"] == "epoch")
+    start = next(e for e in events if isinstance(e, Start))
+    assert start.train_size == 400 and start.val_size == 100
+    assert all(e.val_acc is not None for e in events if isinstance(e, Epoch))
 
 
 @pytest.mark.parametrize("opt", ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"])
@@ -143,10 +146,10 @@ def test_divergence_is_detected_and_explained(sample):
     msgs = []
     cfg = TrainConfig(optimizer="sgd", lr=10.0, epochs=1, max_batches=60, log_every=1)
     spec = ArchSpec(layers=[Flatten(), Linear(256), ReLU(), Linear(256), ReLU(), Linear(10)])
-    res = fit(spec, cfg, sample, callback=lambda e: e["type"] == "message" and msgs.append(e))
+    res = fit(spec, cfg, sample, callback=lambda e: isinstance(e, Message) and msgs.append(e))
     assert res.status == "diverged"
     assert "NaN" in res.message and "smaller" in res.message
-    assert msgs and msgs[0]["level"] == "error"
+    assert msgs and msgs[0].level == "error"
 
 
 def test_collapse_watchdog():
@@ -161,13 +164,9 @@ def test_seed003_collapses_at_its_original_rate(sample):
     p = presets.get("seed003")
     msgs = []
     cfg = TrainConfig(**{**p.train, "epochs": 1, "max_batches": 60, "log_every": 1})
-    orig = torch_engine.Watchdog
-    torch_engine.Watchdog = lambda n, window=200, min_steps=300: orig(n, window=30, min_steps=40)
-    try:
-        fit(p.spec(), cfg, sample, callback=lambda e: e["type"] == "message" and msgs.append(e))
-    finally:
-        torch_engine.Watchdog = orig
-    assert any("ln 10" in m["text"] and m["level"] == "warning" for m in msgs)
+    dog = Watchdog(10, window=30, min_steps=40)  # the default waits 300 steps: too long for a test
+    fit(p.spec(), cfg, sample, callback=lambda e: isinstance(e, Message) and msgs.append(e), watchdog=dog)
+    assert any("ln 10" in m.text and m.level == "warning" for m in msgs)
 
 
 # --- control and the job ----------------------------------------------------------------
@@ -202,8 +201,8 @@ def test_job_pause_resume_set_lr_stop(sample):
     job.set_lr(0.0123)
     job.resume()
     assert wait_for(lambda: job.snapshot().lr_changes)
-    assert job.snapshot().lr_changes[0]["lr"] == 0.0123
-    assert wait_for(lambda: job.snapshot().steps[-1]["lr"] == pytest.approx(0.0123))
+    assert job.snapshot().lr_changes[0].lr == 0.0123
+    assert wait_for(lambda: job.snapshot().steps[-1].lr == pytest.approx(0.0123))
     job.stop()
     job.join(30)
     snap = job.snapshot()
@@ -241,7 +240,7 @@ def test_job_saves_a_run(sample, tmp_path):
     info = store.info(snap.run_id)
     assert info.display_name == "My run!" and info.summary["test_accuracy"] == snap.result["test_accuracy"]
     assert (info.path / "epochs" / "epoch_002.safetensors").exists()
-    assert any(e["type"] == "epoch" for e in store.metrics(snap.run_id))
+    assert any(isinstance(e, Epoch) for e in store.metrics(snap.run_id))
 
 
 def test_job_reports_failure_in_one_line(sample):
@@ -266,7 +265,7 @@ def test_snapshot_is_thread_safe(sample):
         try:
             for _ in range(300):
                 s = job.snapshot()
-                [e["loss"] for e in s.steps]
+                [e.loss for e in s.steps]
         except Exception as exc:  # pragma: no cover - the assertion below reports it
             errors.append(exc)
     threads = [threading.Thread(target=reader) for _ in range(3)]
@@ -283,3 +282,13 @@ def test_job_refuses_a_missing_device_up_front(sample, monkeypatch):
     monkeypatch.setattr(T, "cuda_ok", lambda: False)
     with pytest.raises(ConfigError, match="CUDA was requested"):
         TrainingJob(small_spec(), TrainConfig(device="cuda"), sample)
+
+
+def test_an_explicit_epoch_count_wins_over_a_step_budget():
+    from mnist_core.training.config import with_changes
+    seed004 = TrainConfig(**presets.get("seed004").train)
+    assert seed004.max_steps == 10_000
+    assert with_changes(seed004, {"epochs": 3}).max_steps is None
+    assert with_changes(seed004, {"epochs": seed004.epochs, "lr": 0.5}).max_steps == 10_000
+    with pytest.raises(ConfigError, match="batch size"):
+        with_changes(seed004, {"batch_size": 0})

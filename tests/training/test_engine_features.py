@@ -16,9 +16,9 @@ from mnist_core.jobs.local import SlotQueue, TrainingJob
 from mnist_core.runs import RunStore
 from mnist_core.training.augment import augment_batch
 from mnist_core.training.config import ConfigError, TrainConfig
-from mnist_core.training.loop import make_optimizer
+from mnist_core.training.loop import fit
 from mnist_core.training.numpy_engine import unsupported_settings
-from mnist_core.training.torch_engine import fit
+from mnist_core.training.schedule import make_optimizer
 
 
 @pytest.mark.parametrize("name", list(presets.PRESETS))
@@ -119,7 +119,7 @@ def test_seed003_collapses_with_its_default_seed(full):
     assert p.train["seed"] == 1 and "initial weights" in p.description
     msgs = []
     cfg = TrainConfig.from_dict({**p.train, "max_steps": 500, "eval_every_epoch": False})
-    res = fit(p.spec(), cfg, full, callback=lambda e: e["type"] == "message" and msgs.append(e["text"]))
+    res = fit(p.spec(), cfg, full, callback=lambda e: e.type == "message" and msgs.append(e.text))
     assert res.test_accuracy < 0.2
     assert any("ln 10" in m and "initial weights" in m for m in msgs), msgs
     assert not math.isnan(res.test_loss)

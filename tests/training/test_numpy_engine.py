@@ -5,8 +5,8 @@ import torch
 from mnist_core import presets
 from mnist_core.inference import to_input
 from mnist_core.training.config import ConfigError, TrainConfig
+from mnist_core.training.loop import fit
 from mnist_core.training.numpy_engine import NumpyMLP, check_spec, softmax
-from mnist_core.training.torch_engine import fit
 
 
 def batch(n=8, seed=0):
@@ -49,7 +49,7 @@ def test_seed004_trains_through_the_same_interface(sample):
     cfg = TrainConfig(**{**p.train, "epochs": 15, "max_steps": None, "lr": 0.5})
     res = fit(p.spec(), cfg, sample, callback=events.append)
     assert res.status == "finished" and res.test_accuracy > 0.8
-    assert {"start", "step", "epoch", "end"} <= {e["type"] for e in events}
+    assert {"start", "step", "epoch", "end"} <= {e.type for e in events}
     # the NumPy weights load into the spec's torch module, which reads normalised inputs like every model
     x = sample.test_images[:5].reshape(5, -1).numpy() / 255.0
     ours = res.model.numpy_net.predict(x)
