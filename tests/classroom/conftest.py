@@ -79,7 +79,7 @@ def _runner(user: pwd.struct_passwd | None):
 def postgres_server():
     bindir = _pg_bindir()
     if bindir is None:
-        need("PostgreSQL is not installed (Debian: apt-get install postgresql); its half of the class tests skips")
+        need("PostgreSQL is not installed (Debian: apt-get install postgresql): class tests on it cannot run")
     user = _server_user()
     if user is not None and shutil.which("runuser") is None:
         need("runuser (util-linux) is needed to start PostgreSQL as a non-root user")
