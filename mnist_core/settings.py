@@ -15,6 +15,8 @@ folder, the cache) read it once at import.
 | ``MNIST_LAB_RAY_ADDRESS`` | train on a Ray cluster (``auto``, ``local``, ``ray://host:10001``) | none |
 | ``MNIST_LAB_RAY_CPUS_PER_JOB`` | CPUs an actor asks for | the threads a local job would get |
 | ``MNIST_LAB_RAY_GPUS_PER_JOB`` | the share of a GPU an actor asks for | 0.25: four small jobs share one GPU |
+| ``MNIST_LAB_DATABASE_URL`` | the class database (``sqlite:///path``, ``postgresql://u:pw@host/db``) | SQLite by runs |
+| ``MNIST_LAB_TEACHER_KEY`` | the key that makes a browser the teacher (``?teacher=KEY``) | made at start, printed |
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ JOBS_ENV = "MNIST_LAB_JOBS"
 ADDRESS_ENV = "MNIST_LAB_RAY_ADDRESS"
 CPUS_ENV = "MNIST_LAB_RAY_CPUS_PER_JOB"
 GPUS_ENV = "MNIST_LAB_RAY_GPUS_PER_JOB"
+DATABASE_ENV = "MNIST_LAB_DATABASE_URL"
+TEACHER_KEY_ENV = "MNIST_LAB_TEACHER_KEY"
 
 
 def _get(name: str) -> str | None:
@@ -79,3 +83,12 @@ def ray_cpus_per_job() -> float | None:
 def ray_gpus_per_job() -> float:
     v = _get(GPUS_ENV)
     return float(v) if v else 0.25
+
+
+def database_url() -> str | None:
+    """The raw ``MNIST_LAB_DATABASE_URL``; ``classroom.db`` checks it and picks the default."""
+    return _get(DATABASE_ENV)
+
+
+def teacher_key() -> str | None:
+    return _get(TEACHER_KEY_ENV)

@@ -1,0 +1,163 @@
+"""Where the class database lives, one engine per URL, short sessions, migrations at first use.
+
+By default it is SQLite in WAL mode, in ``classroom.sqlite`` *beside* the runs folder (not in
+it: the runs folder holds runs only, so the per-class disk budget that measures it counts runs,
+and wiping or copying the runs folder never tears a live database's WAL files).
+``MNIST_LAB_DATABASE_URL=postgresql://user:password@host/db`` switches to PostgreSQL (through
+psycopg 3) so that several app replicas serve one class. The first use of a URL in a process
+runs the Alembic migrations to the newest revision; concurrent starts are serialised by a
+file lock (SQLite) or an advisory lock (PostgreSQL, in ``migrations/env.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from mnist_core import settings
+from mnist_core.classroom import ClassroomError
+
+try:
+    import fcntl
+except ImportError:  # Windows: one server process per SQLite file is the supported case there
+    fcntl = None
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NAME = "classroom.sqlite"
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_MS = 15_000  # a writer waits this long for another (30 students committing at once queue, not fail)
+
+_ENGINES: dict[str, Engine] = {}
+_LOCK = threading.Lock()
+
+URL_HELP = "use sqlite:///path/to/classroom.sqlite or postgresql://user:password@host/database"
+
+
+def default_url() -> str:
+    path = settings.runs_dir().resolve().parent / DEFAULT_NAME
+    return f"sqlite:///{path}"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use (given, else ``MNIST_LAB_DATABASE_URL``, else the default), checked and normalised.
+
+    ``postgresql://`` and ``postgres://`` mean psycopg 3 (the driver installed), not psycopg2.
+    """
+    raw = url or settings.database_url() or default_url()
+    try:
+        u = make_url(raw)
+    except ArgumentError:
+        raise ClassroomError(f"MNIST_LAB_DATABASE_URL is not a database URL: {URL_HELP}") from None
+    backend = u.drivername.split("+")[0]
+    if backend in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        if not u.database or u.database == ":memory:":
+            raise ClassroomError(f"the class database must be a file, not SQLite in memory: {URL_HELP}")
+    else:
+        raise ClassroomError(f"the class database must be SQLite or PostgreSQL: {URL_HELP}")
+    return u.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    cur = dbapi_connection.cursor()
+    # WAL: readers never block the writer; NORMAL sync is durable across a killed process
+    # (the issue's SIGKILL test), and loses at most the last commits only on power loss.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+    cur.close()
+
+
+def _create(url: str) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        eng = create_engine(url, pool_pre_ping=True, connect_args={"timeout": BUSY_MS / 1000,
+                                                                   "check_same_thread": False})
+        event.listen(eng, "connect", _sqlite_pragmas)
+        return eng
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic's configuration in code: no alembic.ini; the URL travels as an attribute (no % escaping)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+@contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or fcntl is None:
+        yield
+        return
+    lock = Path(u.database + ".migrate-lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def migrate(url: str | None = None, revision: str = "head"):
+    """Upgrade the database to ``revision`` (the newest by default); a new database is created."""
+    key = database_url(url)
+    try:
+        with _file_lock(key):
+            command.upgrade(alembic_config(key), revision)
+    except (SQLAlchemyError, OSError) as exc:
+        log.error("class database %s: %s", make_url(key).render_as_string(hide_password=True), exc)
+        raise ClassroomError("the class database cannot be opened; the server's log says why") from None
+
+
+def engine(url: str | None = None) -> Engine:
+    """The engine for ``url``: made and migrated once per process, then shared by every thread."""
+    key = database_url(url)
+    with _LOCK:
+        eng = _ENGINES.get(key)
+        if eng is None:
+            migrate(key)
+            eng = _ENGINES[key] = _create(key)
+    return eng
+
+
+@contextmanager
+def session(url: str | None = None) -> Iterator[Session]:
+    """A short transaction: committed when the block ends, rolled back if it raises."""
+    s = Session(engine(url), expire_on_commit=False)
+    try:
+        with s.begin():
+            yield s
+    except ClassroomError:
+        raise
+    except SQLAlchemyError as exc:
+        log.error("class database error: %s", exc)
+        raise ClassroomError("the class database did not answer; try again in a moment") from None
+    finally:
+        s.close()
+
+
+def dispose(url: str | None = None):
+    """Close the pooled connections of ``url``'s engine (tests; a database about to be dropped)."""
+    key = database_url(url)
+    with _LOCK:
+        eng = _ENGINES.pop(key, None)
+    if eng is not None:
+        eng.dispose()
