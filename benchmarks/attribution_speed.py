@@ -33,7 +33,7 @@ def main():
         spec = presets.get(name).spec()
         model = spec.build().eval()
 
-        def one_pass():
+        def one_pass(model=model):
             xi = x.clone().requires_grad_(True)
             model(xi)[0, 0].backward()
         base = median_ms(one_pass)
@@ -41,7 +41,7 @@ def main():
         for m in METHODS:
             if m == "grad-cam" and not any(l.kind == "Conv2d" for l in spec.layers):
                 continue
-            ms = median_ms(lambda: attribute(spec, model, x, m))
+            ms = median_ms(lambda spec=spec, model=model, m=m: attribute(spec, model, x, m))
             worst = max(worst, ms)
             row.append(f"{m} {ms:.0f} ms ({ms / base:.0f}x)")
         print(f"{name:8s} one pass {base:.1f} ms | " + " | ".join(row))

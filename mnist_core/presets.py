@@ -91,8 +91,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                 label_smoothing=0.1),
            "99% in one epoch"),
     Preset("demo", "demo (reads handwriting)",
-           "The fast network, a little wider, trained six epochs on digits turned, slanted, scaled, shifted, thickened and "
-           "thinned the way people write, shown non-digits (letters, scribbles) to be unsure of, then "
+           "The fast network, a little wider, trained six epochs on digits turned, slanted, scaled, shifted, "
+           "thickened and thinned the way people write, shown non-digits (letters, scribbles) to be unsure of, then "
            "calibrated: the app's shipped model.",
            _strided_net(16, 32, 128),
            dict(optimizer="adam", lr=6e-3, betas=(0.7, 0.9), schedule="onecycle", epochs=6, batch_size=256,

@@ -106,7 +106,8 @@ def trace(spec: ArchSpec, model: nn.Module, x: torch.Tensor, layer: int, cell: t
         xv = float(v)
         norm = (xv - mean) / np.sqrt(var + mod.eps)
         t.value = norm * g + b
-        t.steps = [("input", xv), ("channel mean (from training)", mean), ("channel std", float(np.sqrt(var + mod.eps))),
+        std = float(np.sqrt(var + mod.eps))
+        t.steps = [("input", xv), ("channel mean (from training)", mean), ("channel std", std),
                    ("normalised = (input - mean) / std", norm), ("x scale (gamma)", g), ("+ shift (beta)", b),
                    ("output", t.value)]
     elif isinstance(mod, nn.ReLU):

@@ -11,6 +11,7 @@ Ray is an optional install (``requirements-cluster.txt``); this module imports i
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -119,10 +120,8 @@ class RayTrainingJob(RemoteJob):
 
     def _release(self):
         if self._actor is not None:
-            try:
-                connect().kill(self._actor)  # its run is saved; free the CPUs (or GPU share) now
-            except Exception:
-                pass
+            with contextlib.suppress(Exception):  # its run is saved; free the CPUs (or GPU share) now
+                connect().kill(self._actor)
             self._actor = None
 
     def pid(self) -> int:

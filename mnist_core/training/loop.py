@@ -62,7 +62,8 @@ class TrainResult:
         """Plain data for a run's summary.json and the page's result line."""
         return {"dataset": dataset, "status": self.status, "test_accuracy": self.test_accuracy,
                 "test_loss": self.test_loss, "train_seconds": self.train_seconds,
-                "images_per_second": self.images_per_second, "steps": self.steps, "epochs": self.epochs_done, "device": self.device, "message": self.message,
+                "images_per_second": self.images_per_second, "steps": self.steps, "epochs": self.epochs_done,
+                "device": self.device, "message": self.message,
                 "data_source": data_source, "temperature": self.temperature, "test_ece": self.test_ece}
 
 

@@ -41,7 +41,7 @@ def streamlit_process(runs_dir: str | Path, timeout: float = 90, env: dict | Non
     port = free_port()
     env = {**os.environ, "MNIST_LAB_RUNS": str(runs_dir), "PYTHONUNBUFFERED": "1", **(env or {})}
     env = {k: v for k, v in env.items() if v is not None}
-    log = tempfile.TemporaryFile("w+")
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - the server writes to it until stop() closes it
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],

@@ -13,7 +13,8 @@ def test_sidebar_dataset_switch_explains_missing_data(app):
     at = no_exception(app().run())
     at.sidebar.selectbox[0].set_value("kmnist").run()
     no_exception(at)
-    assert "KMNIST" in texts(at) and "not found" in "\n".join(e.value for e in at.error).replace("no KMNIST", "not found")
+    errors = "\n".join(e.value for e in at.error)
+    assert "KMNIST" in texts(at) and "not found" in errors.replace("no KMNIST", "not found")
 
 
 def test_sample_fallback_shows_how_to_get_full_mnist(app, monkeypatch, tmp_path):
