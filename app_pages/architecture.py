@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import charts, presets
+from mnist_core.safe_text import plain
 from mnist_core.spec import LAYER_TYPES, ArchSpec, SpecError
 from ui import builder
 from ui.common import friendly_errors
@@ -45,7 +46,7 @@ try:
     engine = presets.get(preset).train.get("engine") if preset else None
     analysis = spec.analyze(loss="nll" if engine == "numpy" else "cross_entropy")
 except SpecError as exc:  # settings that do not even parse: say so, keep the editor alive
-    st.error(str(exc))
+    st.error(plain(str(exc)))
     spec, analysis = None, None
 
 st.subheader("Layers")
@@ -78,9 +79,9 @@ for i, layer in enumerate(builder.layers()):
     cols[4].button("↓", key=f"down{uid}", on_click=builder.move, args=(i, 1))
     cols[5].button("✕", key=f"del{uid}", on_click=builder.remove, args=(i,))
     if info and info.error:
-        st.error(info.error)
+        st.error(plain(info.error))
     elif info and info.warning:
-        st.warning(info.warning)
+        st.warning(plain(info.warning))
 
 a1, a2 = st.columns([2, 1])
 new_kind = a1.selectbox("Add a layer", kinds, key="arch_new_kind")
@@ -92,7 +93,7 @@ if analysis is None:
     st.stop()
 for err in analysis.errors:
     if not any(err == li.error for li in analysis.layers):
-        st.error(err)
+        st.error(plain(err))
 
 # --- the table, totals and diagram ----------------------------------------------------------------------
 st.subheader("Shapes, parameters and cost")

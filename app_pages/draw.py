@@ -6,6 +6,7 @@ from mnist_core import charts
 from mnist_core.calibration import UNSURE_BELOW, verdict
 from mnist_core.inference import predict
 from mnist_core.preprocess import SWITCHES, ImageError, preprocess, preprocess_upload
+from mnist_core.safe_text import plain
 from ui import canvas
 from ui.common import friendly_errors, model_picker
 
@@ -45,7 +46,7 @@ with right:
             steps = preprocess_upload(image, source, **switches) if isinstance(image, bytes) \
                 else preprocess(image, **switches)
         except ImageError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))  # it names the uploaded file
     if steps is not None and steps.empty:
         st.info("Nothing drawn yet: the canvas is empty, so there is nothing to guess.")
     elif steps is not None:

@@ -7,6 +7,7 @@ from mnist_core import charts
 from mnist_core import inference as ins
 from mnist_core.calibration import reliability
 from mnist_core.data import DATASETS
+from mnist_core.safe_text import for_plotly
 from ui.common import friendly_errors, model_and_data, model_dataset
 from ui.explain import mistakes_explained
 
@@ -51,10 +52,11 @@ event = left.plotly_chart(charts.confusion_matrix(ev.confusion, classes), key="e
                           selection_mode="points")
 points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) or hasattr(event, "get") \
     else []
-if points:  # a click on a cell: x is the predicted class, y the true one
+if points:  # a click on a cell: x is the predicted class, y the true one, as the chart labels them
     p = points[0]
-    st.session_state["eval_true"] = classes.index(str(p["y"])) if str(p["y"]) in classes else 0
-    st.session_state["eval_pred"] = classes.index(str(p["x"])) if str(p["x"]) in classes else 0
+    shown = [for_plotly(c) for c in classes]
+    st.session_state["eval_true"] = shown.index(str(p["y"])) if str(p["y"]) in shown else 0
+    st.session_state["eval_pred"] = shown.index(str(p["x"])) if str(p["x"]) in shown else 0
 with right:
     st.caption("Click a cell, or choose it here:")
     off = ev.confusion - np.diag(np.diag(ev.confusion))

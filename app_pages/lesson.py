@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnist_core.experiments.lessons import Lesson, Step
 from mnist_core.experiments.views import from_query, link
+from mnist_core.safe_text import lesson_markdown, plain
 from mnist_core.spec import ArchSpec
 from ui.common import friendly_errors
 
@@ -38,20 +39,20 @@ st.download_button("⬇️ Download this lesson", lesson.to_json(), file_name="l
                    key="ls_download")
 
 # --- walk through it ------------------------------------------------------------------------------
-st.subheader(lesson.title)
+st.subheader(plain(lesson.title, 200))
 if lesson.spec and st.button("🧱 Use the lesson's network on the Architecture and Training pages", key="ls_spec"):
     with friendly_errors("the lesson's network"):
         st.session_state["train_spec"] = ArchSpec.from_dict(lesson.spec).to_dict()
         st.success("Done: the Training page can now train it.")
 i = min(st.session_state.get("ls_step", 0), len(lesson.steps) - 1)
 step = lesson.steps[i]
-st.markdown(f"**Step {i + 1} of {len(lesson.steps)}.** {step.prompt}")
+st.markdown(f"**Step {i + 1} of {len(lesson.steps)}.** {lesson_markdown(step.prompt)}")  # bold and italic only
 st.markdown(f"[Open this view]({link(step.view, step.state)[1:]})")
 guesses = st.session_state.setdefault("ls_guesses", {})
 if step.answer:
     if i in guesses:
-        st.caption(f"Your guess: {guesses[i]}")
-        st.success(f"Answer: {step.answer}")
+        st.caption(f"Your guess: {plain(guesses[i], 200)}")
+        st.success(f"Answer: {lesson_markdown(step.answer)}")
     else:
         g = st.text_input("Your guess first", key=f"ls_guess_{i}", max_chars=200)
         if st.button("Commit my guess", key=f"ls_commit_{i}", disabled=not g.strip()):

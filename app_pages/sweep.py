@@ -6,6 +6,7 @@ import streamlit as st
 from mnist_core import charts, presets
 from mnist_core.jobs.start import where
 from mnist_core.jobs.sweep import MAX_POINTS, PARAMS, Sweep, default_values, parse_values
+from mnist_core.safe_text import plain
 from mnist_core.settings import ray_address
 from ui.common import dataset, friendly_errors, refresh_every, store
 
@@ -61,7 +62,7 @@ def progress_view():
         "test accuracy": st.column_config.NumberColumn(format="percent")})
     for r in rows:
         if r["error"]:
-            st.error(f"{PARAMS[sw.param]} {r['value']:g}: {r['error']}")
+            st.error(plain(f"{PARAMS[sw.param]} {r['value']:g}: {r['error']}"))
     collapsed = [r for r in rows if r["accuracy"] is not None and r["accuracy"] < 0.2]
     if collapsed:
         st.warning("Collapsed to chance at " + ", ".join(f"{r['value']:g}" for r in collapsed)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from mnist_core import charts, presets
 from mnist_core.jobs.start import start_job
+from mnist_core.safe_text import plain
 from mnist_core.spec import ArchSpec
 from mnist_core.training.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig, with_changes
 from mnist_core.training.events import Step
@@ -27,7 +28,7 @@ if source == "A preset":
 else:
     pname = st.session_state.get("train_spec_preset")
     spec = ArchSpec.from_dict(st.session_state["train_spec"])
-    st.caption(f"{spec.name}: {len(spec.layers)} layers, {spec.analyze().total_params:,} parameters")
+    st.caption(f"{plain(spec.name, 80)}: {len(spec.layers)} layers, {spec.analyze().total_params:,} parameters")
 base = TrainConfig(**(presets.get(pname).train if pname else {}))
 st.caption("The form starts from the preset's original settings." if pname else "Default settings.")
 numpy = base.engine == "numpy"  # seed004's from-scratch engine: plain SGD on mean cross-entropy only

@@ -1,4 +1,10 @@
-"""Plotly figure builders: pure functions, data in, ``go.Figure`` out."""
+"""Plotly figure builders: pure functions, data in, ``go.Figure`` out.
+
+Every string a builder is given (a title, a run's or a class's name, a layer's label, a caption)
+is plain text: Plotly renders a subset of HTML in names, titles, hover and tick labels, and these
+strings can come from any visitor (a run renamed ``<a href=...>``), so each builder escapes them
+with ``safe_text.for_plotly`` itself. Callers never pass markup, and never escape first.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mnist_core.safe_text import for_plotly as _t
 from mnist_core.training.events import Epoch, LrChange, Step
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -16,9 +23,16 @@ GREYS = "gray"       # digits: white ink on black, as MNIST stores them
 DIVERGING = "RdBu_r"  # kernels: blue negative, red positive, white at zero
 
 
+def _ts(texts) -> list[str]:
+    return [_t(x) for x in texts]
+
+
 def _layout(fig: go.Figure, title: str | None = None, height: int | None = None, **kw) -> go.Figure:
     # No template here: Streamlit themes every chart itself, and applying a named Plotly
     # template costs ~18 ms a figure, too much for live charts redrawn every second.
+    title = None if title is None else _t(title)
+    if isinstance(kw.get("legend_title"), str):
+        kw["legend_title"] = _t(kw["legend_title"])
     fig.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50 if title else 20, b=40), **kw)
     return fig
 
@@ -56,7 +70,7 @@ def digit_grid(images: np.ndarray, labels: list[str], cols: int = 10, title: str
     for i, lab in enumerate(labels):
         r, c = divmod(i, cols)
         text = captions[i] if captions else lab
-        fig.add_annotation(x=c * 36 + 13.5, y=r * 36 + 31, text=text, showarrow=False, font=dict(size=11))
+        fig.add_annotation(x=c * 36 + 13.5, y=r * 36 + 31, text=_t(text), showarrow=False, font=dict(size=11))
     rows = math.ceil(len(images) / cols)
     return _image_axes(_layout(fig, title, height=max(140, 70 * rows + 40)))
 
@@ -69,7 +83,7 @@ def digit_heatmap(image: np.ndarray, title: str | None = None, zmax: float = 255
 
 
 def class_balance(counts: np.ndarray, classes: list[str], title: str = "Digits per class") -> go.Figure:
-    fig = go.Figure(go.Bar(x=list(classes), y=np.asarray(counts), marker_color=PALETTE[:len(classes)],
+    fig = go.Figure(go.Bar(x=_ts(classes), y=np.asarray(counts), marker_color=PALETTE[:len(classes)],
                            text=np.asarray(counts), textposition="outside"))
     fig.update_xaxes(title="class", type="category")
     fig.update_yaxes(title="count")
@@ -94,11 +108,11 @@ def projection(coords: np.ndarray, labels: np.ndarray, classes: list[str], metho
     labels = np.asarray(labels)
     for c, name in enumerate(classes):
         sel = labels == c
-        fig.add_trace(go.Scattergl(x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=str(name),
+        fig.add_trace(go.Scattergl(x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=_t(name),
                                    marker=dict(size=4, color=PALETTE[c % 10], opacity=0.7),
-                                   text=[hover[i] for i in np.nonzero(sel)[0]] if hover else None))
-    fig.update_xaxes(title=f"{method} 1")
-    fig.update_yaxes(title=f"{method} 2")
+                                   text=[_t(hover[i]) for i in np.nonzero(sel)[0]] if hover else None))
+    fig.update_xaxes(title=_t(f"{method} 1"))
+    fig.update_yaxes(title=_t(f"{method} 2"))
     return _layout(fig, f"2-D {method} projection, coloured by class", height=480, legend_title="class")
 
 
@@ -126,9 +140,11 @@ def architecture_diagram(rows: list[dict]) -> go.Figure:
                            else "#444")
         fig.add_shape(type="rect", x0=x, x1=x + width, y0=-height / 2, y1=height / 2,
                       fillcolor=color, opacity=0.75, line=dict(color="#222", width=1))
+        # the label goes in as data, never into the template: "%{...}" in a label would be substituted
         fig.add_trace(go.Scatter(x=[x + width / 2], y=[0], mode="markers", marker=dict(size=1, opacity=0),
-                                 hovertemplate=f"{label}<br>output {shape}<extra></extra>", showlegend=False))
-        fig.add_annotation(x=x + width / 2, y=-height / 2 - 0.15, text=f"{label}<br>{shape}", showarrow=False,
+                                 text=[_t(label)], customdata=[_t(shape)],
+                                 hovertemplate="%{text}<br>output %{customdata}<extra></extra>", showlegend=False))
+        fig.add_annotation(x=x + width / 2, y=-height / 2 - 0.15, text=f"{_t(label)}<br>{_t(shape)}", showarrow=False,
                            textangle=-60, font=dict(size=10), yanchor="top")
         x += width + 0.35
     fig.update_xaxes(visible=False, range=[-0.3, x + 0.3])
@@ -210,9 +226,9 @@ def runs_overlay(curves: dict[str, list[Step]], metric: str = "loss") -> go.Figu
         ys = smooth([getattr(s, metric) for s in steps])
         keep = thin(list(range(len(steps))))
         fig.add_trace(go.Scatter(x=[steps[j].step for j in keep], y=[ys[j] for j in keep],
-                                 mode="lines", name=name, line=dict(color=PALETTE[i % 10])))
+                                 mode="lines", name=_t(name), line=dict(color=PALETTE[i % 10])))
     fig.update_xaxes(title="step")
-    fig.update_yaxes(title=f"{metric} (smoothed)")
+    fig.update_yaxes(title=_t(f"{metric} (smoothed)"))
     return _layout(fig, f"Runs compared: {metric}", height=360)
 
 
@@ -224,17 +240,18 @@ def sweep_curve(rows: list[dict], param: str) -> go.Figure:
     fig.add_hline(y=0.1, line=dict(color="#888", dash="dot"), annotation_text="chance (10%)",
                   annotation_position="bottom right")
     fig.add_trace(go.Scatter(x=[r["value"] for r in done], y=[r["accuracy"] for r in done], mode="lines+markers",
-                             marker=dict(size=11, color=[("#d62728" if r["accuracy"] < 0.2 else "#2ca02c") for r in done]),
+                             marker=dict(size=11,
+                                         color=[("#d62728" if r["accuracy"] < 0.2 else "#2ca02c") for r in done]),
                              line=dict(color="#4c9be8"), name="test accuracy",
-                             text=[f"{r['state']}" for r in done],
+                             text=[_t(r["state"]) for r in done],
                              hovertemplate="%{x:g}: %{y:.1%} (%{text})<extra></extra>"))
     waiting = [r for r in rows if r.get("accuracy") is None]
     if waiting:
         fig.add_trace(go.Scatter(x=[r["value"] for r in waiting], y=[0.0] * len(waiting), mode="markers",
                                  marker=dict(size=10, symbol="circle-open", color="#888"), name="not finished",
-                                 hovertemplate="%{x:g}: %{text}<extra></extra>", text=[r["state"] for r in waiting]))
+                                 hovertemplate="%{x:g}: %{text}<extra></extra>", text=_ts(r["state"] for r in waiting)))
     words = {"lr": "learning rate", "batch_size": "batch size"}.get(param, param.replace("_", " "))
-    fig.update_xaxes(title=words, type="log",  # x10 and x2 steps evenly apart
+    fig.update_xaxes(title=_t(words), type="log",  # x10 and x2 steps evenly apart
                      tickvals=[r["value"] for r in rows], ticktext=[f"{r['value']:g}" for r in rows])
     fig.update_yaxes(title="test accuracy", range=[0, 1.05], tickformat=".0%")
     return _layout(fig, f"Final accuracy against the {words}", height=380)
@@ -243,7 +260,7 @@ def sweep_curve(rows: list[dict], param: str) -> go.Figure:
 # --- prediction and inside the network ---------------------------------------------------------
 
 def probabilities_bar(probs: np.ndarray, classes: list[str] | None = None) -> go.Figure:
-    classes = classes or [str(i) for i in range(len(probs))]
+    classes = _ts(classes or [str(i) for i in range(len(probs))])
     best = int(np.argmax(probs))
     colors = ["#d62728" if i == best else "#1f77b4" for i in range(len(probs))]
     fig = go.Figure(go.Bar(x=classes, y=probs, marker_color=colors, text=[f"{p:.0%}" for p in probs],
@@ -255,7 +272,7 @@ def probabilities_bar(probs: np.ndarray, classes: list[str] | None = None) -> go
 
 def preprocessing_steps(steps: list[tuple[str, np.ndarray]]) -> go.Figure:
     """The preprocessing pipeline side by side, each image at its own resolution."""
-    fig = make_subplots(rows=1, cols=len(steps), subplot_titles=[t for t, _ in steps], horizontal_spacing=0.03)
+    fig = make_subplots(rows=1, cols=len(steps), subplot_titles=_ts(t for t, _ in steps), horizontal_spacing=0.03)
     for i, (_, img) in enumerate(steps, start=1):
         fig.add_trace(go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=1, showscale=False,
                                  hovertemplate="%{z:.2f}<extra></extra>"), row=1, col=i)
@@ -325,6 +342,7 @@ def saliency_map(sal: np.ndarray, image: np.ndarray, title: str = "Saliency (gra
 
 def confusion_matrix(cm: np.ndarray, classes: list[str]) -> go.Figure:
     cm = np.asarray(cm)
+    classes = _ts(classes)  # the categories too: a click reports them back escaped
     z = np.log1p(cm)  # the diagonal would drown every mistake on a linear scale
     fig = go.Figure(go.Heatmap(z=z, x=list(classes), y=list(classes), text=cm, texttemplate="%{text}",
                                colorscale="Blues", showscale=False, hoverinfo="skip"))
@@ -337,7 +355,7 @@ def confusion_matrix(cm: np.ndarray, classes: list[str]) -> go.Figure:
 
 
 def per_class_accuracy(acc: np.ndarray, classes: list[str]) -> go.Figure:
-    fig = go.Figure(go.Bar(x=list(classes), y=acc, marker_color=PALETTE[:len(classes)],
+    fig = go.Figure(go.Bar(x=_ts(classes), y=acc, marker_color=PALETTE[:len(classes)],
                            text=[f"{a:.1%}" for a in acc], textposition="outside"))
     lo = float(np.nanmin(acc)) if len(acc) else 0.0
     fig.update_xaxes(title="class", type="category")
@@ -413,7 +431,7 @@ def number_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = N
 def attribution_maps(maps: list[tuple[str, np.ndarray]], image: np.ndarray, title: str | None = None) -> go.Figure:
     """Attribution maps side by side, each over a faint copy of the digit; red pushes towards the
     class, blue away from it."""
-    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=[t for t, _ in maps], horizontal_spacing=0.02)
+    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=_ts(t for t, _ in maps), horizontal_spacing=0.02)
     for i, (_, m) in enumerate(maps, start=1):
         m = np.asarray(m, dtype=np.float32)
         lim = float(np.abs(m).max()) or 1.0
@@ -430,8 +448,8 @@ def embedding_map(coords: np.ndarray, labels: np.ndarray, classes: list[str], ti
     """The training sample as a PCA scatter coloured by class, with a new point as a star."""
     fig = projection(coords, labels, classes, "PCA")
     if star is not None:
-        fig.add_trace(go.Scatter(x=[float(star[0])], y=[float(star[1])], mode="markers+text", name=star_label,
-                                 text=[star_label], textposition="top center",
+        fig.add_trace(go.Scatter(x=[float(star[0])], y=[float(star[1])], mode="markers+text", name=_t(star_label),
+                                 text=[_t(star_label)], textposition="top center",
                                  marker=dict(symbol="star", size=22, color="#ffd400",
                                              line=dict(color="black", width=1.5))))
     return _layout(fig, title, height=440, legend_title="class")
@@ -443,17 +461,18 @@ def robustness_curves(curves: dict[str, tuple[list[float], list[float]]], kind: 
     """Accuracy against the strength of one perturbation, one line per model."""
     fig = go.Figure()
     for i, (name, (xs, ys)) in enumerate(curves.items()):
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, line=dict(color=PALETTE[i % 10])))
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=_t(name), line=dict(color=PALETTE[i % 10])))
     fig.add_hline(y=0.1, line=dict(dash="dot", color=PALETTE[7]), annotation_text="chance")
-    fig.update_xaxes(title=f"{kind} ({unit})")
+    fig.update_xaxes(title=_t(f"{kind} ({unit})"))
     fig.update_yaxes(title="test accuracy", range=[0, 1.02], tickformat=".0%")
     return _layout(fig, f"Robustness to {kind}", height=360)
 
 
 def per_class_compare(before: np.ndarray, after: np.ndarray, classes: list[str],
                       names: tuple[str, str] = ("trained", "after surgery")) -> go.Figure:
-    fig = go.Figure([go.Bar(x=list(classes), y=before, name=names[0], marker_color=PALETTE[0]),
-                     go.Bar(x=list(classes), y=after, name=names[1], marker_color=PALETTE[3])])
+    classes = _ts(classes)
+    fig = go.Figure([go.Bar(x=classes, y=before, name=_t(names[0]), marker_color=PALETTE[0]),
+                     go.Bar(x=classes, y=after, name=_t(names[1]), marker_color=PALETTE[3])])
     fig.update_xaxes(title="class", type="category")
     fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
     return _layout(fig, "Accuracy per class", height=320, barmode="group")
@@ -461,7 +480,7 @@ def per_class_compare(before: np.ndarray, after: np.ndarray, classes: list[str],
 
 def digit_pair(a: np.ndarray, b: np.ndarray, titles: tuple[str, str]) -> go.Figure:
     """Two 28x28 digits side by side (the original and what was done to it)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=list(titles), horizontal_spacing=0.05)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=_ts(titles), horizontal_spacing=0.05)
     for i, img in enumerate((a, b), start=1):
         fig.add_trace(go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=255, showscale=False,
                                  hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>"), row=1, col=i)

@@ -1,5 +1,6 @@
 import numpy as np
 import plotly.graph_objects as go
+import pytest
 
 from mnist_core import charts, presets
 from mnist_core.training.events import Epoch, LrChange, Step
@@ -107,3 +108,91 @@ def test_reliability_diagram_shows_bins_counts_and_the_ece():
     fig = charts.reliability_diagram(rel)
     assert list(fig.data[0].y) == [1.0] and fig.data[0].text == ("100",)
     assert "9.00%" in fig.layout.title.text  # |1.00 - 0.91|
+
+
+# --- user text in figures: escaped, never rendered as HTML ----------------------------------------
+
+HOSTILE = ['<a href="https://evil.example/">CLICK: answers</a>', '<span style="font-size:80px;color:red">HACKED</span>']
+
+
+def figure_strings(fig) -> list[str]:
+    """Every string in the figure as the browser gets it (``to_json`` writes "<" as \\u003c)."""
+    import json
+    out = []
+
+    def walk(v):
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    walk(json.loads(fig.to_json()))
+    return out
+
+
+def classes_with(name: str) -> list[str]:
+    return [name] + [str(i) for i in range(1, 10)]
+
+
+def _img(n=1):
+    return np.random.rand(n, 28, 28).astype(np.float32) * 255
+
+
+STEPS = [{"step": i, "loss": 2.3 / i, "lr": 0.001, "ips": 1000.0} for i in range(1, 20)]
+BUILDERS = {  # every builder that takes a string: the hostile text in each of its string inputs
+    "digit_grid": lambda h: charts.digit_grid(_img(2), [h, "1"], title=h, captions=[h, h]),
+    "digit_grid labels": lambda h: charts.digit_grid(_img(2), [h, h]),
+    "digit_heatmap": lambda h: charts.digit_heatmap(_img()[0], h),
+    "class_balance": lambda h: charts.class_balance(np.arange(10), classes_with(h), h),
+    "mean_digits": lambda h: charts.mean_digits(_img(10), classes_with(h)),
+    "projection": lambda h: charts.projection(np.random.randn(20, 2), np.arange(20) % 10, classes_with(h), h,
+                                              hover=[h] * 20),
+    "architecture_diagram": lambda h: charts.architecture_diagram([{"layer": h + " %{x}", "output": "8x28x28"},
+                                                                   {"layer": "Flatten", "output": "6272"}]),
+    "loss_curve": lambda h: charts.loss_curve(STEPS, [{"step": 5, "lr": 0.01}], title=h),
+    "runs_overlay": lambda h: charts.runs_overlay({h: STEPS, "other": STEPS}, "loss"),
+    "sweep_curve": lambda h: charts.sweep_curve([{"value": 0.1, "accuracy": 0.9, "state": h},
+                                                 {"value": 0.01, "accuracy": None, "state": h}], h),
+    "probabilities_bar": lambda h: charts.probabilities_bar(np.full(10, 0.1), classes_with(h)),
+    "preprocessing_steps": lambda h: charts.preprocessing_steps([(h, np.zeros((40, 30))), ("b", np.zeros((28, 28)))]),
+    "kernel_grid": lambda h: charts.kernel_grid(np.random.randn(4, 1, 3, 3), h),
+    "feature_maps": lambda h: charts.feature_maps(np.random.rand(2, 4, 4), h),
+    "activations_bar": lambda h: charts.activations_bar(np.random.randn(8), h),
+    "saliency_map": lambda h: charts.saliency_map(np.random.randn(28, 28), _img()[0], h),
+    "confusion_matrix": lambda h: charts.confusion_matrix(np.eye(10, dtype=int), classes_with(h)),
+    "per_class_accuracy": lambda h: charts.per_class_accuracy(np.full(10, 0.9), classes_with(h)),
+    "input_with_box": lambda h: charts.input_with_box(_img()[0], (1, 3, 1, 3), h),
+    "number_grid": lambda h: charts.number_grid(np.random.randn(3, 3), h),
+    "attribution_maps": lambda h: charts.attribution_maps([(h, np.random.randn(28, 28))], _img()[0], h),
+    "embedding_map": lambda h: charts.embedding_map(np.random.randn(20, 2), np.arange(20) % 10, classes_with(h), h,
+                                                    np.zeros(2), h),
+    "robustness_curves": lambda h: charts.robustness_curves({h: ([0, 1], [0.9, 0.5])}, h, h),
+    "per_class_compare": lambda h: charts.per_class_compare(np.ones(10), np.ones(10), classes_with(h), (h, h)),
+    "digit_pair": lambda h: charts.digit_pair(_img()[0], _img()[0], (h, h)),
+}
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+@pytest.mark.parametrize("builder", list(BUILDERS))
+def test_every_builder_escapes_user_text(builder, hostile):
+    strings = figure_strings(BUILDERS[builder](hostile))
+    joined = "\n".join(strings)
+    assert "<a" not in joined and "<span" not in joined, joined[:500]
+    escaped = hostile.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+    assert any(escaped in s for s in strings), f"{builder}: the name is gone instead of escaped"
+
+
+def test_a_label_is_data_in_a_hover_never_part_of_its_template():
+    fig = charts.architecture_diagram([{"layer": "Conv2d %{x}", "output": "8x28x28"}])
+    templates = [t.hovertemplate for t in fig.data if t.hovertemplate]
+    assert templates and not any("Conv2d" in t for t in templates)
+    assert any(t.text and "Conv2d %{x}" in t.text[0] for t in fig.data)
+
+
+def test_confusion_matrix_clicks_report_the_escaped_categories():
+    classes = classes_with("a<b")
+    fig = charts.confusion_matrix(np.eye(10, dtype=int), classes)
+    assert list(fig.data[0].x)[0] == "a&lt;b" and "a&lt;b" in set(fig.data[1].x)

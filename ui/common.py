@@ -14,6 +14,7 @@ from mnist_core.data import DATASETS, DataError, Dataset, load_dataset
 from mnist_core.jobs.local import SLOTS
 from mnist_core.jobs.start import where
 from mnist_core.runs import RunStore, load_demo
+from mnist_core.safe_text import plain
 from mnist_core.settings import ray_address
 from mnist_core.training.devices import describe_device, pick_device, size_thread_pool
 
@@ -23,15 +24,20 @@ size_thread_pool()  # once per server: torch would size its pool from the host's
 
 @contextlib.contextmanager
 def friendly_errors(what: str = ""):
-    """Turn any failure inside into one ``st.error`` line; the page keeps working."""
+    """Turn any failure inside into one ``st.error`` line; the page keeps working.
+
+    An error's message is plain text that may quote a user's value (a spec's or a run's name, a
+    file's name; so may ``what``): it is escaped here, where it is shown, and raised unescaped,
+    because the CLI and the logs print the same messages."""
     try:
         yield
     except MnistLabError as exc:
-        st.error(f"{what}{': ' if what else ''}{exc}")
+        st.error(plain(f"{what}: {exc}" if what else str(exc)))
     except Exception as exc:  # a bug: still one line for the user, the trace for the server log
         import traceback
         traceback.print_exc()
-        st.error(f"{what}{': ' if what else ''}unexpected {type(exc).__name__}: {exc}")
+        st.error(plain(f"{what}: unexpected {type(exc).__name__}: {exc}" if what
+                       else f"unexpected {type(exc).__name__}: {exc}"))
 
 
 # --- shared, read-only resources ----------------------------------------------------
@@ -47,7 +53,7 @@ def dataset() -> Dataset | None:
     try:
         return _dataset(name, None)  # load_dataset looks in MNIST_DATA_DIR, ./data and the cache
     except DataError as exc:
-        st.error(f"{DATASETS[name]['title']}: {exc}")
+        st.error(plain(f"{DATASETS[name]['title']}: {exc}"))
         return None
 
 
@@ -104,7 +110,7 @@ def model_picker(key: str, label: str = "Model"):
     try:
         spec, model = load_model(run_id)
     except MnistLabError as exc:
-        st.error(f"cannot load {choice}: {exc}")
+        st.error(plain(f"cannot load {choice}: {exc}"))
         return None
     return run_id, spec, model
 
@@ -179,7 +185,7 @@ def sidebar():
                         st.rerun()
         st.caption("Active model")
         active = st.session_state.get("active_model", "demo")
-        st.write("Demo model (shipped)" if active == "demo" else active)
+        st.write("Demo model (shipped)" if active == "demo" else plain(active))
         job = current_job()
         every = refresh_every(job.snapshot().state) if job is not None else None
         st.fragment(_job_indicator, run_every=every and every * 2)()  # ticks on every page while it trains
@@ -192,9 +198,9 @@ def _job_indicator():
         if snap.active:
             what = {"queued": f"waiting for a free slot (#{snap.queue_position})", "paused": "paused"}.get(
                 snap.state, f"training: {snap.progress:.0%}")
-            st.warning(f"⏳ {job.name}: {what}")
+            st.warning(f"⏳ {plain(job.name, 80)}: {what}")
         else:
-            st.caption(f"Last run: {job.name} ({snap.state})")
+            st.caption(f"Last run: {plain(job.name, 80)} ({snap.state})")
     if ray_address():
         st.caption(f"Training runs on the {where()}")
     elif SLOTS.busy or SLOTS.queued:

@@ -17,6 +17,7 @@ from mnist_core.explain.embeddings import build_map, vector_of
 from mnist_core.explain.trace import trace
 from mnist_core.explain.whatif import HAND_KERNELS, parse_kernel, with_kernel, with_weight
 from mnist_core.mistakes import TAGS, load_tags, set_tag, summary, tag_of
+from mnist_core.safe_text import plain
 from ui.common import friendly_errors, load_model, store
 
 ELEMENTWISE = ("BatchNorm2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout")
@@ -96,7 +97,7 @@ def trace_section(spec, model, x, image):
         left.plotly_chart(charts.input_with_box(image, t.box, "What this cell can see" if t.box else "The input"),
                           key="tr_box")
         with right:
-            st.markdown(f"**Layer {t.layer}: {t.label}**, cell {t.cell}")
+            st.markdown(f"**Layer {t.layer}: {plain(t.label)}**, cell {t.cell}")
             _arithmetic(t)
         steps = list(t.steps)
         nxt = t.layer + 1  # the elementwise layers that follow (batch norm, ReLU) act on the same cell
@@ -158,7 +159,7 @@ def reset_or_save(state_key: str, prefix: str, run_id: str, spec, model, notes: 
     if r3.button("💾 Save as a new run", key=f"{prefix}_save"):
         with friendly_errors("save"):
             run = store().save_edited(name, spec, model, "; ".join(notes), parent=run_id)
-            st.success(f"Saved as {run.run_id}; the original run is unchanged.")
+            st.success(f"Saved as {plain(run.run_id)}; the original run is unchanged.")
 
 
 def whatif_section(run_id: str, spec, model, x):

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mnist_core.experiments.views import from_query, link, to_query
+from mnist_core.safe_text import clip, plain
 from ui.common import model_options
 
 
@@ -14,7 +15,8 @@ def read_link(view: str, keys: dict[str, str]) -> None:
         state, notes = from_query(view, query)
         if state.get("model") is not None and state["model"] not in model_options().values():
             if "model" in query:
-                notes.append(f"The link's model {state['model']!r} is not on this server: showing the demo model.")
+                notes.append(f"The link's model {clip(state['model'], 40)!r} is not on this server: "
+                             "showing the demo model.")
             state["model"] = "demo"
         if "model" in state and "model" in query or not st.session_state.get("active_model"):
             st.session_state["active_model"] = state.get("model", "demo")
@@ -24,7 +26,7 @@ def read_link(view: str, keys: dict[str, str]) -> None:
         st.session_state[f"_{view}_notes"] = notes
         st.session_state[f"_{view}_applied"] = query
     for note in st.session_state.get(f"_{view}_notes", []):
-        st.info(note)
+        st.info(plain(note))  # a note quotes the link's value: whoever sent the link chose it
 
 
 def write_link(view: str, state: dict) -> str:

@@ -6,6 +6,7 @@ A module of its own so that benchmarks/chart_overhead.py can time exactly this c
 import streamlit as st
 
 from mnist_core import charts
+from mnist_core.safe_text import plain
 from ui.common import current_job, friendly_errors
 
 
@@ -15,7 +16,7 @@ def live_view():
         st.info("No run yet: choose settings above and press Start.")
         return
     snap = job.snapshot()
-    st.subheader(f"Run: {job.name}")
+    st.subheader(f"Run: {plain(job.name, 80)}")
     words = {"queued": f"⏳ Waiting for a free training slot (position {snap.queue_position}): "
                        "another run is using this server's cores.",
              "running": "🏃 Training…", "paused": "⏸️ Paused", "finished": "✅ Finished",
@@ -37,9 +38,9 @@ def live_view():
             job.set_lr(new_lr)
 
     if snap.error:
-        st.error(snap.error)
+        st.error(plain(snap.error))
     for m in snap.messages:
-        {"error": st.error, "warning": st.warning}.get(m.level, st.info)(m.text)
+        {"error": st.error, "warning": st.warning}.get(m.level, st.info)(plain(m.text, 1000))
     if snap.steps:
         last = snap.steps[-1]
         m1, m2, m3, m4 = st.columns(4)

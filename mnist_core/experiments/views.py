@@ -2,7 +2,8 @@
 view (like TensorFlow Playground's ``state.ts``) that drives both reading and writing a link.
 
 ``from_query`` reads a link back with each value checked: a bad or stale value falls back to
-its default with one line saying so, never an exception.
+its default with one line saying so (the value cut to 40 characters), never an exception. The
+lines are plain text; a page shows them through ``safe_text.plain`` like any user value.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from mnist_core import MnistLabError
 from mnist_core.experiments.perturb import KINDS
+from mnist_core.safe_text import clip
 
 
 class ViewError(MnistLabError):
@@ -88,7 +90,7 @@ def from_query(view: str, params) -> tuple[dict, list[str]]:
             state[name] = f.parse(str(raw))
         except (ValueError, TypeError):
             state[name] = f.default
-            notes.append(f"The link's {name}={str(raw)[:40]!r} is not {f.words}: showing {f.default!r} instead.")
+            notes.append(f"The link's {name}={clip(raw, 40)!r} is not {f.words}: showing {f.default!r} instead.")
     return state, notes
 
 
