@@ -6,43 +6,39 @@ import streamlit as st
 from mnist_core import charts, presets
 from mnist_core.safe_text import plain
 from mnist_core.spec import LAYER_TYPES, ArchSpec, SpecError
-from ui import builder
+from ui import builder, state
 from ui.common import friendly_errors
 
 st.title("🧱 Architecture")
 
 # --- where to start --------------------------------------------------------------------------
-if "arch_layers" not in st.session_state:
-    builder.set_spec(presets.get("seed001").spec())
-    st.session_state["arch_preset"] = "seed001"
+if not builder.started():
+    builder.set_spec(presets.get("seed001").spec(), preset="seed001")
 
 c1, c2, c3 = st.columns([3, 1, 1])
 names = list(presets.PRESETS)
 preset_name = c1.selectbox("Start from a preset", names, key="arch_preset_choice",
-                           index=names.index(st.session_state.get("arch_preset") or "seed001"),
+                           index=names.index(builder.preset() or "seed001"),
                            format_func=lambda n: f"{presets.get(n).title} — {presets.get(n).description}")
 if c2.button("Load preset", key="arch_load", width="stretch"):
-    builder.set_spec(presets.get(preset_name).spec())
-    st.session_state["arch_preset"] = preset_name
+    builder.set_spec(presets.get(preset_name).spec(), preset=preset_name)
     st.rerun()
 if c3.button("Start from scratch", key="arch_scratch", width="stretch"):
     builder.set_spec(ArchSpec(name="custom"))
-    st.session_state["arch_preset"] = None
     st.rerun()
 
 uploaded = st.file_uploader("…or upload a spec (JSON)", type=["json"], key="arch_upload")
-if uploaded is not None and st.session_state.get("arch_upload_id") != uploaded.file_id:
-    st.session_state["arch_upload_id"] = uploaded.file_id
+if uploaded is not None and state.ARCH_UPLOAD_SEEN.get() != uploaded.file_id:
+    state.ARCH_UPLOAD_SEEN.set(uploaded.file_id)
     with friendly_errors(f"cannot use {uploaded.name}"):
         builder.set_spec(ArchSpec.from_json(uploaded.getvalue()))
-        st.session_state["arch_preset"] = None
         st.rerun()
 
 # --- the editor -----------------------------------------------------------------------------------
 builder.sync_from_widgets()
 try:
     spec = builder.spec()
-    preset = st.session_state.get("arch_preset")
+    preset = builder.preset()
     engine = presets.get(preset).train.get("engine") if preset else None
     analysis = spec.analyze(loss="nll" if engine == "numpy" else "cross_entropy")
 except SpecError as exc:  # settings that do not even parse: say so, keep the editor alive
@@ -115,9 +111,7 @@ if analysis.ok:
     e2.download_button("⬇️ PyTorch code", code, file_name=f"{spec.name}.py", mime="text/x-python",
                        key="arch_dl_code")
     if e3.button("🚀 Train this", key="arch_train", type="primary"):
-        st.session_state["train_spec"] = spec.to_dict()
-        st.session_state["train_spec_preset"] = st.session_state.get("arch_preset")
-        st.session_state["tr_source"] = "The network from the Architecture page"
+        state.hand_to_training(spec, builder.preset())
         st.switch_page("app_pages/training.py")
     with st.expander("PyTorch code"):
         st.code(code, language="python")

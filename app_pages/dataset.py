@@ -6,6 +6,7 @@ import torch
 
 from mnist_core import charts
 from mnist_core.explain import digits as ins
+from ui import state
 from ui.common import dataset, friendly_errors, load_model
 from ui.explain import embedding_map
 
@@ -16,18 +17,25 @@ if data is None:
 classes = data.classes
 st.caption(data.describe())
 
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Running t-SNE…")
+def tsne(key: tuple, _images):
+    """``key``: (dataset name, kind, size, split, n), all that the picture depends on besides the images."""
+    return ins.tsne_2d(_images, n=key[-1])
+
+
 # --- browse -------------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns([1, 3, 1, 1])
 split = c1.radio("Split", ["train", "test"], horizontal=True, key="ds_split")
 chosen = c2.multiselect("Classes", list(range(10)), format_func=lambda i: classes[i], key="ds_classes",
                         placeholder="all classes")
 if c3.button("🔀 Shuffle", key="ds_shuffle"):
-    st.session_state["ds_seed"] = int(np.random.default_rng().integers(1 << 30))
+    state.SHUFFLE_SEED.set(int(np.random.default_rng().integers(1 << 30)))
 per_page = 40
 images, labels = data.split(split)
 mask = torch.isin(labels, torch.tensor(chosen)) if chosen else torch.ones_like(labels, dtype=torch.bool)
 idx = torch.nonzero(mask).flatten()
-seed = st.session_state.get("ds_seed")
+seed = state.SHUFFLE_SEED.get()
 if seed is not None:
     idx = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))]
 pages = max(1, -(-len(idx) // per_page))
@@ -61,16 +69,13 @@ with friendly_errors("projection"):
     if method == "PCA":
         xy, used = ins.pca_2d(images, n=n)
     else:
-        key = ("tsne", data.name, data.kind, split, n)
-        if st.session_state.get("ds_tsne_key") != key:
+        key = (data.name, data.kind, len(images), split, n)
+        if state.TSNE_ASKED.get() != key:
             if st.button("Run t-SNE", key="ds_run_tsne"):
-                with st.spinner("Running t-SNE…"):
-                    st.session_state["ds_tsne"] = ins.tsne_2d(images, n=n)
-                    st.session_state["ds_tsne_key"] = key
+                state.TSNE_ASKED.set(key)
             else:
                 st.info("t-SNE runs on request: press the button (about 10 s for 1,500 digits).")
-        xy, used = st.session_state.get("ds_tsne", (None, None)) if st.session_state.get("ds_tsne_key") == key \
-            else (None, None)
+        xy, used = tsne(key, images) if state.TSNE_ASKED.get() == key else (None, None)
     if xy is not None:
         st.plotly_chart(charts.projection(xy, labels[torch.from_numpy(used)].numpy(), classes, method,
                                           hover=[f"#{int(j)}" for j in used]), key="ds_proj")
@@ -80,7 +85,7 @@ st.subheader("What the network learned to separate")
 st.caption("The same 2,000 training digits twice: by their raw pixels, and by the features the active model's "
            "last hidden layer gives them. Change the active model on a model page.")
 with friendly_errors("maps"):
-    active = st.session_state.get("active_model", "demo")
+    active = state.active_model()
     spec, _ = load_model(active)
     left, right = st.columns(2)
     for space, col in (("pixels", left), ("features", right)):

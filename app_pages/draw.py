@@ -7,7 +7,7 @@ from mnist_core.calibration import UNSURE_BELOW, verdict
 from mnist_core.inference import predict
 from mnist_core.preprocess import SWITCHES, ImageError, preprocess, preprocess_upload
 from mnist_core.safe_text import plain
-from ui import canvas
+from ui import canvas, state
 from ui.common import friendly_errors, model_picker
 
 st.title("✏️ Draw a digit")
@@ -22,8 +22,8 @@ with left:
     if mode == "Draw":
         width = st.slider("Stroke width", 6, 40, 18, key="draw_stroke")
         if st.button("🧹 Clear", key="draw_clear"):
-            st.session_state["draw_canvas_gen"] = st.session_state.get("draw_canvas_gen", 0) + 1
-        image = canvas.draw_canvas(key=f"draw_canvas_{st.session_state.get('draw_canvas_gen', 0)}",
+            state.CANVAS_GENERATION.set(state.CANVAS_GENERATION.get() + 1)
+        image = canvas.draw_canvas(key=f"draw_canvas_{state.CANVAS_GENERATION.get()}",
                                    stroke_width=width)
         source = "what you drew"
     else:
@@ -53,7 +53,7 @@ with right:
         with friendly_errors("prediction"):
             probs = predict(spec, model, steps.tensor())
             v = verdict(probs)
-            st.session_state["last_drawing"] = steps.as_uint8()
+            state.set_last_drawing(steps.as_uint8())
             if v.sure:
                 st.markdown(f"## It's a **{v.label}** <span style='font-size:0.6em'>({v.confidence:.0%} sure)</span>",
                             unsafe_allow_html=True)

@@ -14,13 +14,17 @@ from ui.explain import mistakes_explained
 st.title("🎯 Evaluation")
 run_id, spec, model, data = model_and_data("eval_model")
 
-key = (run_id, data.name, data.kind, len(data.test_labels))
-if st.session_state.get("eval_key") != key:
-    with st.spinner(f"Classifying {len(data.test_labels):,} test digits…"), friendly_errors("evaluation"):
-        st.session_state["eval"] = ins.evaluate_model(spec, model, data.test_images, data.test_labels)
-        st.session_state["eval_key"] = key
-ev = st.session_state.get("eval")
-if ev is None or st.session_state.get("eval_key") != key:
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def evaluation(run: str, data_key: tuple, _spec, _model, _data) -> ins.Evaluation:
+    """A model's whole test set, once per (run id, dataset) for the server: a run's weights never change."""
+    return ins.evaluate_model(_spec, _model, _data.test_images, _data.test_labels)
+
+
+ev = None
+with st.spinner(f"Classifying {len(data.test_labels):,} test digits…"), friendly_errors("evaluation"):
+    ev = evaluation(run_id, (data.name, data.kind, len(data.test_labels)), spec, model, data)
+if ev is None:
     st.stop()
 classes = data.classes
 

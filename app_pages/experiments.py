@@ -12,6 +12,7 @@ from mnist_core.experiments.surgery import ablate, ablation_sweep, fixed_subset,
 from mnist_core.explain import activations
 from mnist_core.explain.attributions import conv_layers
 from mnist_core.explain.whatif import HAND_KERNELS, with_kernel
+from ui import state
 from ui.common import dataset, friendly_errors, load_model, model_options, model_picker
 from ui.explain import pick_input, pixels, reset_or_save
 from ui.links import read_link, write_link
@@ -96,9 +97,7 @@ with tab_surgery:
     if not convs:
         st.info("This network has no conv layers to operate on.")
     else:
-        op = st.session_state.get("surgery")
-        if op is not None and op["run_id"] != run_id:
-            op = None
+        op = state.edited_model("surgery", run_id)  # None when another model was picked
         s1, s2 = st.columns(2)
         if st.session_state.get("sx_layer") not in convs:  # another model was picked
             st.session_state.pop("sx_layer", None)
@@ -123,23 +122,23 @@ with tab_surgery:
                     patient = with_kernel(patient, convs[0], int(kfilt), HAND_KERNELS[kname])
                     notes.append(f"layer {convs[0]} filter {kfilt} := {kname}")
                 if notes:
-                    st.session_state["surgery"] = {"run_id": run_id, "model": patient, "notes": notes}
+                    state.set_edited_model(state.EditedModel("surgery", run_id, patient, tuple(notes)))
                     st.rerun()
         if op:
-            st.info("Operated copy (this session only): " + "; ".join(op["notes"]))
+            st.info("Operated copy (this session only): " + "; ".join(op.changes))
             with friendly_errors("surgery"):
                 xs_, ys_ = data.test_images[subset], data.test_labels[subset]
                 acc0, per0 = per_class_accuracy(model, xs_, ys_)
-                acc1, per1 = per_class_accuracy(op["model"], xs_, ys_)
+                acc1, per1 = per_class_accuracy(op.model, xs_, ys_)
                 st.metric("Test accuracy (500 digits)", f"{acc1:.1%}", f"{(acc1 - acc0) * 100:+.1f} points")
                 st.plotly_chart(charts.per_class_compare(per0, per1, data.classes), key="sx_bars")
                 xin = inference.to_input(torch.from_numpy(img)[None])
-                outs = activations.layer_outputs(spec, op["model"], xin)
+                outs = activations.layer_outputs(spec, op.model, xin)
                 st.plotly_chart(charts.feature_maps(outs[layer - 1].values, f"Layer {layer} after surgery"),
                                 key="sx_maps")
-                p = inference.predict(spec, op["model"], xin)
+                p = inference.predict(spec, op.model, xin)
                 st.caption(f"The digit above now reads {data.classes[int(p.argmax())]} ({p.max():.0%}).")
-            reset_or_save("surgery", "sx", run_id, spec, op["model"], op["notes"], "surgery")
+            reset_or_save(op, "sx", spec, "surgery")
         if st.button("🔎 Which filters matter most?", key="sx_sweep"):
             with friendly_errors("ablation sweep"):
                 sweep = ablation_sweep(model, layer, data.test_images[subset], data.test_labels[subset])

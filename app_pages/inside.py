@@ -6,11 +6,19 @@ import streamlit as st
 from mnist_core import charts, inference
 from mnist_core.explain import activations
 from ui.common import friendly_errors, model_and_data
-from ui.explain import clicked_cell, pick_input, select_cell, trace_section, whatif_model, whatif_section
+from ui.explain import (
+    TRACE_LAYER_KEY,
+    clicked_cell,
+    pick_input,
+    select_cell,
+    trace_section,
+    whatif_model,
+    whatif_section,
+)
 from ui.links import read_link, write_link
 
 st.title("🔬 Inside the CNN")
-read_link("inside", {"cls": "inside_class", "k": "inside_k", "layer": "tr_cell_layer"})
+read_link("inside", {"cls": "inside_class", "k": "inside_k", "layer": TRACE_LAYER_KEY})
 run_id, spec, trained, data = model_and_data("inside_model")
 x, image, label = pick_input(data, "inside")
 model = whatif_model(run_id, trained)  # the session's edited copy, when "what if" made one
@@ -55,7 +63,7 @@ with friendly_errors("inspection"):
         if cell is not None:
             select_cell(o.index, cell)
 
-trace_section(spec, model, x, image)
+traced = trace_section(spec, model, x, image)
 write_link("inside", {"model": run_id, "cls": st.session_state.get("inside_class", 0),
-                      "k": st.session_state.get("inside_k", 0), "layer": st.session_state.get("tr_cell_layer", 1)})
+                      "k": st.session_state.get("inside_k", 0), "layer": traced})
 whatif_section(run_id, spec, trained, x)

@@ -6,6 +6,7 @@ from mnist_core.experiments.lessons import Lesson, Step
 from mnist_core.experiments.views import from_query, link
 from mnist_core.safe_text import lesson_markdown, plain
 from mnist_core.spec import ArchSpec
+from ui import state
 from ui.common import friendly_errors
 
 st.title("🎓 Lesson")
@@ -14,24 +15,25 @@ st.title("🎓 Lesson")
 left, right = st.columns(2)
 with left:
     up = st.file_uploader("Open a lesson file (JSON)", type=["json"], key="ls_upload")
-    if up is not None and st.session_state.get("ls_loaded") != up.file_id:
+    if up is not None and state.LESSON_FILE_SEEN.get() != up.file_id:
         with friendly_errors(up.name):
-            st.session_state["lesson"] = Lesson.from_json(up.getvalue())
-            st.session_state.update(ls_loaded=up.file_id, ls_step=0, ls_guesses={})
+            state.LESSON.set(Lesson.from_json(up.getvalue()))
+            state.LESSON_FILE_SEEN.set(up.file_id)
+            state.LESSON_STEP.set(0)
+            state.LESSON_GUESSES.set({})
 with right:
     st.markdown("**Make one from the current Experiments view**")
     prompt = st.text_input("Question for the class", "What will the network answer now?", key="ls_prompt",
                            max_chars=300)
     answer = st.text_input("Answer (hidden until they guess)", key="ls_answer", max_chars=300)
     if st.button("➕ Add this view as a step", key="ls_add"):
-        view, _ = from_query("experiments", st.session_state.get("_experiments_applied") or {})
-        lesson = st.session_state.get("lesson") or Lesson("My lesson", [],
-                                                          st.session_state.get("train_spec"), None)
+        view, _ = from_query("experiments", state.applied_query("experiments"))
+        handed = state.train_spec()
+        lesson = state.LESSON.get() or Lesson("My lesson", [], handed.spec_dict if handed else None, None)
         lesson.steps.append(Step("experiments", view, prompt, answer))
-        st.session_state["lesson"] = lesson
-        st.session_state.setdefault("ls_step", 0)
+        state.LESSON.set(lesson)
 
-lesson = st.session_state.get("lesson")
+lesson = state.LESSON.get()
 if lesson is None:
     st.info("Open a lesson file, or add a step from the current Experiments view.")
     st.stop()
@@ -42,13 +44,13 @@ st.download_button("⬇️ Download this lesson", lesson.to_json(), file_name="l
 st.subheader(plain(lesson.title, 200))
 if lesson.spec and st.button("🧱 Use the lesson's network on the Architecture and Training pages", key="ls_spec"):
     with friendly_errors("the lesson's network"):
-        st.session_state["train_spec"] = ArchSpec.from_dict(lesson.spec).to_dict()
+        state.set_train_spec(ArchSpec.from_dict(lesson.spec))
         st.success("Done: the Training page can now train it.")
-i = min(st.session_state.get("ls_step", 0), len(lesson.steps) - 1)
+i = min(state.LESSON_STEP.get(), len(lesson.steps) - 1)
 step = lesson.steps[i]
 st.markdown(f"**Step {i + 1} of {len(lesson.steps)}.** {lesson_markdown(step.prompt)}")  # bold and italic only
 st.markdown(f"[Open this view]({link(step.view, step.state)[1:]})")
-guesses = st.session_state.setdefault("ls_guesses", {})
+guesses = state.LESSON_GUESSES.get()
 if step.answer:
     if i in guesses:
         st.caption(f"Your guess: {plain(guesses[i], 200)}")
@@ -61,8 +63,8 @@ if step.answer:
         st.caption("The answer appears once you have committed a guess.")
 b1, b2 = st.columns(2)
 if b1.button("◀ Previous", key="ls_prev", disabled=i == 0):
-    st.session_state["ls_step"] = i - 1
+    state.LESSON_STEP.set(i - 1)
     st.rerun()
 if b2.button("Next ▶", key="ls_next", disabled=i >= len(lesson.steps) - 1):
-    st.session_state["ls_step"] = i + 1
+    state.LESSON_STEP.set(i + 1)
     st.rerun()

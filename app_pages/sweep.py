@@ -8,6 +8,7 @@ from mnist_core.jobs.start import where
 from mnist_core.jobs.sweep import MAX_POINTS, PARAMS, Sweep, default_values, parse_values
 from mnist_core.safe_text import plain
 from mnist_core.settings import ray_address
+from ui import state
 from ui.common import dataset, friendly_errors, refresh_every, store
 
 st.title("🧮 Class sweep")
@@ -17,7 +18,7 @@ data = dataset()
 if data is None:
     st.stop()
 
-sweep: Sweep | None = st.session_state.get("sweep")
+sweep: Sweep | None = state.sweep()
 busy = sweep is not None and sweep.active
 
 c1, c2, c3 = st.columns([2, 1, 1])
@@ -37,14 +38,14 @@ b1, b2, _ = st.columns([1, 1, 4])
 if b1.button("▶️ Start the sweep", type="primary", key="sw_start", disabled=busy):
     with friendly_errors("cannot start the sweep"):
         values = parse_values(text, param)
-        st.session_state["sweep"] = Sweep.start(preset, param, values, int(steps), data, store=store())
+        state.set_sweep(Sweep.start(preset, param, values, int(steps), data, store=store()))
         st.rerun()
 if b2.button("⏹️ Stop all", key="sw_stop", disabled=not busy):
     sweep.stop()
 
 
 def progress_view():
-    sw: Sweep | None = st.session_state.get("sweep")
+    sw: Sweep | None = state.sweep()
     if sw is None:
         st.info("No sweep yet: pick the settings and press Start. seed003 at learning rate 0.01 is the "
                 "one that collapses to chance.")
@@ -67,8 +68,7 @@ def progress_view():
     if collapsed:
         st.warning("Collapsed to chance at " + ", ".join(f"{r['value']:g}" for r in collapsed)
                    + ": the loss stopped falling and the network answers the same digit for everything.")
-    if not sw.active and st.session_state.get("sw_seen_end") is not sw:
-        st.session_state["sw_seen_end"] = sw
+    if not sw.active and state.sweep_end_is_new(sw):
         st.rerun()  # once: the buttons above come back
 
 

@@ -6,6 +6,7 @@ from mnist_core import charts
 from mnist_core.experiments.surgery import fixed_subset
 from mnist_core.experiments.timetravel import EmbeddingBasis, frame, load_snapshot, snapshot_bytes, snapshots
 from mnist_core.runs import DEMO_DIR
+from ui import state
 from ui.common import dataset, friendly_errors, load_model, model_options, store
 from ui.explain import pick_input
 from ui.links import read_link, write_link
@@ -26,7 +27,7 @@ if not opts:
     st.info("No run with snapshots yet: train one on the Training page (every new run keeps them).")
     st.stop()
 labels = list(opts)
-current = st.session_state.get("active_model", "demo")
+current = state.active_model()
 choice = st.selectbox("Run", labels, key="tt_model",
                       index=next((i for i, l in enumerate(labels) if opts[l] == current), 0))
 run_id = opts[choice]
@@ -57,20 +58,20 @@ def cached_coords(path: str, data_key: tuple, basis_key: str, _basis, _spec, _sn
 data_key = (data.name, data.kind, len(data.test_labels))
 if not 0 <= st.session_state.get("tt_index", -1) < len(snaps):  # -1 (the link's default) or stale: the end
     st.session_state["tt_index"] = len(snaps) - 1
-play = st.session_state.get("tt_playing", False)
+play = state.REPLAY_PLAYING.get()
 b1, b2 = st.columns([1, 5])
 if b1.button("⏸️ Pause" if play else "▶️ Play", key="tt_play"):
-    st.session_state["tt_playing"] = not play
+    state.REPLAY_PLAYING.set(not play)
     if not play:
         st.session_state["tt_index"] = 0
     st.rerun()
 
 
 def replay():
-    if st.session_state.get("tt_playing"):  # step forward once a second
+    if state.REPLAY_PLAYING.get():  # step forward once a second
         nxt = st.session_state["tt_index"] + 1
         if nxt >= len(snaps):
-            st.session_state["tt_playing"] = False
+            state.REPLAY_PLAYING.set(False)
             st.rerun(scope="app")
         st.session_state["tt_index"] = nxt
     i = st.select_slider("Moment in training", options=list(range(len(snaps))), key="tt_index",

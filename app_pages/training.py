@@ -6,10 +6,10 @@ import streamlit as st
 from mnist_core import charts, presets
 from mnist_core.jobs.start import start_job
 from mnist_core.safe_text import plain
-from mnist_core.spec import ArchSpec
 from mnist_core.training.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig, with_changes
 from mnist_core.training.events import Step
 from mnist_core.training.numpy_engine import UNSUPPORTED
+from ui import state
 from ui.common import current_job, dataset, friendly_errors, refresh_every, store
 from ui.live import live_view
 
@@ -19,15 +19,18 @@ if data is None:
     st.stop()
 
 # --- what to train -------------------------------------------------------------------------------
-sources = ["A preset"] + (["The network from the Architecture page"] if "train_spec" in st.session_state else [])
+handed = state.train_spec()
+sources = ["A preset"] + (["The network from the Architecture page"] if handed else [])
+if state.take_training_request():  # Architecture's "Train this": this page selects it, before the radio exists
+    st.session_state["tr_source"] = sources[-1]
 source = st.radio("Train", sources, horizontal=True, key="tr_source")
 if source == "A preset":
     pname = st.selectbox("Preset", list(presets.PRESETS), key="tr_preset",
                          format_func=lambda n: f"{presets.get(n).title} — {presets.get(n).origin}")
     spec = presets.get(pname).spec()
 else:
-    pname = st.session_state.get("train_spec_preset")
-    spec = ArchSpec.from_dict(st.session_state["train_spec"])
+    pname = handed.preset
+    spec = handed.spec()
     st.caption(f"{plain(spec.name, 80)}: {len(spec.layers)} layers, {spec.analyze().total_params:,} parameters")
 base = TrainConfig(**(presets.get(pname).train if pname else {}))
 st.caption("The form starts from the preset's original settings." if pname else "Default settings.")
@@ -48,7 +51,8 @@ if numpy:
 k = f"_{pname}"  # keys per preset: switching presets refills the form with that preset's settings
 with st.form("tr_form"):
     f1, f2, f3, f4 = st.columns(4)
-    optimizer = f1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(base.optimizer), key="tr_opt" + k, **lock())
+    optimizer = f1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(base.optimizer), key="tr_opt" + k,
+                             **lock())
     lr = f2.number_input("Learning rate", 1e-6, 10.0, float(base.lr), format="%.5f", key="tr_lr" + k)
     schedule = f3.selectbox("Schedule", SCHEDULES, index=SCHEDULES.index(base.schedule), key="tr_sched" + k)
     epochs = f4.number_input("Epochs", 1, 200, int(base.epochs), key="tr_epochs" + k)
@@ -76,7 +80,8 @@ with st.form("tr_form"):
                                 key="tr_cal" + k, **lock("Fits a temperature so that '90% sure' means right 90% "
                                                          "of the time; needs a validation split"))
         outliers = a3.number_input("Non-digits per batch (share)", 0.0, 0.5, float(base.outliers), 0.05,
-                                   key="tr_outl" + k, **lock("Letters and scribbles the network is taught to be unsure of"))
+                                   key="tr_outl" + k,
+                                   **lock("Letters and scribbles the network is taught to be unsure of"))
     name = st.text_input("Run name", value=spec.name, max_chars=80, key="tr_name" + k)
     submitted = st.form_submit_button("▶️ Start training", type="primary")
 
@@ -92,14 +97,15 @@ if submitted:
                 "subset": int(subset) or None, "val_split": val, "seed": int(seed), "device": device,
                 "max_batches": int(max_batches) or None, "momentum": momentum, "loss_reduction": reduction,
                 "augment_style": style, "calibrate": calibrate, "outliers": outliers})
-            st.session_state["job"] = start_job(spec, cfg, data, store=store(), name=name or spec.name, preset=pname)
+            state.set_job(start_job(spec, cfg, data, store=store(), name=name or spec.name, preset=pname))
             st.rerun()  # the sidebar was drawn before this run existed: redraw it so its indicator ticks too
 
 
 # --- the live view: a fragment that redraws itself about once a second ---------------------------------
 job = current_job()
-st.session_state["tr_drawn_state"] = job.snapshot().state if job is not None else None
-st.fragment(live_view, run_every=refresh_every(st.session_state["tr_drawn_state"]))()  # only this part reruns
+drawn = job.snapshot().state if job is not None else None
+state.set_job_drawn_state(drawn)
+st.fragment(live_view, run_every=refresh_every(drawn))()  # only this part reruns
 
 # --- history -------------------------------------------------------------------------------------------
 st.subheader("Run history")
@@ -139,6 +145,6 @@ else:
             else:
                 with friendly_errors("delete"):
                     store().delete(target)
-                    if st.session_state.get("active_model") == target:
-                        st.session_state["active_model"] = "demo"
+                    if state.active_model() == target:
+                        state.set_active_model("demo")
                     st.rerun()

@@ -22,4 +22,4 @@ with friendly_errors("attributions"):
     sanity_section(spec, model, x, image, target)
 with friendly_errors("map"):
     you_are_here(run_id, spec, model, image, data,
-                 "your drawing" if st.session_state.get("why_source") == "My last drawing" else "this digit")
+                 "your drawing" if label is None else "this digit")  # pick_input has no label for a drawing

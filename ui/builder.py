@@ -8,6 +8,7 @@ from dataclasses import fields
 import streamlit as st
 
 from mnist_core.spec import LAYER_TYPES, ArchSpec
+from ui import state
 
 _uids = itertools.count(1)
 
@@ -16,14 +17,31 @@ def _with_uid(d: dict) -> dict:
     return {**d, "uid": next(_uids)}
 
 
-def set_spec(spec: ArchSpec):
-    st.session_state["arch_layers"] = [_with_uid(l.to_dict()) for l in spec.layers]
-    st.session_state["arch_name"] = spec.name
-    st.session_state["arch_description"] = spec.description
+def set_spec(spec: ArchSpec, preset: str | None = None):
+    """Start editing ``spec``; ``preset``: the preset it came from (None for scratch or a file)."""
+    state.ARCH_DRAFT.set(state.Draft([_with_uid(l.to_dict()) for l in spec.layers], spec.name, spec.description,
+                                     preset))
+
+
+def started() -> bool:
+    return state.ARCH_DRAFT.get() is not None
+
+
+def _draft() -> state.Draft:
+    d = state.ARCH_DRAFT.get()
+    if d is None:
+        d = state.Draft()
+        state.ARCH_DRAFT.set(d)
+    return d
 
 
 def layers() -> list[dict]:
-    return st.session_state.setdefault("arch_layers", [])
+    return _draft().layers
+
+
+def preset() -> str | None:
+    """The preset the network was loaded from, None once it came from scratch or a file."""
+    return _draft().preset
 
 
 def settings_of(kind: str) -> list:
@@ -53,8 +71,8 @@ def sync_from_widgets():
 
 def spec() -> ArchSpec:
     """The working spec; layers with settings out of range still analyse (with messages)."""
-    return ArchSpec.from_dict({"name": st.session_state.get("arch_name", "custom"),
-                               "description": st.session_state.get("arch_description", ""),
+    d = _draft()
+    return ArchSpec.from_dict({"name": d.name, "description": d.description,
                                "layers": [{k: v for k, v in l.items() if k != "uid"} for l in layers()]})
 
 

@@ -17,6 +17,7 @@ from mnist_core.runs import RunStore, load_demo
 from mnist_core.safe_text import plain
 from mnist_core.settings import ray_address
 from mnist_core.training.devices import describe_device, pick_device, size_thread_pool
+from ui import state
 
 RUNS_DIR = settings.runs_dir()
 size_thread_pool()  # once per server: torch would size its pool from the host's cores, not the container's
@@ -102,11 +103,11 @@ def model_picker(key: str, label: str = "Model"):
     """A selectbox of models shared across pages; returns (run id, spec, model) or None."""
     opts = model_options()
     labels = list(opts)
-    current = st.session_state.get("active_model", "demo")
+    current = state.active_model()
     index = next((i for i, l in enumerate(labels) if opts[l] == current), 0)
     choice = st.selectbox(label, labels, index=index, key=key)
     run_id = opts[choice]
-    st.session_state["active_model"] = run_id
+    state.set_active_model(run_id)
     try:
         spec, model = load_model(run_id)
     except MnistLabError as exc:
@@ -125,7 +126,7 @@ def model_and_data(key: str):
 
 
 def current_job():
-    return st.session_state.get("job")
+    return state.job()
 
 
 # --- how often live views redraw ---------------------------------------------------------------
@@ -184,7 +185,7 @@ def sidebar():
                         _dataset.clear()
                         st.rerun()
         st.caption("Active model")
-        active = st.session_state.get("active_model", "demo")
+        active = state.active_model()
         st.write("Demo model (shipped)" if active == "demo" else plain(active))
         job = current_job()
         every = refresh_every(job.snapshot().state) if job is not None else None

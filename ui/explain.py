@@ -18,14 +18,17 @@ from mnist_core.explain.trace import trace
 from mnist_core.explain.whatif import HAND_KERNELS, parse_kernel, with_kernel, with_weight
 from mnist_core.mistakes import TAGS, load_tags, set_tag, summary, tag_of
 from mnist_core.safe_text import plain
+from ui import state
 from ui.common import friendly_errors, load_model, store
 
+TRACE_LAYER_KEY = "trace_cell_layer"  # the Trace section's layer widget: Inside's link sets it
 ELEMENTWISE = ("BatchNorm2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout")
 
 
 def pick_input(data, prefix: str):
     """A test digit or the last drawing: (x (1, 1, 28, 28), image 0..1 (28, 28), label or None)."""
-    sources = ["A test digit"] + (["My last drawing"] if "last_drawing" in st.session_state else [])
+    drawing = state.last_drawing()
+    sources = ["A test digit"] + (["My last drawing"] if drawing is not None else [])
     src = st.radio("Input", sources, horizontal=True, key=f"{prefix}_source")
     if src == "A test digit":
         c1, c2 = st.columns(2)
@@ -38,8 +41,7 @@ def pick_input(data, prefix: str):
         k = c2.number_input(f"Which one (of {len(where)})", 0, len(where) - 1, 0, key=f"{prefix}_k")
         x, label = ins.digit_input(data, "test", int(where[k]))
     else:
-        img = st.session_state["last_drawing"]
-        x = torch.from_numpy(((img / 255.0 - MEAN) / STD).astype(np.float32))[None, None]
+        x = torch.from_numpy(((drawing / 255.0 - MEAN) / STD).astype(np.float32))[None, None]
         label = None
     return x, (x[0, 0].numpy() * STD + MEAN).clip(0, 1), label
 
@@ -63,39 +65,40 @@ def clicked_cell(event, values: np.ndarray) -> tuple | None:
 def select_cell(layer: int, cell: tuple):
     """Make a clicked cell the one the trace section shows (its widgets are drawn later in the run).
     A chart keeps its selection across reruns: only a new click moves the trace."""
-    seen = st.session_state.setdefault("_tr_clicks", {})
+    seen = state.TRACE_CLICKS.get()
     if seen.get(layer) == cell:
         return
     seen[layer] = cell
-    st.session_state["tr_cell_layer"] = layer
-    st.session_state["tr_cell_pos"] = ",".join(map(str, cell))
-    st.session_state["_tr_last_layer"] = layer  # the clicked cell, not the new layer's middle
+    st.session_state[TRACE_LAYER_KEY] = layer
+    st.session_state["trace_cell_pos"] = ",".join(map(str, cell))
+    state.TRACE_LAST_LAYER.set(layer)  # the clicked cell, not the new layer's middle
 
 
-def trace_section(spec, model, x, image):
-    """Trace one value: the arithmetic of the selected cell, checked against the model."""
+def trace_section(spec, model, x, image) -> int:
+    """Trace one value: the arithmetic of the selected cell, checked against the model; returns its layer."""
     st.subheader("Trace one value")
     st.caption("Click a cell of any feature map above (or type it here) to see how the network computed it.")
     n = len(spec.layers)
     c1, c2 = st.columns([1, 2])
-    st.session_state["tr_cell_layer"] = min(max(int(st.session_state.get("tr_cell_layer", 1)), 1), n)  # new model
-    lay = st.session_state["tr_cell_layer"]
-    if "tr_cell_pos" not in st.session_state or st.session_state.get("_tr_last_layer", lay) != lay:
+    st.session_state[TRACE_LAYER_KEY] = min(max(int(st.session_state.get(TRACE_LAYER_KEY, 1)), 1), n)  # new model
+    lay = st.session_state[TRACE_LAYER_KEY]
+    last = state.TRACE_LAST_LAYER.get()
+    if "trace_cell_pos" not in st.session_state or (last if last is not None else lay) != lay:
         out = spec.analyze().layers[lay - 1].out_shape or (1,)  # a new layer: start on its first map's middle
-        st.session_state["tr_cell_pos"] = ",".join(["0"] + [str(d // 2) for d in out[1:]])
-    st.session_state["_tr_last_layer"] = lay
-    layer = c1.number_input("Layer", 1, n, key="tr_cell_layer")
-    pos = c2.text_input("Cell: channel,row,column (or unit for a vector)", key="tr_cell_pos")
+        st.session_state["trace_cell_pos"] = ",".join(["0"] + [str(d // 2) for d in out[1:]])
+    state.TRACE_LAST_LAYER.set(lay)
+    layer = c1.number_input("Layer", 1, n, key=TRACE_LAYER_KEY)
+    pos = c2.text_input("Cell: channel,row,column (or unit for a vector)", key="trace_cell_pos")
     try:
         cell = tuple(int(v) for v in pos.replace(" ", "").split(","))
     except ValueError:
         st.error("a cell is numbers separated by commas, e.g. 3,10,12 (channel, row, column)")
-        return
+        return int(layer)
     with friendly_errors("trace"):
         t = trace(spec, model, x, int(layer), cell)
         left, right = st.columns([1, 2])
         left.plotly_chart(charts.input_with_box(image, t.box, "What this cell can see" if t.box else "The input"),
-                          key="tr_box")
+                          key="trace_box")
         with right:
             st.markdown(f"**Layer {t.layer}: {plain(t.label)}**, cell {t.cell}")
             _arithmetic(t)
@@ -105,12 +108,13 @@ def trace_section(spec, model, x, image):
             tn = trace(spec, model, x, nxt, cell)
             steps += [(f"then layer {nxt} ({tn.label}): {s}", v) for s, v in tn.steps[1:]]
             nxt += 1
-        st.dataframe(pd.DataFrame(steps, columns=["step", "value"]), hide_index=True, key="tr_steps",
+        st.dataframe(pd.DataFrame(steps, columns=["step", "value"]), hide_index=True, key="trace_steps",
                      column_config={"value": st.column_config.NumberColumn(format="%.4f")})
         ok = abs(t.value - t.actual) < 1e-4
         st.markdown(f"{'✅' if ok else '⚠️'} The arithmetic gives **{t.value:.4f}**; the network computed "
                     f"**{t.actual:.4f}**" + (" (the same)." if ok else "."))
         st.caption(f"trace: layer {t.layer} cell {t.cell} = {t.value:.4f}")
+    return int(layer)
 
 
 def _arithmetic(t):
@@ -120,21 +124,21 @@ def _arithmetic(t):
         if c_in > 1:
             order = np.argsort(-np.abs(t.channel_sums))
             ch = st.selectbox(f"Input channel to show (of {c_in}; the rest are summed)", list(range(c_in)),
-                              index=int(order[0]), key="tr_in_ch",
+                              index=int(order[0]), key="trace_in_ch",
                               format_func=lambda i: f"{i} (adds {t.channel_sums[i]:+.3f})")
         a, b, c = st.columns(3)
-        a.plotly_chart(charts.number_grid(t.patch[ch], "input patch", diverging=False), key="tr_patch")
-        b.plotly_chart(charts.number_grid(t.kernel[ch], "kernel weights"), key="tr_kernel")
-        c.plotly_chart(charts.number_grid(t.products[ch], "patch x kernel"), key="tr_products")
+        a.plotly_chart(charts.number_grid(t.patch[ch], "input patch", diverging=False), key="trace_patch")
+        b.plotly_chart(charts.number_grid(t.kernel[ch], "kernel weights"), key="trace_kernel")
+        c.plotly_chart(charts.number_grid(t.products[ch], "patch x kernel"), key="trace_products")
         if c_in > 1:
             st.caption(f"Channel {ch}'s products add up to {t.channel_sums[ch]:+.4f}; the other {c_in - 1} channels "
                        f"add {t.channel_sums.sum() - t.channel_sums[ch]:+.4f}.")
     elif t.patch is not None:  # a pooling window
         st.plotly_chart(charts.number_grid(t.patch, "the window" + (": the winner is outlined" if t.winner else ""),
-                                           mark=t.winner, diverging=False), key="tr_window")
+                                           mark=t.winner, diverging=False), key="trace_window")
     elif t.contributions:
         st.dataframe(pd.DataFrame(t.contributions, columns=["input", "value", "weight", "value x weight"]),
-                     hide_index=True, key="tr_contrib")
+                     hide_index=True, key="trace_contrib")
 
 
 def clamp(key: str, hi: int):
@@ -145,20 +149,20 @@ def clamp(key: str, hi: int):
 
 def whatif_model(run_id: str, model):
     """The session's edited copy of this model, if the what-if section made one, else the model."""
-    state = st.session_state.get("whatif")
-    return state["model"] if state and state["run_id"] == run_id else model
+    edited = state.edited_model("what-if", run_id)
+    return edited.model if edited else model
 
 
-def reset_or_save(state_key: str, prefix: str, run_id: str, spec, model, notes: list[str], what: str):
+def reset_or_save(edited: state.EditedModel, prefix: str, spec, what: str):
     """Reset (drop the session's edited copy) or save it as a new run, naming what was changed."""
     r1, r2, r3 = st.columns([1, 2, 1])
     if r1.button("↩️ Reset to the trained weights", key=f"{prefix}_reset"):
-        st.session_state.pop(state_key, None)
+        state.drop_edited_model(edited.kind)
         st.rerun()
     name = r2.text_input("Name for the new run", f"{spec.name} ({what})", key=f"{prefix}_name", max_chars=80)
     if r3.button("💾 Save as a new run", key=f"{prefix}_save"):
         with friendly_errors("save"):
-            run = store().save_edited(name, spec, model, "; ".join(notes), parent=run_id)
+            run = store().save_edited(name, spec, edited.model, "; ".join(edited.changes), parent=edited.run_id)
             st.success(f"Saved as {plain(run.run_id)}; the original run is unchanged.")
 
 
@@ -168,10 +172,8 @@ def whatif_section(run_id: str, spec, model, x):
     if not convs:
         return model
     st.subheader("What if a kernel were different?")
-    state = st.session_state.get("whatif")
-    if state is not None and state["run_id"] != run_id:
-        state = None  # another model was picked: its edits do not apply
-    current = state["model"] if state else model
+    edits = state.edited_model("what-if", run_id)  # None when another model was picked: its edits do not apply
+    current = edits.model if edits else model
     c1, c2, c3 = st.columns(3)
     if st.session_state.get("wi_layer") not in convs:  # another model was picked
         st.session_state.pop("wi_layer", None)
@@ -202,18 +204,18 @@ def whatif_section(run_id: str, spec, model, x):
             else:
                 edited = with_weight(current, layer, int(filt), int(in_ch), int(row), int(col), float(value))
                 what = f"layer {layer} filter {filt} weight [{in_ch},{row},{col}] := {value:.3f}"
-            st.session_state["whatif"] = {"run_id": run_id, "model": edited,
-                                          "edits": (state["edits"] if state else []) + [what]}
+            state.set_edited_model(edits.with_change(edited, what) if edits else
+                                   state.EditedModel("what-if", run_id, edited, (what,)))
             st.rerun()
-    if state:
-        st.info("Edited copy (this session only): " + "; ".join(state["edits"]))
+    if edits:
+        st.info("Edited copy (this session only): " + "; ".join(edits.changes))
         before, after = ins.predict(spec, model, x), ins.predict(spec, current, x)
         a, b = st.columns(2)
         a.plotly_chart(charts.probabilities_bar(before), key="wi_before")
         b.plotly_chart(charts.probabilities_bar(after), key="wi_after")
         st.caption(f"Trained model: {int(before.argmax())} ({before.max():.0%}) · edited copy: "
                    f"{int(after.argmax())} ({after.max():.0%})")
-        reset_or_save("whatif", "wi", run_id, spec, current, state["edits"], "edited")
+        reset_or_save(edits, "wi", spec, "edited")
     return current
 
 
@@ -253,8 +255,8 @@ def sanity_section(spec, model, x, image, target):
     if st.button("Run the check", key="why_sanity_run"):
         with friendly_errors("sanity check"):
             steps = cascading_randomisation(spec, model, x, method, target)
-            st.session_state["why_sanity"] = (method, steps)
-    got = st.session_state.get("why_sanity")
+            state.SANITY_RESULT.set((method, steps))
+    got = state.SANITY_RESULT.get()
     if got:
         method, steps = got
         show = steps[:: max(1, len(steps) // 5)][:5] + ([steps[-1]] if len(steps) > 5 else [])

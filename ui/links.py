@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnist_core.experiments.views import from_query, link, to_query
 from mnist_core.safe_text import clip, plain
+from ui import state as app_state  # `state` below is a view's values, as in views.py
 from ui.common import model_options
 
 
@@ -11,21 +12,21 @@ def read_link(view: str, keys: dict[str, str]) -> None:
     """Put a new link's values into the widgets' keys (``keys``: field -> widget key; "model" sets the
     active model); say in one line each what was bad and replaced by a default."""
     query = st.query_params.to_dict()
-    if st.session_state.get(f"_{view}_applied") != query:
+    applied = app_state.applied_link(view)
+    if applied is None or applied.query != query:
         state, notes = from_query(view, query)
         if state.get("model") is not None and state["model"] not in model_options().values():
             if "model" in query:
                 notes.append(f"The link's model {clip(state['model'], 40)!r} is not on this server: "
                              "showing the demo model.")
             state["model"] = "demo"
-        if "model" in state and "model" in query or not st.session_state.get("active_model"):
-            st.session_state["active_model"] = state.get("model", "demo")
-        for field, key in keys.items():
+        if "model" in state and "model" in query or not app_state.active_model_chosen():
+            app_state.set_active_model(state.get("model", "demo"))
+        for field, key in keys.items():  # the page's own widget keys, set before its widgets are drawn
             if field in query or key not in st.session_state:
                 st.session_state[key] = state[field]
-        st.session_state[f"_{view}_notes"] = notes
-        st.session_state[f"_{view}_applied"] = query
-    for note in st.session_state.get(f"_{view}_notes", []):
+        applied = app_state.set_applied_link(view, query, notes)
+    for note in applied.notes:
         st.info(plain(note))  # a note quotes the link's value: whoever sent the link chose it
 
 
@@ -33,7 +34,7 @@ def write_link(view: str, state: dict) -> str:
     """The view's current state into the URL (our own write is not a new link); returns the link,
     with this server's address in front when the browser told us it (a teacher pastes it as is)."""
     st.query_params.from_dict(to_query(view, state))
-    st.session_state[f"_{view}_applied"] = st.query_params.to_dict()
+    app_state.link_written(view, st.query_params.to_dict())
     path = link(view, state)
     try:
         page_url = st.context.url or ""

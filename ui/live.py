@@ -7,6 +7,7 @@ import streamlit as st
 
 from mnist_core import charts
 from mnist_core.safe_text import plain
+from ui import state
 from ui.common import current_job, friendly_errors
 
 
@@ -59,10 +60,9 @@ def live_view():
         acc = r.get("test_accuracy")
         st.success(f"Test accuracy {'' if acc is None else f'{acc:.2%}'} after {r['train_seconds']:.1f} s "
                    f"of training on {r['device']}.")
-    if not snap.active and st.session_state.get("tr_seen_end") != job.ticket:
-        st.session_state["tr_seen_end"] = job.ticket
+    if not snap.active and state.job_end_is_new(job.ticket):
         st.rerun()  # once, so that the history below lists the new run
-    drawn = st.session_state.get("tr_drawn_state")
+    drawn = state.job_drawn_state()
     if snap.active and drawn is not None and drawn != snap.state and "running" in (drawn, snap.state):
         st.rerun()  # it started (or paused, or resumed): the whole page again, for the redraw rhythm that fits
 

@@ -43,7 +43,7 @@ def test_train_this_hands_over_to_training(app):
     at = no_exception(app("architecture").run())
     at.button(key="arch_train").click().run()
     no_exception(at)
-    assert at.session_state["train_spec"]["layers"][0]["type"] == "Conv2d"
+    assert at.session_state["train_spec"].spec_dict["layers"][0]["type"] == "Conv2d"
     assert at.title[0].value.endswith("Training")
     assert at.radio(key="tr_source").value == "The network from the Architecture page"
 

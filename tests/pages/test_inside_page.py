@@ -29,17 +29,17 @@ def test_inside_uses_the_last_drawing(app):
 def test_trace_a_cell_and_see_its_arithmetic(app):
     at = no_exception(app("inside").run())
     assert "trace: layer 1" in texts(at)  # a default cell is traced at once
-    at.number_input(key="tr_cell_layer").set_value(1)
-    at.text_input(key="tr_cell_pos").set_value("3,5,6").run()
+    at.number_input(key="trace_cell_layer").set_value(1)
+    at.text_input(key="trace_cell_pos").set_value("3,5,6").run()
     no_exception(at)
     line = next(c.value for c in at.caption if c.value.startswith("trace:"))
     assert line.startswith("trace: layer 1 cell (3, 5, 6) =")
     assert any("the network computed" in m.value and "(the same)" in m.value for m in at.markdown)
-    assert at.get_by_key("tr_kernel") is not None and at.get_by_key("tr_products") is not None
-    at.text_input(key="tr_cell_pos").set_value("99,0,0").run()
+    assert at.get_by_key("trace_kernel") is not None and at.get_by_key("trace_products") is not None
+    at.text_input(key="trace_cell_pos").set_value("99,0,0").run()
     no_exception(at)
     assert any("outside this layer" in e.value for e in at.error)
-    at.text_input(key="tr_cell_pos").set_value("a,b").run()
+    at.text_input(key="trace_cell_pos").set_value("a,b").run()
     assert any("numbers separated by commas" in e.value for e in at.error)
 
 

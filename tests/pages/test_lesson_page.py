@@ -30,7 +30,7 @@ def test_open_a_lesson_guess_before_the_answer_and_step_through(app):
     at.button(key="ls_next").click().run()
     assert "Step 2 of 2." in texts(at)
     at.button(key="ls_spec").click().run()
-    assert at.session_state["train_spec"]["name"] == "fast"
+    assert at.session_state["train_spec"].spec_dict["name"] == "fast"
 
 
 def test_add_a_step_from_the_current_view(app):

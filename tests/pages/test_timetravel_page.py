@@ -33,7 +33,7 @@ def test_scrub_a_run_from_its_random_start(app, sample):
     for key in ("tt_kernels", "tt_maps", "tt_probs", "tt_confusion", "tt_embedding"):
         assert at.get_by_key(key) is not None
     at.button(key="tt_play").click().run(timeout=120)
-    assert at.session_state["tt_playing"] and at.session_state["tt_index"] in (0, 1)
+    assert at.session_state["timetravel_playing"] and at.session_state["tt_index"] in (0, 1)
 
 
 def test_demo_replays_at_once(app):
