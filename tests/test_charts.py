@@ -141,7 +141,7 @@ def _img(n=1):
     return np.random.rand(n, 28, 28).astype(np.float32) * 255
 
 
-STEPS = [{"step": i, "loss": 2.3 / i, "lr": 0.001, "ips": 1000.0} for i in range(1, 20)]
+STEPS = [Step(step=i, loss=2.3 / i, lr=0.001, ips=1000.0) for i in range(1, 20)]
 BUILDERS = {  # every builder that takes a string: the hostile text in each of its string inputs
     "digit_grid": lambda h: charts.digit_grid(_img(2), [h, "1"], title=h, captions=[h, h]),
     "digit_grid labels": lambda h: charts.digit_grid(_img(2), [h, h]),
@@ -152,7 +152,7 @@ BUILDERS = {  # every builder that takes a string: the hostile text in each of i
                                               hover=[h] * 20),
     "architecture_diagram": lambda h: charts.architecture_diagram([{"layer": h + " %{x}", "output": "8x28x28"},
                                                                    {"layer": "Flatten", "output": "6272"}]),
-    "loss_curve": lambda h: charts.loss_curve(STEPS, [{"step": 5, "lr": 0.01}], title=h),
+    "loss_curve": lambda h: charts.loss_curve(STEPS, [LrChange(step=5, lr=0.01)], title=h),
     "runs_overlay": lambda h: charts.runs_overlay({h: STEPS, "other": STEPS}, "loss"),
     "sweep_curve": lambda h: charts.sweep_curve([{"value": 0.1, "accuracy": 0.9, "state": h},
                                                  {"value": 0.01, "accuracy": None, "state": h}], h),

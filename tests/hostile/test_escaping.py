@@ -10,6 +10,7 @@ import pytest
 from mnist_core.experiments.lessons import FORMAT
 from mnist_core.experiments.views import from_query
 from mnist_core.safe_text import plain
+from mnist_core.training.events import Step
 from tests.pages.conftest import app, no_exception, texts  # noqa: F401  (the app fixture)
 
 SESSION = "**Session expired** [sign in again](https:evil.example) ![](https:127.0.0.1:9)"
@@ -118,7 +119,7 @@ def test_training_overlay_shows_hostile_run_names_escaped(app, name):  # noqa: F
     for n in (name, "plain run"):
         run = store.save_edited(n, spec, model, "a test run")
         for s in range(1, 6):
-            run.log({"type": "step", "step": s, "loss": 2.0 / s, "acc": 0.5, "lr": 0.01, "ips": 100.0})
+            run.log(Step(step=s, loss=2.0 / s, acc=0.5, lr=0.01, ips=100.0))
     at = no_exception(app("training").run(timeout=120))
     chart = at.get_by_key("tr_overlay_chart")
     assert chart is not None  # the newest runs are overlaid by default
