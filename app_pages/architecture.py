@@ -64,11 +64,14 @@ for i, layer in enumerate(builder.layers()):
                 key = f"L{uid}_{f.name}"
                 if isinstance(f.default, bool):
                     box.checkbox(f.name, value=v, key=key)
-                elif isinstance(f.default, float):  # wide bounds: out-of-range values get the spec's message
-                    box.number_input(f.name, -10.0, 10.0, float(v), 0.05, key=key)
+                    continue
+                # The spec's own bounds: whatever the parser let in, the widget can show.
+                lo, hi = builder.widget_range(layer["type"], f.name)
+                if isinstance(f.default, float):
+                    box.number_input(f.name, lo, hi, float(v), 0.05, key=key)
                 else:
-                    box.number_input(f.name + (" (0 = kernel)" if f.name == "stride" and f.default is None else ""),
-                                     0, 1_000_000, int(v or 0), 1, key=key)
+                    box.number_input(f.name + (" (0 = kernel)" if f.default is None else ""),
+                                     lo, hi, int(v or 0), 1, key=key)
         shape = "x".join(map(str, info.out_shape)) if info and info.out_shape else "?"
         st.caption(f"→ output {shape}" + (f" · {info.params:,} params" if info and info.params else ""))
     cols[3].button("↑", key=f"up{uid}", on_click=builder.move, args=(i, -1), disabled=i == 0)
@@ -104,11 +107,11 @@ if analysis.ok:
 # --- export and hand-over ---------------------------------------------------------------------------------
 st.subheader("Export")
 e1, e2, e3 = st.columns(3)
-e1.download_button("⬇️ Spec JSON", spec.to_json(), file_name=f"{spec.name}.json", mime="application/json",
+e1.download_button("⬇️ Spec JSON", spec.to_json(), file_name=f"{spec.file_stem()}.json", mime="application/json",
                    key="arch_dl_json")
 if analysis.ok:
     code = spec.to_code()
-    e2.download_button("⬇️ PyTorch code", code, file_name=f"{spec.name}.py", mime="text/x-python",
+    e2.download_button("⬇️ PyTorch code", code, file_name=f"{spec.file_stem()}.py", mime="text/x-python",
                        key="arch_dl_code")
     if e3.button("🚀 Train this", key="arch_train", type="primary"):
         state.hand_to_training(spec, builder.preset())

@@ -58,16 +58,20 @@ def _load_data(args, name="mnist"):
 def cmd_train(args) -> int:
     from mnist_core import presets
     from mnist_core.runs import RunStore
-    from mnist_core.spec import ArchSpec
+    from mnist_core.spec import MAX_SPEC_BYTES, ArchSpec, SpecError
     from mnist_core.training.config import TrainConfig, with_changes
     from mnist_core.training.loop import fit
 
     if args.spec:
         try:
-            text = Path(args.spec).read_bytes()
+            with Path(args.spec).open("rb") as f:
+                text = f.read(MAX_SPEC_BYTES + 1)  # enough to know it is too big, even from /dev/zero
         except OSError as exc:
             raise UsageError(f"{args.spec}: cannot read the spec ({exc.strerror or exc})") from None
-        spec = ArchSpec.from_json(text)
+        try:
+            spec = ArchSpec.from_json(text)
+        except SpecError as exc:
+            raise UsageError(f"{args.spec}: {exc}") from None
         preset = None
         base = {}
     else:

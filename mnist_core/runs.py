@@ -26,7 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from mnist_core import MnistLabError, settings
+from mnist_core import MnistLabError, safejson, settings
 from mnist_core.spec import ArchSpec, SpecError
 from mnist_core.training import events
 from mnist_core.training.events import Event
@@ -140,8 +140,9 @@ def parse_weights(raw: bytes, name: str = "weights") -> tuple[dict[str, torch.Te
     try:
         tensors = st_load(raw)
         header_len = int.from_bytes(raw[:8], "little")
-        meta = json.loads(raw[8:8 + header_len]).get("__metadata__", {}) or {}
-    except (SafetensorError, ValueError, json.JSONDecodeError, UnicodeDecodeError, OverflowError) as exc:
+        header = safejson.loads(raw[8:8 + header_len], MAX_WEIGHTS_BYTES)
+        meta = (header.get("__metadata__", {}) if isinstance(header, dict) else {}) or {}
+    except (SafetensorError, ValueError, safejson.JSONInputError, OverflowError) as exc:
         raise RunError(f"{name}: not a readable safetensors file ({str(exc).splitlines()[0][:120]})") from None
     return tensors, meta
 

@@ -8,13 +8,15 @@ types ``32 * 7 * 7``.
 from __future__ import annotations
 
 import json
+import keyword
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import ClassVar
 
 from torch import nn
 
-from mnist_core import MnistLabError
+from mnist_core import MnistLabError, safejson
 
 Shape = tuple[int, ...]  # (C, H, W) for maps, (F,) once flattened
 
@@ -24,6 +26,34 @@ MAX_CHANNELS = 512
 MAX_KERNEL = 11
 MAX_FEATURES = 8192
 MAX_PARAMS = 20_000_000
+MAX_SPEC_BYTES = 64 * 1024   # 40 layers fit in 4 KB
+MAX_NAME = 80
+INPUT_SHAPE = (1, 28, 28)    # every dataset here is 28x28 grey digits
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The range one layer setting may take: the parser refuses values outside it, the
+    Architecture page's widgets use it as their min and max, and analysis checks it."""
+    lo: int | float
+    hi: int | float
+    rule: str  # the plain-language range, with {lo} and {hi}
+
+    @property
+    def whole(self) -> bool:
+        return isinstance(self.lo, int)
+
+    def says(self) -> str:
+        return self.rule.format(lo=self.lo, hi=self.hi)
+
+    def problem(self, value) -> str | None:
+        """Why ``value`` is not a setting in this range, or None."""
+        if isinstance(value, bool) or not isinstance(value, int if self.whole else (int, float)):
+            return f"{self.says()}, as a whole number" if self.whole else f"{self.says()}, as a number"
+        if not self.lo <= value <= self.hi:  # also NaN, for which every comparison is false
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            return f"{self.says()}, not {shown if len(shown) <= 20 else 'a number that large'}"
+        return None
 
 
 class SpecError(MnistLabError):
@@ -56,8 +86,36 @@ class Layer:
     def code(self, s: Shape) -> str:
         raise NotImplementedError
 
+    bounds: ClassVar[dict[str, Bound]] = {}  # every number setting; an optional one may also be None
+
     def check(self) -> str | None:
         """A plain-language problem with this layer's own settings, or None."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in self.bounds:
+                if value is None and f.default is None:
+                    continue
+                problem = self.bounds[f.name].problem(value)
+                if problem:
+                    return problem
+            elif isinstance(f.default, bool) and not isinstance(value, bool):
+                return f"{f.name} must be true or false"
+        return self.relations()
+
+    def type_problem(self) -> bool:
+        """Whether a setting is not even of its kind (text where a number goes, say)."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.default is None:
+                continue
+            if isinstance(f.default, bool) != isinstance(value, bool):
+                return True
+            if f.name in self.bounds and not isinstance(value, int if self.bounds[f.name].whole else (int, float)):
+                return True
+        return False
+
+    def relations(self) -> str | None:
+        """A problem between this layer's settings (each already in range), or None."""
         return None
 
     def to_dict(self) -> dict:
@@ -82,14 +140,16 @@ class Conv2d(Layer):
         return f"Conv2d {self.out_channels}@{self.kernel_size}x{self.kernel_size}" + \
             (f" s{self.stride}" if self.stride != 1 else "") + (f" p{self.padding}" if self.padding else "")
 
-    def check(self):
-        if not 1 <= self.out_channels <= MAX_CHANNELS:
-            return f"needs between 1 and {MAX_CHANNELS} output channels"
-        if not 1 <= self.kernel_size <= MAX_KERNEL:
-            return f"kernel size must be between 1 and {MAX_KERNEL}"
-        if not 1 <= self.stride <= self.kernel_size:
+    bounds: ClassVar[dict[str, Bound]] = {
+        "out_channels": Bound(1, MAX_CHANNELS, "needs between {lo} and {hi} output channels"),
+        "kernel_size": Bound(1, MAX_KERNEL, "kernel size must be between {lo} and {hi}"),
+        "stride": Bound(1, MAX_KERNEL, "stride must be between {lo} and {hi}"),
+        "padding": Bound(0, MAX_KERNEL - 1, "padding must be between {lo} and {hi}")}
+
+    def relations(self):
+        if self.stride > self.kernel_size:
             return "stride must be between 1 and the kernel size"
-        if not 0 <= self.padding < self.kernel_size:
+        if self.padding >= self.kernel_size:
             return "padding must be between 0 and kernel size - 1"
         return None
 
@@ -111,10 +171,10 @@ class Conv2d(Layer):
         return nn.Conv2d(s[0], self.out_channels, self.kernel_size, self.stride, self.padding, bias=self.bias)
 
     def code(self, s):
-        extra = "".join([f", stride={self.stride}" if self.stride != 1 else "",
-                         f", padding={self.padding}" if self.padding else "",
+        extra = "".join([f", stride={self.stride:d}" if self.stride != 1 else "",
+                         f", padding={self.padding:d}" if self.padding else "",
                          ", bias=False" if not self.bias else ""])
-        return f"nn.Conv2d({s[0]}, {self.out_channels}, kernel_size={self.kernel_size}{extra})"
+        return f"nn.Conv2d({s[0]:d}, {self.out_channels:d}, kernel_size={self.kernel_size:d}{extra})"
 
 
 @dataclass
@@ -133,12 +193,13 @@ class _Pool(Layer):
         return f"{self.kind} {self.kernel_size}x{self.kernel_size}" + \
             (f" s{self.stride}" if self.stride and self.stride != self.kernel_size else "")
 
-    def check(self):
-        if not 1 <= self.kernel_size <= MAX_KERNEL:
-            return f"kernel size must be between 1 and {MAX_KERNEL}"
-        if self.stride is not None and not 1 <= self.stride <= MAX_KERNEL:
-            return f"stride must be between 1 and {MAX_KERNEL}"
-        if not 0 <= self.padding <= self.kernel_size // 2:
+    bounds: ClassVar[dict[str, Bound]] = {
+        "kernel_size": Bound(1, MAX_KERNEL, "kernel size must be between {lo} and {hi}"),
+        "stride": Bound(1, MAX_KERNEL, "stride must be between {lo} and {hi}"),
+        "padding": Bound(0, MAX_KERNEL // 2, "padding must be between {lo} and {hi}")}
+
+    def relations(self):
+        if self.padding > self.kernel_size // 2:
             return "padding must be at most half the kernel size"
         return None
 
@@ -157,9 +218,9 @@ class _Pool(Layer):
         return getattr(nn, self.torch_name)(self.kernel_size, self._stride, self.padding)
 
     def code(self, s):
-        extra = (f", stride={self.stride}" if self.stride and self.stride != self.kernel_size else "") + \
-            (f", padding={self.padding}" if self.padding else "")
-        return f"nn.{self.torch_name}({self.kernel_size}{extra})"
+        extra = (f", stride={self.stride:d}" if self.stride and self.stride != self.kernel_size else "") + \
+            (f", padding={self.padding:d}" if self.padding else "")
+        return f"nn.{self.torch_name}({self.kernel_size:d}{extra})"
 
 
 @dataclass
@@ -189,7 +250,7 @@ class BatchNorm2d(Layer):
         return nn.BatchNorm2d(s[0])
 
     def code(self, s):
-        return f"nn.BatchNorm2d({s[0]})"
+        return f"nn.BatchNorm2d({s[0]:d})"
 
 
 @dataclass
@@ -207,7 +268,7 @@ class BatchNorm1d(Layer):
         return nn.BatchNorm1d(s[0])
 
     def code(self, s):
-        return f"nn.BatchNorm1d({s[0]})"
+        return f"nn.BatchNorm1d({s[0]:d})"
 
 
 @dataclass
@@ -218,16 +279,14 @@ class Dropout(Layer):
     def label(self):
         return f"Dropout {self.p:g}"
 
-    def check(self):
-        if not 0.0 <= self.p < 1.0:
-            return "the drop probability p must be at least 0 and below 1"
-        return None
+    bounds: ClassVar[dict[str, Bound]] = {
+        "p": Bound(0.0, 0.99, "the drop probability p must be between {lo:g} and {hi:g}")}
 
     def module(self, s):
         return nn.Dropout(self.p)
 
     def code(self, s):
-        return f"nn.Dropout({self.p!r})"
+        return f"nn.Dropout({float(self.p)!r})"
 
 
 @dataclass
@@ -254,10 +313,8 @@ class Linear(Layer):
     def label(self):
         return f"Linear {self.out_features}"
 
-    def check(self):
-        if not 1 <= self.out_features <= MAX_FEATURES:
-            return f"needs between 1 and {MAX_FEATURES} output features"
-        return None
+    bounds: ClassVar[dict[str, Bound]] = {
+        "out_features": Bound(1, MAX_FEATURES, "needs between {lo} and {hi} output features")}
 
     def out_shape(self, s):
         return (self.out_features,)
@@ -272,7 +329,7 @@ class Linear(Layer):
         return nn.Linear(s[0], self.out_features, bias=self.bias)
 
     def code(self, s):
-        return f"nn.Linear({s[0]}, {self.out_features}{'' if self.bias else ', bias=False'})"
+        return f"nn.Linear({s[0]:d}, {self.out_features:d}{'' if self.bias else ', bias=False'})"
 
 
 def _activation(name: str, torch_name: str | None = None):
@@ -303,16 +360,14 @@ class LeakyReLU(Layer):
     kind: ClassVar[str] = "LeakyReLU"
     negative_slope: float = 0.01
 
-    def check(self):
-        if not 0.0 <= self.negative_slope < 1.0:
-            return "the negative slope must be at least 0 and below 1"
-        return None
+    bounds: ClassVar[dict[str, Bound]] = {
+        "negative_slope": Bound(0.0, 0.99, "the negative slope must be between {lo:g} and {hi:g}")}
 
     def module(self, s):
         return nn.LeakyReLU(self.negative_slope)
 
     def code(self, s):
-        return f"nn.LeakyReLU({self.negative_slope!r})"
+        return f"nn.LeakyReLU({float(self.negative_slope)!r})"
 
 
 @dataclass
@@ -332,14 +387,20 @@ LAYER_TYPES: dict[str, type[Layer]] = {c.kind: c for c in (
 ACTIVATIONS = ("ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax")
 
 
+def _shown(text: str, limit: int = 40) -> str:
+    """A user's string inside a message: quoted (one line, escapes visible) and cut short."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def layer_from_dict(d: dict, index: int | None = None) -> Layer:
+    """One layer from its dict; every setting is type-checked and inside its ``Bound``."""
     where = f"layer {index}" if index is not None else "layer"
     if not isinstance(d, dict):
         raise SpecError(f"{where}: expected an object like {{\"type\": \"Conv2d\", ...}}")
     kind = d.get("type")
-    if kind not in LAYER_TYPES:
-        raise SpecError(f"{where}: unknown layer type {kind!r}; "
-                        f"use one of {', '.join(LAYER_TYPES)}")
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
+        what = f"unknown layer type {_shown(kind)}" if isinstance(kind, str) else "no layer type"
+        raise SpecError(f"{where}: {what}; use one of {', '.join(LAYER_TYPES)}")
     cls = LAYER_TYPES[kind]
     known = {f.name: f for f in fields(cls)}
     kwargs = {}
@@ -347,28 +408,36 @@ def layer_from_dict(d: dict, index: int | None = None) -> Layer:
         if key == "type":
             continue
         if key not in known:
-            raise SpecError(f"{where} ({kind}): unknown setting {key!r}; "
+            raise SpecError(f"{where} ({kind}): unknown setting {_shown(key)}; "
                             f"it takes {', '.join(known) or 'no settings'}")
         default = known[key].default
-        kwargs[key] = _coerce(value, default, f"{where} ({kind}) setting {key!r}")
+        value = _coerce(value, default, f"{where} ({kind}) setting {key!r}")
+        bound = cls.bounds.get(key)
+        if bound is not None and value is not None:
+            problem = bound.problem(value)
+            if problem:
+                raise SpecError(f"{where} ({kind}) {problem}")
+        kwargs[key] = value
     return cls(**kwargs)
 
 
 def _coerce(value, default, where: str):
+    """``value`` as the type of ``default``; the message never echoes a value that is not a number."""
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise SpecError(f"{where} must be true or false, not {value!r}")
+            raise SpecError(f"{where} must be true or false")
         return value
     if isinstance(default, int) or default is None:  # ints, and pool strides that may be None
         if value is None and default is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-            raise SpecError(f"{where} must be a whole number, not {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                (isinstance(value, float) and not value.is_integer()):  # is_integer: False for inf and NaN
+            raise SpecError(f"{where} must be a whole number")
         return int(value)
     if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise SpecError(f"{where} must be a number, not {value!r}")
-        return float(value)
+        if not isinstance(value, bool) and isinstance(value, (int, float)) and abs(value) < 1e300:
+            return float(value)  # the comparison is false for NaN, and safe for ints too long for a float
+        raise SpecError(f"{where} must be a finite number")
     return value
 
 
@@ -411,6 +480,20 @@ def _shape_words(s: Shape) -> str:
         else f"a flat vector of {s[0]} features"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _text(d: dict, key: str, default: str, limit: int, one_line: bool = False) -> str:
+    value = d.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise SpecError(f"the spec's {key} must be text")
+    if one_line and _CONTROL.search(value):
+        raise SpecError(f"the spec's {key} must be one line of text, without control characters")
+    return value[:limit]
+
+
 @dataclass
 class ArchSpec:
     name: str = "custom"
@@ -436,23 +519,24 @@ class ArchSpec:
             raise SpecError("the spec has no \"layers\" list")
         if len(layers) > MAX_LAYERS:
             raise SpecError(f"the spec has {len(layers)} layers; the cap is {MAX_LAYERS}")
-        shape = d.get("input_shape", [1, 28, 28])
-        if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(v, int) and 0 < v <= 64 for v in shape)):
-            raise SpecError("input_shape must be three whole numbers such as [1, 28, 28]")
+        shape = d.get("input_shape", list(INPUT_SHAPE))
+        if shape != list(INPUT_SHAPE) or not all(type(v) is int for v in shape):
+            # The data is 1x28x28 everywhere: another shape would analyse as fine and fail in training.
+            raise SpecError("input_shape must be [1, 28, 28]: every dataset here is 28x28 digits in one grey channel")
         num_classes = d.get("num_classes", 10)
-        if not isinstance(num_classes, int) or not 2 <= num_classes <= 1000:
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or not 2 <= num_classes <= 1000:
             raise SpecError("num_classes must be a whole number between 2 and 1000")
-        name = str(d.get("name", "custom"))[:80]
-        return cls(name=name, description=str(d.get("description", ""))[:300],
+        return cls(name=_text(d, "name", "custom", MAX_NAME, one_line=True),
+                   description=_text(d, "description", "", 300),
                    layers=[layer_from_dict(l, i + 1) for i, l in enumerate(layers)],
-                   input_shape=tuple(shape), num_classes=num_classes)
+                   input_shape=INPUT_SHAPE, num_classes=num_classes)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ArchSpec:
         try:
-            d = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise SpecError(f"not valid JSON: {exc}") from None
+            d = safejson.loads(text, MAX_SPEC_BYTES)
+        except safejson.JSONInputError as exc:
+            raise SpecError(str(exc)) from None
         return cls.from_dict(d)
 
     # --- analysis ----------------------------------------------------------
@@ -467,16 +551,25 @@ class ArchSpec:
             errors.append("the network has no layers: start from a preset or add a layer")
         if len(self.layers) > MAX_LAYERS:
             errors.append(f"the network has {len(self.layers)} layers; the cap is {MAX_LAYERS}")
+        if tuple(self.input_shape) != INPUT_SHAPE or not all(type(v) is int for v in self.input_shape):
+            errors.append("the input must be 1x28x28: every dataset here is 28x28 digits in one grey channel")
+            shape = None
+        if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) \
+                or not 2 <= self.num_classes <= 1000:
+            errors.append("num_classes must be a whole number between 2 and 1000")
+            shape = None
         for i, layer in enumerate(self.layers, start=1):
-            info = LayerInfo(i, layer.label(), layer.kind, shape, None)
+            problem = layer.check()
+            # label() formats the settings: only once they are known to be numbers of the right kind
+            label = layer.kind if problem and layer.type_problem() else layer.label()
+            info = LayerInfo(i, label, layer.kind, shape, None)
             infos.append(info)
             if shape is None:  # an earlier layer failed: shapes below are unknown
                 continue
-            problem = layer.check()
             if problem is None:
                 problem = self._fit_problem(layer, shape)
             if problem:
-                info.error = f"layer {i} ({layer.label()}) {problem}"
+                info.error = f"layer {i} ({label}) {problem}"
                 errors.append(info.error)
                 shape = None
                 continue
@@ -541,12 +634,20 @@ class ArchSpec:
         return bool(self.layers) and isinstance(self.layers[-1], Softmax)
 
     def to_code(self, class_name: str = "Net") -> str:
-        """Runnable PyTorch code for this spec, shapes written out as comments."""
+        """Runnable PyTorch code for this spec, shapes written out as comments.
+
+        The spec's name is the only text from the user that reaches the code: it goes in as a
+        ``repr`` literal (a docstring all the same), so no quote, backslash or newline in it
+        can end the string. Every number is formatted with ``:d`` or ``repr(float)`` after
+        ``analyze`` has type-checked it, so nothing else a layer emits is pasted text."""
+        if not class_name.isidentifier() or keyword.iskeyword(class_name):
+            raise SpecError("the class name of the exported code must be a Python identifier")
         shapes = self.shapes()
-        fmt = lambda s: "(B, " + ", ".join(map(str, s)) + ")"  # noqa: E731
+        fmt = lambda s: "(B, " + ", ".join(f"{n:d}" for n in s) + ")"  # noqa: E731
+        doc = repr(f"{self.name}: generated by MNIST Lab from its layer spec.")
         lines = ["import torch", "from torch import nn", "", "",
                  f"class {class_name}(nn.Module):",
-                 f'    """{self.name}: generated by MNIST Lab from its layer spec."""', "",
+                 f"    {doc}", "",
                  "    def __init__(self):", "        super().__init__()",
                  "        self.layers = nn.Sequential("]
         for layer, s_in, s_out in zip(self.layers, shapes, shapes[1:]):
@@ -556,9 +657,15 @@ class ArchSpec:
                   "        return self.layers(x)", "", "",
                   'if __name__ == "__main__":',
                   f"    model = {class_name}()",
-                  f"    out = model(torch.zeros(2, {', '.join(map(str, self.input_shape))}))",
-                  "    print(out.shape)  # torch.Size([2, %d])" % self.num_classes, ""]
+                  f"    out = model(torch.zeros(2, {', '.join(f'{n:d}' for n in self.input_shape)}))",
+                  f"    print(out.shape)  # torch.Size([2, {self.num_classes:d}])", ""]
         return "\n".join(lines)
+
+    def file_stem(self) -> str:
+        """The spec's name made safe as a download's file name: letters, digits, ``-``, ``_``
+        and inner dots only, never a path, a hidden file or empty."""
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", str(self.name)).strip("._")[:60].rstrip("._")
+        return stem or "network"
 
     def param_names(self) -> dict[str, tuple[int, str]]:
         """Maps state-dict prefixes ("3.weight") to (layer number, label) for messages."""

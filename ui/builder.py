@@ -48,6 +48,14 @@ def settings_of(kind: str) -> list:
     return list(fields(LAYER_TYPES[kind]))
 
 
+def widget_range(kind: str, name: str) -> tuple:
+    """(min, max) of a setting's number widget: its ``Bound``; 0 stands for a pool's None stride."""
+    cls = LAYER_TYPES[kind]
+    bound = cls.bounds[name]
+    optional = next(f for f in fields(cls) if f.name == name).default is None
+    return (0 if optional else bound.lo), bound.hi
+
+
 def sync_from_widgets():
     """Widget values live in session_state under per-layer keys: fold them into the dicts."""
     for layer in layers():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from mnist_core import MnistLabError
+from mnist_core import MnistLabError, safejson
 from mnist_core.experiments.views import VIEWS, from_query
 
 FORMAT = "mnist-lab-lesson/1"
@@ -43,12 +43,10 @@ class Lesson:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Lesson:
-        if len(text) > MAX_BYTES:
-            raise LessonError(f"a lesson file is at most {MAX_BYTES // 1024} KB")
         try:
-            d = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise LessonError(f"not a lesson file: not valid JSON ({str(exc)[:80]})") from None
+            d = safejson.loads(text, MAX_BYTES)
+        except safejson.JSONInputError as exc:
+            raise LessonError(f"cannot open the lesson: {exc}") from None
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise LessonError(f"not a lesson file: it has no \"format\": \"{FORMAT}\"")
         steps = d.get("steps")
@@ -56,12 +54,22 @@ class Lesson:
             raise LessonError("a lesson needs at least one step")
         out = []
         for i, s in enumerate(steps, start=1):
-            if not isinstance(s, dict) or s.get("view") not in VIEWS or not isinstance(s.get("prompt"), str):
+            view = s.get("view") if isinstance(s, dict) else None
+            if not isinstance(view, str) or view not in VIEWS or not isinstance(s.get("prompt"), str):
                 raise LessonError(f"step {i}: needs a view ({', '.join(VIEWS)}) and a prompt")
-            state, notes = from_query(s["view"], {k: str(v) for k, v in (s.get("state") or {}).items()})
+            raw_state = s.get("state")
+            if raw_state is not None and not isinstance(raw_state, dict):
+                raise LessonError(f"step {i}: the state must be an object of settings, such as {{\"cls\": 3}}")
+            answer = s.get("answer", "")
+            if not isinstance(answer, str):
+                raise LessonError(f"step {i}: the answer must be text")
+            state, notes = from_query(view, {k: str(v) for k, v in (raw_state or {}).items()})
             if notes:
                 raise LessonError(f"step {i}: {notes[0]}")
-            out.append(Step(s["view"], state, s["prompt"][:2000], str(s.get("answer", ""))[:2000]))
+            out.append(Step(view, state, s["prompt"][:2000], answer[:2000]))
+        title = d.get("title", "A lesson")
+        if not isinstance(title, str):
+            raise LessonError("the lesson's title must be text")
         if d.get("spec") is not None:
             from mnist_core.spec import ArchSpec, SpecError
             try:
@@ -72,6 +80,6 @@ class Lesson:
             from mnist_core.training.config import ConfigError, TrainConfig
             try:
                 TrainConfig.from_dict(d["train"]).validate()
-            except (ConfigError, TypeError) as exc:
+            except ConfigError as exc:
                 raise LessonError(f"the lesson's training settings: {exc}") from None
-        return cls(str(d.get("title", "A lesson"))[:200], out, d.get("spec"), d.get("train"))
+        return cls(title[:200], out, d.get("spec"), d.get("train"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import asdict, dataclass, fields
 
 from mnist_core import MnistLabError
@@ -18,9 +18,53 @@ class ConfigError(MnistLabError):
 
 def check_lr(lr) -> float:
     """A learning rate in (0, 10], or a one-line ConfigError: for the form, a change mid-run, a worker."""
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 10):
+    # Comparisons, not math.isfinite: they refuse NaN and inf, and a 400-digit int cannot overflow them.
+    if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and 0 < lr <= 10):
         raise ConfigError(f"learning rate must be above 0 and at most 10, not {lr}")
     return float(lr)
+
+
+# What each setting must be, checked before any range: a lesson file or a script can hold any JSON.
+# "int?" and "bool?" may also be None.
+FIELD_TYPES = {
+    "optimizer": "text", "schedule": "text", "loss_reduction": "text", "augment_style": "text", "device": "text",
+    "engine": "text",
+    "lr": "number", "momentum": "number", "gamma": "number", "weight_decay": "number", "label_smoothing": "number",
+    "val_split": "number", "outliers": "number",
+    "betas": "pair",
+    "step_epochs": "int", "batch_size": "int", "epochs": "int", "seed": "int", "log_every": "int",
+    "subset": "int?", "max_batches": "int?", "max_steps": "int?", "threads": "int?",
+    "augment": "bool", "calibrate": "bool", "amp": "bool", "eval_every_epoch": "bool",
+    "channels_last": "bool?",
+}
+MAX_SEED = 2**31 - 1         # NumPy's and torch's generators both take it
+MAX_COUNT = 10_000_000       # images, batches or steps: far beyond any run on 60,000 digits
+MAX_THREADS = 1024
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def type_problem(name: str, value) -> str | None:
+    """Why ``value`` cannot be the setting ``name`` at all (wrong type, not finite), or None."""
+    kind = FIELD_TYPES[name]
+    if kind.endswith("?"):
+        if value is None:
+            return None
+        kind = kind[:-1]
+    optional = " (or null)" if FIELD_TYPES[name].endswith("?") else ""
+    if kind == "text" and not isinstance(value, str):
+        return f"{name} must be text"
+    if kind == "bool" and not isinstance(value, bool):
+        return f"{name} must be true or false{optional}"
+    if kind == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
+        return f"{name} must be a whole number{optional}"
+    if kind == "number" and not _is_number(value):
+        return f"{name} must be a number"
+    if kind == "pair" and not (isinstance(value, (list, tuple)) and len(value) == 2 and all(map(_is_number, value))):
+        return f"{name} must be two numbers such as [0.9, 0.999]"
+    return None  # NaN, inf and huge numbers are the range checks' to refuse: every number setting has one
 
 
 @dataclass
@@ -58,6 +102,10 @@ class TrainConfig:
     def validate(self) -> TrainConfig:
         def bad(msg):
             raise ConfigError(msg)
+        for f in fields(self):  # types first: every range check below may then compare freely
+            problem = type_problem(f.name, getattr(self, f.name))
+            if problem:
+                bad(problem)
         if self.optimizer not in OPTIMIZERS:
             bad(f"unknown optimizer {self.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}")
         if self.schedule not in SCHEDULES:
@@ -83,12 +131,16 @@ class TrainConfig:
             bad("loss reduction must be 'mean' or 'sum'")
         if self.engine not in ("torch", "numpy"):
             bad("engine must be 'torch' or 'numpy'")
-        if self.subset is not None and self.subset < 1:
-            bad("subset must be a positive number of images")
-        for name in ("max_batches", "max_steps", "threads"):
+        if self.subset is not None and not 1 <= self.subset <= MAX_COUNT:
+            bad(f"subset must be a positive number of images, at most {MAX_COUNT:,}")
+        for name, most in (("max_batches", MAX_COUNT), ("max_steps", MAX_COUNT), ("threads", MAX_THREADS)):
             v = getattr(self, name)
             if v is not None and v < 1:
                 bad(f"{name} must be at least 1")
+            if v is not None and v > most:
+                bad(f"{name} must be at most {most:,}")
+        if not 0 <= self.seed <= MAX_SEED:
+            bad(f"seed must be a whole number from 0 to {MAX_SEED:,}")
         if not (isinstance(self.log_every, int) and 1 <= self.log_every <= 10_000):
             bad(f"log_every must be a whole number of steps from 1 to 10000, not {self.log_every}")
         if not (isinstance(self.step_epochs, int) and 1 <= self.step_epochs <= 200):
@@ -97,8 +149,8 @@ class TrainConfig:
             bad(f"gamma (the step schedule's decay factor) must be above 0 and at most 1, not {self.gamma}")
         if not (0 <= self.momentum < 1 and all(0 <= b < 1 for b in self.betas)):
             bad("momentum and betas must be at least 0 and below 1")
-        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
-            bad(f"unknown device {self.device!r}: use auto, cpu, cuda or mps")
+        if self.device not in ("auto", "cpu", "cuda", "mps") and not re.fullmatch(r"cuda:\d{1,2}", self.device):
+            bad(f"unknown device {self.device[:20]!r}: use auto, cpu, cuda or mps")
         return self
 
     def to_dict(self) -> dict:
@@ -108,11 +160,21 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
+        """Settings from a dict (a lesson file, a saved run, a worker's message): unknown names and
+        values of the wrong type are a one-line ConfigError; ranges are ``validate``'s."""
+        if not isinstance(d, dict):
+            raise ConfigError("training settings must be an object such as {\"epochs\": 2}")
         known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
+        unknown = sorted(str(k)[:40] for k in d if k not in known)
         if unknown:
-            raise ConfigError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+            raise ConfigError(f"unknown training setting(s): {', '.join(unknown)}")
         d = dict(d)
+        for name, value in d.items():
+            if FIELD_TYPES[name].startswith("int") and isinstance(value, float) and value.is_integer():
+                value = d[name] = int(value)  # JSON writers may say 64.0
+            problem = type_problem(name, value)
+            if problem:
+                raise ConfigError(problem)
         if "betas" in d:
             d["betas"] = tuple(d["betas"])
         return cls(**d)
