@@ -5,6 +5,7 @@ import streamlit as st
 from mnist_core.experiments.lessons import Lesson, Step
 from mnist_core.experiments.views import from_query, link
 from mnist_core.spec import ArchSpec
+from ui import builder
 from ui.common import friendly_errors
 
 st.title("🎓 Lesson")
@@ -41,8 +42,13 @@ st.download_button("⬇️ Download this lesson", lesson.to_json(), file_name="l
 st.subheader(lesson.title)
 if lesson.spec and st.button("🧱 Use the lesson's network on the Architecture and Training pages", key="ls_spec"):
     with friendly_errors("the lesson's network"):
-        st.session_state["train_spec"] = ArchSpec.from_dict(lesson.spec).to_dict()
-        st.success("Done: the Training page can now train it.")
+        spec = ArchSpec.from_dict(lesson.spec)
+        builder.set_spec(spec)  # the Architecture page's editor
+        st.session_state["arch_preset"] = None
+        st.session_state["train_spec"] = spec.to_dict()
+        st.session_state["train_spec_preset"] = None  # not a preset: default training settings
+        st.session_state["tr_source"] = "The network from the Architecture page"
+        st.success("Done: the Architecture page shows it and the Training page can train it.")
 i = min(st.session_state.get("ls_step", 0), len(lesson.steps) - 1)
 step = lesson.steps[i]
 st.markdown(f"**Step {i + 1} of {len(lesson.steps)}.** {step.prompt}")
