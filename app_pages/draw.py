@@ -1,14 +1,40 @@
 """Draw: a digit from the canvas or a file, the MNIST preprocessing step by step, the verdict."""
 
+import hashlib
+
 import streamlit as st
 
 from mnist_core import charts
 from mnist_core.calibration import UNSURE_BELOW, verdict
 from mnist_core.inference import predict
-from mnist_core.preprocess import SWITCHES, ImageError, preprocess, preprocess_upload
+from mnist_core.preprocess import SWITCHES, ImageError, decode_upload, preprocess
 from mnist_core.safe_text import plain
 from ui import canvas, state
 from ui.common import friendly_errors, model_picker
+
+
+def upload_steps(raw: bytes, name: str, **switches):
+    """The steps for an upload, decoding it once per upload (not once per rerun: a large picture is
+    a large decode); the session keeps only the current upload: its shrunk picture and its steps."""
+    digest = hashlib.sha256(raw).hexdigest()
+    memo = st.session_state.get("_draw_upload")
+    if memo is None or memo["digest"] != digest:
+        try:
+            memo = {"digest": digest, "image": decode_upload(raw, name), "error": None, "steps": {}}
+        except ImageError as exc:
+            memo = {"digest": digest, "image": None, "error": str(exc), "steps": {}}
+        st.session_state["_draw_upload"] = memo
+    if memo["error"] is not None:
+        raise ImageError(memo["error"])
+    key = tuple(bool(switches.get(k, True)) for k in SWITCHES)
+    if key not in memo["steps"]:
+        memo["steps"][key] = preprocess(memo["image"], **switches)
+    return memo["steps"][key]
+
+
+def steps_of(image, source: str, **switches):
+    return upload_steps(image, source, **switches) if isinstance(image, bytes) else preprocess(image, **switches)
+
 
 st.title("✏️ Draw a digit")
 picked = model_picker("draw_model")
@@ -43,11 +69,12 @@ with right:
         st.info("Draw a digit on the black square (or upload a picture) and the network will read it.")
     else:
         try:
-            steps = preprocess_upload(image, source, **switches) if isinstance(image, bytes) \
-                else preprocess(image, **switches)
+            steps = steps_of(image, source, **switches)
         except ImageError as exc:
             st.error(plain(str(exc)))  # it names the uploaded file
-    if steps is not None and steps.empty:
+    if steps is not None and steps.empty and isinstance(image, bytes):
+        st.info(f"No digit found in {plain(str(source), 80)}: the picture is blank (or nearly), so there is nothing to guess.")
+    elif steps is not None and steps.empty:
         st.info("Nothing drawn yet: the canvas is empty, so there is nothing to guess.")
     elif steps is not None:
         with friendly_errors("prediction"):
@@ -66,7 +93,7 @@ with right:
                        f"{v.entropy:.2f} of 3.32 bits. Below {UNSURE_BELOW:.0%} confidence it does not name a digit.")
             off = [SWITCHES[k] for k, on in switches.items() if not on]
             if off:
-                full = preprocess_upload(image, source) if isinstance(image, bytes) else preprocess(image)
+                full = steps_of(image, source)
                 p_full = predict(spec, model, full.tensor())
                 missing = " and ".join(f"'{w}'" for w in off)
                 st.warning(f"Without {missing} the network reads **{v.label}** "

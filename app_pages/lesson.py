@@ -6,7 +6,7 @@ from mnist_core.experiments.lessons import Lesson, Step
 from mnist_core.experiments.views import from_query, link
 from mnist_core.safe_text import lesson_markdown, plain
 from mnist_core.spec import ArchSpec
-from ui import state
+from ui import builder, state
 from ui.common import friendly_errors
 
 st.title("🎓 Lesson")
@@ -44,8 +44,10 @@ st.download_button("⬇️ Download this lesson", lesson.to_json(), file_name="l
 st.subheader(plain(lesson.title, 200))
 if lesson.spec and st.button("🧱 Use the lesson's network on the Architecture and Training pages", key="ls_spec"):
     with friendly_errors("the lesson's network"):
-        state.set_train_spec(ArchSpec.from_dict(lesson.spec))
-        st.success("Done: the Training page can now train it.")
+        spec = ArchSpec.from_dict(lesson.spec)
+        builder.set_spec(spec)  # the Architecture page's editor
+        state.set_train_spec(spec)
+        st.success("Done: the Architecture page shows it and the Training page can train it.")
 i = min(state.LESSON_STEP.get(), len(lesson.steps) - 1)
 step = lesson.steps[i]
 st.markdown(f"**Step {i + 1} of {len(lesson.steps)}.** {lesson_markdown(step.prompt)}")  # bold and italic only

@@ -9,7 +9,7 @@ from mnist_core.runs import DEMO_DIR
 from ui import state
 from ui.common import dataset, friendly_errors, load_model, model_options, store
 from ui.explain import pick_input
-from ui.links import read_link, write_link
+from ui.links import clamp_linked, read_link, write_link
 
 st.title("⏪ Time travel")
 read_link("timetravel", {"moment": "tt_index", "cls": "tt_class", "k": "tt_k"})
@@ -56,8 +56,9 @@ def cached_coords(path: str, data_key: tuple, basis_key: str, _basis, _spec, _sn
 
 
 data_key = (data.name, data.kind, len(data.test_labels))
-if not 0 <= st.session_state.get("tt_index", -1) < len(snaps):  # -1 (the link's default) or stale: the end
+if st.session_state.get("tt_index", -1) == -1:  # the link's default: the end
     st.session_state["tt_index"] = len(snaps) - 1
+clamp_linked("tt_index", 0, len(snaps) - 1, "moment")  # stale, or a link's moment past this run's last
 play = state.REPLAY_PLAYING.get()
 b1, b2 = st.columns([1, 5])
 if b1.button("⏸️ Pause" if play else "▶️ Play", key="tt_play"):

@@ -31,7 +31,11 @@ if source == "A preset":
 else:
     pname = handed.preset
     spec = handed.spec()
-    st.caption(f"{plain(spec.name, 80)}: {len(spec.layers)} layers, {spec.analyze().total_params:,} parameters")
+    analysis = spec.analyze()
+    if analysis.ok:
+        st.caption(f"{plain(spec.name, 80)}: {len(spec.layers)} layers, {analysis.total_params:,} parameters")
+    else:  # the count stops at the first layer that fails its check: a total would be a wrong number
+        st.error(plain(f"{spec.name} cannot be trained: {analysis.errors[0]}"))
 base = TrainConfig(**(presets.get(pname).train if pname else {}))
 st.caption("The form starts from the preset's original settings." if pname else "Default settings.")
 numpy = base.engine == "numpy"  # seed004's from-scratch engine: plain SGD on mean cross-entropy only
@@ -109,7 +113,7 @@ st.fragment(live_view, run_every=refresh_every(drawn))()  # only this part rerun
 
 # --- history -------------------------------------------------------------------------------------------
 st.subheader("Run history")
-runs = store().list()
+runs = store().list(damaged=True)  # damaged folders too, with the reason, so they can be deleted
 if not runs:
     st.caption("Finished runs appear here.")
 else:
@@ -117,13 +121,17 @@ else:
              "status": r.summary.get("status"), "test accuracy": r.summary.get("test_accuracy"),
              "seconds": r.summary.get("train_seconds"), "device": r.summary.get("device"),
              "optimizer": r.config.get("optimizer"), "lr": r.config.get("lr"), "batch": r.config.get("batch_size"),
-             "epochs": r.summary.get("epochs")} for r in runs]
+             "epochs": r.summary.get("epochs"), "problem": r.damaged or ""} for r in runs]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="tr_history",
                  column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+    for r in runs:
+        if r.damaged:
+            st.warning(f"Run {r.run_id} is damaged ({r.damaged}): it is not offered as a model; delete it below.")
     ids = [r.run_id for r in runs]
     names = {r.run_id: r.display_name for r in runs}
-    chosen = st.multiselect("Overlay the curves of", ids, default=ids[:min(2, len(ids))], key="tr_overlay",
-                            format_func=lambda i: f"{names[i]} ({i})")
+    healthy = [r.run_id for r in runs if r.damaged is None]
+    chosen = st.multiselect("Overlay the curves of", healthy, default=healthy[:min(2, len(healthy))],
+                            key="tr_overlay", format_func=lambda i: f"{names[i]} ({i})")
     if chosen:
         with friendly_errors("curves"):
             curves = {f"{names[i]} ({i[-4:]})": [e for e in store().metrics(i) if isinstance(e, Step)]
@@ -139,12 +147,8 @@ else:
                 st.rerun()
         sure = st.checkbox("Yes, delete this run for good", key="tr_sure")
         if st.button("🗑️ Delete", key="tr_delete", disabled=not sure):
-            running = current_job()
-            if running is not None and running.snapshot().active and running.snapshot().run_id == target:
-                st.error("that run is still training: stop it first")
-            else:
-                with friendly_errors("delete"):
-                    store().delete(target)
-                    if state.active_model() == target:
-                        state.set_active_model("demo")
-                    st.rerun()
+            with friendly_errors("delete"):  # the store refuses a run that is training, whoever started it
+                store().delete(target)
+                if state.active_model() == target:
+                    state.set_active_model("demo")
+                st.rerun()

@@ -157,16 +157,17 @@ def cmd_presets(args) -> int:
 
 def cmd_runs(args) -> int:
     from mnist_core.runs import RunStore
-    runs = RunStore(args.runs).list()
+    runs = RunStore(args.runs).list(damaged=True)
     if args.json:
-        print(json.dumps([{"run_id": r.run_id, "name": r.display_name, **r.summary} for r in runs], default=str))
+        print(json.dumps([{"run_id": r.run_id, "name": r.display_name, **r.summary, "damaged": r.damaged}
+                          for r in runs], default=str))
     else:
         if not runs:
             print(f"no runs in {args.runs}")
         for r in runs:
             acc = r.summary.get("test_accuracy")
             print(f"{r.run_id}  {r.display_name:20s} {r.summary.get('status', '?'):9s} "
-                  f"{'' if acc is None else f'{acc:.4f}'}")
+                  + (f"({r.damaged})" if r.damaged else '' if acc is None else f'{acc:.4f}'))
     return 0
 
 

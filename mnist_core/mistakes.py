@@ -9,13 +9,12 @@ and a class can compare how many of a model's mistakes are really its own.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from pathlib import Path
 
 from mnist_core import MnistLabError
-from mnist_core.runs import atomic_json
+from mnist_core.runs import RunError, atomic_json, read_json
 
 TAGS = ("ambiguous", "mislabelled", "model error")
 FILE = "mistake_tags.json"
@@ -31,10 +30,11 @@ def _key(dataset: str, index: int) -> str:
 
 
 def load_tags(folder: Path) -> dict[str, str]:
-    """{"mnist:1234": "ambiguous", ...}; a missing or unreadable file is no tags yet."""
+    """{"mnist:1234": "ambiguous", ...}; a missing or unreadable file (or one that is not a regular
+    file: the store's reader refuses those) is no tags yet."""
     try:
-        d = json.loads((Path(folder) / FILE).read_text())
-    except (OSError, json.JSONDecodeError):
+        d = read_json(Path(folder) / FILE)
+    except RunError:
         return {}
     return {k: v for k, v in d.items() if isinstance(k, str) and v in TAGS} if isinstance(d, dict) else {}
 

@@ -8,7 +8,10 @@ centre of mass at the centre. Every step is returned so the app can show it.
 from __future__ import annotations
 
 import io
+import math
+import warnings
 from dataclasses import dataclass
+from struct import error as struct_error
 
 import numpy as np
 import torch
@@ -19,6 +22,11 @@ from mnist_core.data import MEAN, STD
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024   # a phone photo fits; a disk image does not
 MAX_PIXELS = 25_000_000              # decompression-bomb guard, checked before decoding
+# Each side too: a 1 x 24,999,999 PNG is 121 KB and under the area cap, yet cost 840 MB to decode.
+# 6,000 px is the long side of a 24-megapixel camera's photo (6000 x 4000); a phone's is 4,032. A
+# digit needs about 20 px in the end, so no honest picture of one is larger.
+MAX_SIDE = 6_000
+WORK_SIDE = 1_024                    # decoded pictures are shrunk to this long side before any float work
 INK_THRESHOLD = 0.2                  # of full brightness, after flipping to white-on-black
 MIN_INK_PIXELS = 8
 
@@ -56,8 +64,58 @@ class Steps:
         return (self.centered * 255).round().astype(np.uint8)
 
 
+def _too_large(name: str, w: int | None = None, h: int | None = None) -> ImageError:
+    size = f"{w:,} x {h:,} pixels is" if w is not None else "the picture is"
+    return ImageError(f"{name}: {size} too large (at most {MAX_SIDE:,} pixels a side and "
+                      f"{MAX_PIXELS // 1_000_000} megapixels in all)")
+
+
+def _header_size(raw: bytes) -> tuple[int | None, int | None]:
+    """A PNG's width and height from its IHDR chunk (no decoding), for the too-large message."""
+    if raw[:8] == b"\x89PNG\r\n\x1a\n" and raw[12:16] == b"IHDR" and len(raw) >= 24:
+        return int.from_bytes(raw[16:20], "big"), int.from_bytes(raw[20:24], "big")
+    return None, None
+
+
+def _plain(im: Image.Image) -> Image.Image:
+    """A mode that resamples smoothly (palette, 1-bit and 16-bit pictures would resample nearest or clip)."""
+    if im.mode in ("L", "LA", "RGB", "RGBA"):
+        return im
+    return im.convert("RGBA" if "A" in im.getbands() or im.mode == "P" else "RGB")
+
+
+def _box_reduce(im: Image.Image) -> Image.Image:
+    """A box reduction of a large picture to at most 2 x WORK_SIDE, strip by strip, holding no second
+    full-size copy (Pillow reduces an RGBA picture through a premultiplied copy of it: +100 MB for 25
+    megapixels, measured). The same image when it is small enough already."""
+    w, h = im.size
+    factor = -(-max(w, h) // (2 * WORK_SIDE))
+    if factor > 1:
+        mode = "RGBA" if "A" in im.getbands() or im.mode == "P" else ("L" if im.mode in ("1", "L") else "RGB")
+        out = Image.new(mode, (-(-w // factor), -(-h // factor)))
+        rows = max(1, (4 << 20) // (w * 4 * factor)) * factor  # strips of about 4 MB
+        for y in range(0, h, rows):
+            strip = _plain(im.crop((0, y, w, min(h, y + rows)))).convert(mode)
+            out.paste(strip.reduce(factor), (0, y // factor))
+        out.info = dict(im.info)  # the EXIF orientation rides along
+        return out
+    return im
+
+
+def _fit(im: Image.Image) -> Image.Image:
+    """Long side at most WORK_SIDE, with LANCZOS over the last 2x or less (the ink's shape survives)."""
+    if max(im.size) <= WORK_SIDE:
+        return im
+    im = _plain(im)
+    f = WORK_SIDE / max(im.size)
+    return im.resize((max(1, round(im.width * f)), max(1, round(im.height * f))), Image.Resampling.LANCZOS)
+
+
 def decode_upload(raw: bytes, name: str = "upload") -> np.ndarray:
-    """PNG or JPEG bytes -> (H, W, C) uint8, refusing anything else or anything huge."""
+    """PNG or JPEG bytes -> (H, W, C) uint8 with its long side at most WORK_SIDE, refusing anything
+    else or anything huge (each side and the area are checked before decoding). A JPEG is decoded
+    at 1/2, 1/4 or 1/8 scale when that is still larger than WORK_SIDE (Pillow's ``draft``), so its
+    full-size pixels are never held."""
     if not raw:
         raise ImageError(f"{name}: the file is empty")
     if len(raw) > MAX_UPLOAD_BYTES:
@@ -69,17 +127,31 @@ def decode_upload(raw: bytes, name: str = "upload") -> np.ndarray:
     else:
         raise ImageError(f"{name}: not a PNG or JPEG image (whatever its name says)")
     try:
-        with Image.open(io.BytesIO(raw), formats=[fmt]) as im:
-            if im.width * im.height > MAX_PIXELS:
-                raise ImageError(f"{name}: {im.width}x{im.height} pixels is too large")
-            im = ImageOps.exif_transpose(im)
-            im.load()
-            im = im.convert("RGBA") if "A" in im.getbands() or im.mode == "P" else im.convert("RGB")
-            return np.asarray(im)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own caps come first
+            with Image.open(io.BytesIO(raw), formats=[fmt]) as im:
+                w, h = im.size
+                if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
+                    raise _too_large(name, w, h)
+                if fmt == "JPEG" and max(w, h) > 2 * WORK_SIDE:
+                    f = WORK_SIDE / max(w, h)
+                    im.draft(im.mode, (math.ceil(w * f), math.ceil(h * f)))
+                im.load()
+                small = _box_reduce(im)
+                if small is not im:
+                    im.close()  # the full-size pixels go now, before the last resize needs memory
+        small = ImageOps.exif_transpose(_fit(small))  # on the small copy: the EXIF rides along
+        small = small.convert("RGBA") if "A" in small.getbands() or small.mode == "P" else small.convert("RGB")
+        return np.asarray(small)
     except ImageError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ImageError(f"{name}: corrupt or truncated {fmt} ({str(exc)[:80]})") from None
+    except Image.DecompressionBombError:  # past Pillow's own cap (e.g. 30000 x 30000): refused at open
+        raise _too_large(name, *_header_size(raw)) from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: corrupt or truncated {fmt} (its header cannot be read)") from None
+    except (OSError, ValueError, SyntaxError, struct_error, EOFError) as exc:
+        words = str(exc).split(" <", 1)[0].strip()[:80] or type(exc).__name__  # never an object's repr
+        raise ImageError(f"{name}: corrupt or truncated {fmt} ({words})") from None
 
 
 def to_gray8(img: np.ndarray) -> np.ndarray:

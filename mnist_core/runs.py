@@ -9,16 +9,20 @@ Loading never unpickles: safetensors only.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import math
 import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
@@ -34,6 +38,10 @@ from mnist_core.training.events import Event
 DEFAULT_RUNS = settings.runs_dir()
 DEMO_DIR = Path(__file__).parent / "assets" / "demo"
 MAX_WEIGHTS_BYTES = 200 * 1024 * 1024
+MAX_JSON_BYTES = 1024 * 1024               # summary, config, spec, tags: a few kB when honest
+MAX_METRICS_BYTES = 64 * 1024 * 1024       # 200 epochs of step lines are a few MB
+STALE_TEMP_SECONDS = 600                   # no honest atomic_write takes minutes (200 MB at most)
+STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted")
 
 
 class RunError(MnistLabError):
@@ -73,6 +81,163 @@ def settle_status(path: Path, summary: dict) -> dict:
     return summary
 
 
+def read_file(path: Path, limit: int) -> bytes:
+    """A run file's bytes, refusing what is not a regular file (a symlink to ``/dev/zero`` has
+    st_size 0 and never ends; a FIFO blocks) and anything over ``limit`` bytes."""
+    path = Path(path)
+    try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise RunError(f"{path.name}: file not found") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise RunError(f"{path.name}: a symbolic link, not a file; refused") from None
+        raise RunError(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise RunError(f"{path.name}: not a regular file; refused")
+        if st.st_size > limit:
+            raise RunError(f"{path.name}: {st.st_size:,} bytes is more than such a file ever holds")
+        data = f.read(limit + 1)
+    if len(data) > limit:  # it grew while we read
+        raise RunError(f"{path.name}: more than {limit:,} bytes; refused")
+    return data
+
+
+def read_json(path: Path, limit: int = MAX_JSON_BYTES):
+    raw = read_file(path, limit)
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunError(f"{Path(path).name}: not valid JSON ({str(exc)[:80]})") from None
+
+
+# --- what each file of a run folder may hold ---------------------------------------------------------
+# A run folder can be edited, truncated or planted by anyone with the disk; every value a page or the
+# CLI reads goes through these tables first, so a bad file makes one run "damaged", never a page error.
+
+_NUM = "number"      # int or float, never bool
+_INT = "whole number"
+_STR = "text"
+_BOOL = "true or false"
+_LIST = "list"
+_SCALAR = "a number, text, true/false or null"
+
+
+def _is(value, kind: str) -> bool:
+    if kind == _NUM:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == _INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == _STR:
+        return isinstance(value, str)
+    if kind == _BOOL:
+        return isinstance(value, bool)
+    if kind == _LIST:
+        return isinstance(value, list) and all(_is(v, _NUM) for v in value)
+    return value is None or isinstance(value, (int, float, str, bool))
+
+
+SUMMARY_SCHEMA: dict[str, tuple[str, bool]] = {  # field -> (kind, may be null)
+    "name": (_STR, True), "preset": (_STR, True), "status": (_STR, False), "created": (_NUM, True),
+    "finished": (_NUM, True), "pid": (_INT, True), "host": (_STR, True), "message": (_STR, True),
+    "dataset": (_STR, True), "data_source": (_STR, True), "test_accuracy": (_NUM, True), "test_loss": (_NUM, True),
+    "train_seconds": (_NUM, True), "images_per_second": (_NUM, True), "steps": (_INT, True),
+    "epochs": (_INT, True), "device": (_STR, True), "temperature": (_NUM, True), "test_ece": (_NUM, True),
+    "note": (_STR, True), "parent": (_STR, True), "command": (_STR, True),
+}
+
+
+def _config_schema() -> dict[str, tuple[str, bool]]:
+    """config.json: the TrainConfig fields typed by their defaults (a field added later is checked
+    too), plus what an edited run keeps."""
+    from mnist_core.training.config import TrainConfig
+    out = {"edited_from": (_STR, True), "note": (_STR, True)}
+    for f in fields(TrainConfig):
+        d = f.default
+        kind = (_BOOL if isinstance(d, bool) else _INT if isinstance(d, int) else _NUM if isinstance(d, float)
+                else _STR if isinstance(d, str) else _LIST if isinstance(d, tuple) else _SCALAR)
+        out[f.name] = (kind, d is None)
+    return out
+
+
+def check_fields(name: str, data, schema: dict[str, tuple[str, bool]]) -> str | None:
+    """None when ``data`` is an object whose known fields have their types, else the first reason."""
+    if not isinstance(data, dict):
+        return f"{name} holds {type(data).__name__ if data is not None else 'null'}, not an object"
+    for key, (kind, nullable) in schema.items():
+        if key not in data or (data[key] is None and nullable):
+            continue
+        if not _is(data[key], kind):
+            return f"{name}: {key} is {json.dumps(data[key], default=str)[:30]}, not {kind}"
+        if kind == _NUM and not math.isfinite(data[key]) and key not in ("test_loss",):
+            return f"{name}: {key} is not a finite number"
+    return None
+
+
+def check_summary(summary) -> str | None:
+    why = check_fields("summary.json", summary, SUMMARY_SCHEMA)
+    if why is None and summary.get("status", "running") not in STATUSES:
+        why = f"summary.json: status {str(summary['status'])[:30]!r} is not one of {', '.join(STATUSES)}"
+    return why
+
+
+_EVENT_INTS = ("step", "epoch")
+_EVENT_NUMS = ("loss", "acc", "accuracy", "lr", "progress", "eta", "seconds", "val_loss", "val_acc", "test_acc",
+               "train_loss", "train_acc", "grad_norm")
+
+
+def valid_event(e) -> bool:
+    """A metrics.jsonl line the pages can draw: an object with a text ``type`` whose counters are
+    whole numbers and whose measurements are numbers (or null)."""
+    if not isinstance(e, dict) or not isinstance(e.get("type"), str):
+        return False
+    if any(k in e and not _is(e[k], _INT) for k in _EVENT_INTS):
+        return False
+    return not any(e.get(k) is not None and not _is(e[k], _NUM) for k in _EVENT_NUMS)
+
+
+# --- temporary files of atomic_write -----------------------------------------------------------------
+
+_HOST_TAG = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+_TEMP = re.compile(r"\..+?(?:\.(?P<pid>\d+)-(?P<host>[0-9a-f]{6}))?\.[a-z0-9_]+\.tmp")
+_swept: dict[str, float] = {}  # folder -> when its temporary files were last looked at
+_SWEEP_EVERY = 30.0
+
+
+def sweep_temp(folder: Path, force: bool = False) -> list[str]:
+    """Remove the temporary files a killed writer left behind (a 16 MB ``.weights.safetensors.*.tmp``
+    for ever, otherwise): stale when its writer (pid and host are in the name) is dead, or when it
+    is older than STALE_TEMP_SECONDS whoever wrote it. Looks at a folder at most every 30 s."""
+    key = str(folder)
+    now = time.time()
+    if not force and now - _swept.get(key, 0.0) < _SWEEP_EVERY:
+        return []
+    _swept[key] = now
+    if len(_swept) > 10_000:
+        _swept.clear()
+    removed = []
+    for sub in (folder, folder / "epochs", folder / "snapshots"):
+        try:
+            entries = list(os.scandir(sub))
+        except OSError:
+            continue
+        for e in entries:
+            m = _TEMP.fullmatch(e.name)
+            if not m:
+                continue
+            try:
+                st = e.stat(follow_symlinks=False)
+                dead = m["pid"] is not None and m["host"] == _HOST_TAG and not _alive(int(m["pid"]))
+                if dead or now - st.st_mtime > STALE_TEMP_SECONDS:
+                    os.unlink(e.path)
+                    removed.append(e.name)
+            except OSError:
+                continue  # gone already, or not ours to remove
+    return removed
+
+
 def slugify(text: str, limit: int = 40) -> str:
     """Anything a user typed -> a safe folder-name fragment."""
     s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
@@ -81,7 +246,8 @@ def slugify(text: str, limit: int = 40) -> str:
 
 def atomic_write(path: Path, data: bytes):
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # the writer's pid and host in the name: the store can tell a killed writer's leftovers (sweep_temp)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}-{_HOST_TAG}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -124,12 +290,12 @@ def temperature_of(meta: dict) -> float:
 def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     """Tensors and metadata of a safetensors file, with one-line errors for bad files."""
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise RunError(f"{path}: file not found") from None
-    if size > MAX_WEIGHTS_BYTES:
-        raise RunError(f"{path.name}: {size:,} bytes is larger than any MNIST Lab model")
-    return parse_weights(path.read_bytes(), path.name)
+        raw = read_file(path, MAX_WEIGHTS_BYTES)
+    except RunError as exc:
+        if "bytes" in str(exc) and "refused" not in str(exc):
+            raise RunError(f"{path.name}: larger than any MNIST Lab model") from None
+        raise
+    return parse_weights(raw, path.name)
 
 
 def parse_weights(raw: bytes, name: str = "weights") -> tuple[dict[str, torch.Tensor], dict]:
@@ -188,7 +354,8 @@ class RunInfo:
     path: Path
     summary: dict
     config: dict
-    spec: ArchSpec
+    spec: ArchSpec | None          # None only when damaged
+    damaged: str | None = None     # why this folder cannot be trusted; it is then never a model
 
     @property
     def display_name(self) -> str:
@@ -244,7 +411,15 @@ class Run:
         self._close({"status": "failed", "message": message})
 
     def _close(self, summary: dict):
-        old = json.loads((self.path / "summary.json").read_text())
+        if not self.path.is_dir():  # removed under the writer (by hand: the store refuses): nothing to close
+            with _LIVE_LOCK:
+                _LIVE.discard(str(self.path.resolve()))
+            return
+        try:
+            old = read_json(self.path / "summary.json")
+        except RunError:
+            old = {}
+        old = old if isinstance(old, dict) else {}
         atomic_json(self.path / "summary.json", {**old, **summary, "finished": time.time()})
         with _LIVE_LOCK:
             _LIVE.discard(str(self.path.resolve()))
@@ -276,57 +451,88 @@ class RunStore:
         if str(run) == "demo":
             return DEMO_DIR
         if "/" in str(run) or "\\" in str(run) or str(run).startswith("."):
-            raise RunError(f"{run}: not a run folder (no spec.json there)")
+            raise RunError(f"{str(run)[:60]}: not a run folder (no spec.json there)")
         p = self.root / str(run)
-        if not (p / "spec.json").is_file():
-            raise RunError(f"no run {str(run)!r} in {self.root}")
+        if not (p.is_dir() or p.is_symlink()):  # a folder without spec.json is a damaged run, not none
+            raise RunError(f"no run {str(run)[:60]!r} in this store")
         return p
 
     def info(self, run: str | Path) -> RunInfo:
+        """The run's spec, summary and config, each checked; a folder that fails a check comes back
+        ``damaged`` (with the reason) rather than raising, so it can be listed and deleted."""
         path = self.resolve(run)
+        if path.parent.resolve() == self.root.resolve():
+            sweep_temp(path)
+        summary: dict = {}
         try:
-            spec = ArchSpec.from_json((path / "spec.json").read_text())
-            summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").exists() else {}
-            config = json.loads((path / "config.json").read_text()) if (path / "config.json").exists() else {}
-        except (OSError, json.JSONDecodeError, SpecError) as exc:
-            raise RunError(f"{path.name}: broken run folder ({exc})") from None
+            if path.is_symlink():
+                raise RunError("the run folder is a symbolic link")
+            if not (path / "spec.json").exists() and not (path / "spec.json").is_symlink():
+                raise RunError("no spec.json")
+            try:
+                spec = ArchSpec.from_dict(read_json(path / "spec.json"))
+            except SpecError as exc:
+                raise RunError(f"spec.json: {exc}") from None
+            present = lambda f: (path / f).exists() or (path / f).is_symlink()  # noqa: E731
+            summary = read_json(path / "summary.json") if present("summary.json") else {}
+            why = check_summary(summary)
+            if why is None:
+                config = read_json(path / "config.json") if present("config.json") else {}
+                why = check_fields("config.json", config, _config_schema())
+            if why is not None:
+                raise RunError(why)
+        except RunError as exc:
+            name = summary.get("name") if isinstance(summary, dict) and isinstance(summary.get("name"), str) else None
+            return RunInfo(path.name, path, {"name": name, "status": "damaged", "message": str(exc)}, {}, None,
+                           damaged=str(exc))
         return RunInfo(path.name, path, settle_status(path, summary), config, spec)
 
-    def list(self) -> list[RunInfo]:
-        """Finished and running runs, newest first; broken folders are skipped, not fatal."""
+    def list(self, damaged: bool = False) -> list[RunInfo]:
+        """Runs, newest first; damaged folders only when ``damaged`` (the history shows them, with the
+        reason; a model picker never does)."""
         out = []
         if not self.root.is_dir():
             return out
         for p in sorted(self.root.iterdir(), reverse=True):
-            if p.is_dir() and not p.name.startswith("."):
+            if (p.is_dir() or p.is_symlink()) and not p.name.startswith("."):
                 try:
-                    out.append(self.info(p))
+                    info = self.info(p.name)
                 except RunError:
                     continue
+                if damaged or info.damaged is None:
+                    out.append(info)
         return out
+
+    def healthy(self, run: str | Path) -> RunInfo:
+        """``info``, refusing a damaged run in one line."""
+        info = self.info(run)
+        if info.damaged is not None:
+            raise RunError(f"{info.run_id} is damaged ({info.damaged}); it can only be deleted")
+        return info
 
     def load(self, run: str | Path):
         """(spec, model in eval mode) of a finished run."""
-        info = self.info(run)
+        info = self.healthy(run)
         state, meta = read_weights(info.path / "weights.safetensors")
         return info.spec, model_for(info.spec, state, temperature_of(meta))
 
     def load_epoch(self, run: str | Path, epoch: int):
-        info = self.info(run)
+        info = self.healthy(run)
         state, _ = read_weights(info.path / "epochs" / f"epoch_{epoch:03d}.safetensors")
         return model_for(info.spec, state)
 
     def metrics(self, run: str | Path) -> list[Event]:
-        """The run's events, typed; lines that are no event we know (a torn last line from a killed run,
-        a field of the wrong type) are left out."""
+        """The run's events, typed; lines that are no valid event (a torn last line from a killed run, an
+        edited file) are left out."""
         path = self.resolve(run) / "metrics.jsonl"
         out = []
-        if path.exists():
-            for line in path.read_text().splitlines():
+        if path.exists() or path.is_symlink():
+            for line in read_file(path, MAX_METRICS_BYTES).decode("utf-8", "replace").splitlines():
                 try:
-                    e = events.from_dict(json.loads(line))
+                    d = json.loads(line)
                 except json.JSONDecodeError:
                     continue
+                e = events.from_dict(d) if valid_event(d) else None
                 if e is not None:
                     out.append(e)
         return out
@@ -345,18 +551,29 @@ class RunStore:
     def rename(self, run: str, name: str):
         path = self.resolve(run)
         self._guard(path)
-        summary = json.loads((path / "summary.json").read_text())
-        summary["name"] = str(name).strip()[:80] or summary.get("name")
+        info = self.healthy(path.name)
+        summary = read_json(path / "summary.json") if (path / "summary.json").exists() else {}
+        summary["name"] = str(name).strip()[:80] or info.summary.get("name")
         atomic_json(path / "summary.json", summary)
 
     def delete(self, run: str):
+        """Remove a run for good; never one that is training (whoever started it: the run's summary
+        names its live writer), a damaged one always."""
         path = self.resolve(run)
         self._guard(path)
-        shutil.rmtree(path)
+        info = self.info(path.name)
+        if info.damaged is None and info.summary.get("status") == "running":
+            raise RunError(f"{info.display_name} is still training: it can be deleted once it has finished "
+                           "or been stopped")
+        if path.is_symlink():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
 
     def _guard(self, path: Path):
-        if path.resolve().parent != self.root.resolve():
-            raise RunError(f"{path.name}: only runs inside {self.root} can be changed")
+        if Path(os.path.abspath(path)).parent != Path(os.path.abspath(self.root)) and \
+                path.resolve().parent != self.root.resolve():
+            raise RunError(f"{path.name}: only runs inside this store can be changed")
 
     def save_edited(self, name: str, spec: ArchSpec, model, note: str, parent: str | None = None) -> Run:
         """Store a model edited by hand (what-if kernels, surgery) as a new run, saying what changed."""

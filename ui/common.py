@@ -13,7 +13,7 @@ from mnist_core import MnistLabError, settings
 from mnist_core.data import DATASETS, DataError, Dataset, load_dataset
 from mnist_core.jobs.local import SLOTS
 from mnist_core.jobs.start import where
-from mnist_core.runs import RunStore, load_demo
+from mnist_core.runs import RunError, RunStore, load_demo
 from mnist_core.safe_text import plain
 from mnist_core.settings import ray_address
 from mnist_core.training.devices import describe_device, pick_device, size_thread_pool
@@ -76,8 +76,8 @@ def store() -> RunStore:
 def model_options() -> dict[str, str]:
     """label -> run id ('demo' for the shipped model), finished runs only."""
     opts = {"Demo model (shipped)": "demo"}
-    for r in store().list():
-        if r.summary.get("status") in ("finished", "stopped") and (r.path / "weights.safetensors").exists():
+    for r in store().list():  # damaged runs are left out by the store
+        if r.summary.get("status") in ("finished", "stopped") and (r.path / "weights.safetensors").is_file():
             acc = r.summary.get("test_accuracy")
             opts[f"{r.display_name} · {'' if acc is None else f'{acc:.2%}'} · {r.run_id}"] = r.run_id
     return opts
@@ -86,8 +86,12 @@ def model_options() -> dict[str, str]:
 def load_model(run_id: str):
     if run_id == "demo":
         return demo_model()
-    info = store().info(run_id)
-    return _run_model(str(info.path), (info.path / "weights.safetensors").stat().st_mtime)
+    info = store().healthy(run_id)
+    try:
+        mtime = (info.path / "weights.safetensors").stat().st_mtime
+    except OSError:
+        raise RunError(f"{info.run_id} has no weights (it never finished)") from None
+    return _run_model(str(info.path), mtime)
 
 
 def model_dataset(run_id: str) -> str | None:

@@ -20,6 +20,7 @@ from mnist_core.mistakes import TAGS, load_tags, set_tag, summary, tag_of
 from mnist_core.safe_text import plain
 from ui import state
 from ui.common import friendly_errors, load_model, store
+from ui.links import clamp_linked
 
 TRACE_LAYER_KEY = "trace_cell_layer"  # the Trace section's layer widget: Inside's link sets it
 ELEMENTWISE = ("BatchNorm2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout")
@@ -37,7 +38,7 @@ def pick_input(data, prefix: str):
         if len(where) == 0:
             st.warning("no test digits of that class in this dataset")
             st.stop()
-        clamp(f"{prefix}_k", len(where) - 1)  # a link or another class may ask for one past the end
+        clamp(f"{prefix}_k", len(where) - 1, "digit")  # a link or another class may ask for one past the end
         k = c2.number_input(f"Which one (of {len(where)})", 0, len(where) - 1, 0, key=f"{prefix}_k")
         x, label = ins.digit_input(data, "test", int(where[k]))
     else:
@@ -80,7 +81,8 @@ def trace_section(spec, model, x, image) -> int:
     st.caption("Click a cell of any feature map above (or type it here) to see how the network computed it.")
     n = len(spec.layers)
     c1, c2 = st.columns([1, 2])
-    st.session_state[TRACE_LAYER_KEY] = min(max(int(st.session_state.get(TRACE_LAYER_KEY, 1)), 1), n)  # new model
+    st.session_state.setdefault(TRACE_LAYER_KEY, 1)
+    clamp_linked(TRACE_LAYER_KEY, 1, n, "layer")  # a new model, or a link's layer past this one's last
     lay = st.session_state[TRACE_LAYER_KEY]
     last = state.TRACE_LAST_LAYER.get()
     if "trace_cell_pos" not in st.session_state or (last if last is not None else lay) != lay:
@@ -141,10 +143,10 @@ def _arithmetic(t):
                      hide_index=True, key="trace_contrib")
 
 
-def clamp(key: str, hi: int):
-    """Keep a number widget's remembered value inside its new range (a smaller model was picked)."""
-    if key in st.session_state:
-        st.session_state[key] = min(max(int(st.session_state[key]), 0), hi)
+def clamp(key: str, hi: int, what: str = "value"):
+    """Keep a number widget's remembered value inside its new range (a smaller model was picked);
+    a link's value that had to move is named in one line."""
+    clamp_linked(key, 0, hi, what)
 
 
 def whatif_model(run_id: str, model):

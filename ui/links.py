@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnist_core.experiments.views import from_query, link, to_query
+from mnist_core.experiments.views import from_query, link, out_of_range, to_query
 from mnist_core.safe_text import clip, plain
 from ui import state as app_state  # `state` below is a view's values, as in views.py
 from ui.common import model_options
@@ -22,9 +22,13 @@ def read_link(view: str, keys: dict[str, str]) -> None:
             state["model"] = "demo"
         if "model" in state and "model" in query or not app_state.active_model_chosen():
             app_state.set_active_model(state.get("model", "demo"))
+        linked = st.session_state.setdefault("_linked", {})
         for field, key in keys.items():  # the page's own widget keys, set before its widgets are drawn
+            linked.pop(key, None)
             if field in query or key not in st.session_state:
                 st.session_state[key] = state[field]
+                if field in query:  # a page may find it out of range later: clamp_linked says so then
+                    linked[key] = (view, field, state[field])
         applied = app_state.set_applied_link(view, query, notes)
     for note in applied.notes:
         st.info(plain(note))  # a note quotes the link's value: whoever sent the link chose it
@@ -42,3 +46,21 @@ def write_link(view: str, state: dict) -> str:
         page_url = ""
     base = page_url.rsplit("/", 1)[0] if page_url.count("/") >= 3 else ""
     return base + path
+
+
+def clamp_linked(key: str, lo: int, hi: int, what: str) -> None:
+    """Keep a number widget's value inside [lo, hi] (a smaller model, a class with fewer digits); when
+    the value clamped came from the link, say so in one line beside the link's other notes."""
+    if key not in st.session_state:
+        return
+    asked = int(st.session_state[key])
+    shown = min(max(asked, lo), hi)
+    if shown == asked:
+        return
+    st.session_state[key] = shown
+    view, field, value = st.session_state.get("_linked", {}).get(key, (None, None, None))
+    if view is not None and value == asked:
+        del st.session_state["_linked"][key]
+        note = out_of_range(field, asked, shown, what)
+        st.session_state.setdefault(f"_{view}_notes", []).append(note)  # shown again on later reruns
+        st.info(note)

@@ -94,6 +94,13 @@ def from_query(view: str, params) -> tuple[dict, list[str]]:
     return state, notes
 
 
+def out_of_range(field: str, asked: int, shown: int, what: str) -> str:
+    """The one line for a link's value that parses but lies past what this model or dataset has
+    (``what``: "digit", "layer", "moment"), in the words of ``from_query``'s notes."""
+    where = "past the last" if asked > shown else "before the first"
+    return f"The link's {field}={asked} is {where} {what} ({shown}): showing {shown} instead."
+
+
 def to_query(view: str, state: dict) -> dict[str, str]:
     """The state as query parameters (every field, so a link is complete)."""
     return {name: str(state.get(name, f.default)) for name, f in VIEWS[view].items()}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from mnist_core import MnistLabError, settings
+from mnist_core import MnistLabError, public_message, settings
 from mnist_core.data import Dataset
 from mnist_core.spec import ArchSpec
 from mnist_core.training.config import ConfigError, TrainConfig
@@ -142,6 +142,7 @@ class TrainingJob:
         self._run_id: str | None = None
         self._result: dict | None = None
         self._progress, self._eta = 0.0, None
+        self._interrupted: str | None = None  # why the run was cut short without anyone asking
         self.ticket = next_ticket()
         self.thread = threading.Thread(target=self._main, name=f"train-{self.ticket}", daemon=True)
         self.created = time.time()
@@ -152,6 +153,12 @@ class TrainingJob:
         return self
 
     def stop(self):
+        self.control.stop()
+
+    def interrupt(self, why: str):
+        """Stop because whoever drove the run is gone (not a user's stop): the run is saved as
+        "interrupted", saying ``why``, and is not offered as a finished model."""
+        self._interrupted = why
         self.control.stop()
 
     def pause(self):
@@ -220,22 +227,25 @@ class TrainingJob:
                 res = fit(self.spec, cfg, self.data, cb, self.control, snap, run.save_snapshot if run else None)
             except Exception as exc:
                 if run is not None:  # the history must not show a run that never ends
-                    run.fail(str(exc) if isinstance(exc, MnistLabError) else f"{type(exc).__name__}: {exc}")
+                    run.fail(public_message(exc))
                 raise
             summary = res.summary(self.data.describe(), self.data.name)
+            if self._interrupted and summary["status"] == "stopped":
+                summary = {**summary, "status": "interrupted",
+                           "message": f"{self._interrupted} at step {summary.get('steps')}"}
             if run is not None:
                 run.finish(res.model, summary)
             with self._lock:
                 self._result = summary
-                self._state = res.status
+                self._state = summary["status"]
                 self._progress = 1.0 if res.status == "finished" else self._progress
             self.model = res.model
         except MnistLabError as exc:
             with self._lock:
-                self._state, self._error = "failed", str(exc)
+                self._state, self._error = "failed", public_message(exc)
         except Exception as exc:  # a bug must end up on the page as one line, not kill the server
             traceback.print_exc()
             with self._lock:
-                self._state, self._error = "failed", f"training failed: {type(exc).__name__}: {exc}"
+                self._state, self._error = "failed", f"training failed: {public_message(exc)}"
         finally:
             self.slots.release(self.ticket)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from mnist_core import MnistLabError
+from mnist_core import MnistLabError, public_message
 from mnist_core.data import Dataset, load_idx_dir
 from mnist_core.jobs.local import SLOTS, THREADS_PER_JOB, JobSnapshot, SlotQueue, TrainingJob, check_job, next_ticket
 from mnist_core.spec import ArchSpec
@@ -45,7 +45,7 @@ class JobHost:
             self.job = TrainingJob(ArchSpec.from_dict(spec), TrainConfig.from_dict(config), unpack_data(data),
                                    store=store, name=name, slots=SlotQueue(1), preset=preset).start()
         except MnistLabError as exc:  # e.g. CUDA asked for on a node without one: the page says why
-            self.error = str(exc)
+            self.error = public_message(exc)
 
     def poll(self, seen: Seen) -> JobSnapshot:
         """The job's state, with only the events after the ``seen`` counts."""
@@ -57,6 +57,9 @@ class JobHost:
 
     def stop(self):
         self.job and self.job.stop()
+
+    def interrupt(self, why: str):
+        self.job and self.job.interrupt(why)
 
     def pause(self):
         self.job and self.job.pause()
@@ -98,7 +101,7 @@ def unpack_data(packed) -> Dataset:
 
 
 def one_line(exc: BaseException | str) -> str:
-    text = str(exc).strip()
+    text = public_message(str(exc)).strip()  # its words, with any server path cut to the file's name
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith(("Traceback", "File ", "ray::")):
@@ -192,6 +195,7 @@ class RemoteJob:
 # --- a worker process on this machine -------------------------------------------------------------
 
 REPORT_EVERY = 0.25  # seconds between a worker's reports to the app
+APP_GONE = "the app that started this run went away (its server stopped or crashed)"
 
 
 def _serve(conn, args):
@@ -205,8 +209,8 @@ def _serve(conn, args):
             while conn.poll(REPORT_EVERY):
                 method, params = conn.recv()
                 getattr(host, method)(*params)
-        except (EOFError, OSError):  # the app is gone: stop training; the run is saved as stopped
-            host.stop()
+        except (EOFError, OSError):  # the app is gone (a crash, kill -9): nobody stopped it, so "interrupted"
+            host.interrupt(APP_GONE)
             break
         snap = host.poll(seen)
         news = (snap.state, snap.progress, snap.run_id, len(snap.steps), len(snap.epochs), len(snap.messages),
@@ -215,7 +219,7 @@ def _serve(conn, args):
             try:
                 conn.send(snap)
             except (OSError, ValueError):
-                host.stop()
+                host.interrupt(APP_GONE)
                 break
             seen = (seen[0] + len(snap.steps), seen[1] + len(snap.epochs), seen[2] + len(snap.messages),
                     seen[3] + len(snap.lr_changes))
