@@ -73,7 +73,8 @@ with right:
         except ImageError as exc:
             st.error(plain(str(exc)))  # it names the uploaded file
     if steps is not None and steps.empty and isinstance(image, bytes):
-        st.info(f"No digit found in {plain(str(source), 80)}: the picture is blank (or nearly), so there is nothing to guess.")
+        st.info(f"No digit found in {plain(str(source), 80)}: the picture is blank (or nearly), "
+                "so there is nothing to guess.")
     elif steps is not None and steps.empty:
         st.info("Nothing drawn yet: the canvas is empty, so there is nothing to guess.")
     elif steps is not None:

@@ -14,6 +14,7 @@ without ever blocking a rerun. The server-wide ``SlotQueue`` still decides when 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -96,7 +97,8 @@ def unpack_data(packed) -> Dataset:
     if isinstance(packed, tuple) and packed and packed[0] == "arrays":
         _, fields, arrays = packed
         # arrays from Ray's object store are read-only views: copy those
-        return Dataset(**fields, **{k: torch.from_numpy(v if v.flags.writeable else v.copy()) for k, v in arrays.items()})
+        tensors = {k: torch.from_numpy(v if v.flags.writeable else v.copy()) for k, v in arrays.items()}
+        return Dataset(**fields, **tensors)
     return packed
 
 
@@ -174,10 +176,8 @@ class RemoteJob:
         """The worker is gone mid-run: one line on the page, and the run marked failed; under the lock."""
         why = f"the {self.where} training this run stopped: {one_line(exc)}"
         if self.store is not None and self._snap.run_id:
-            try:
+            with contextlib.suppress(Exception):  # the store may be what broke; the page still gets its line
                 self.store.mark_failed(self._snap.run_id, why)
-            except Exception:  # the store may be what broke; the page still gets its line
-                pass
         self._snap = replace(self._snap, state="failed", error=why)
         self._done = True
         self._release()

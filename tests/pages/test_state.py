@@ -37,9 +37,8 @@ def session_keys(path: Path):
             arg = node.slice if isinstance(node, ast.Subscript) else (node.args[0] if node.args else None)
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 yield node.lineno, arg.value
-        if isinstance(node, ast.Compare) and any(isinstance(c, ast.Attribute) and c.attr == "session_state"
-                                                 for c in node.comparators):
-            if isinstance(node.left, ast.Constant):
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant) and any(
+                isinstance(c, ast.Attribute) and c.attr == "session_state" for c in node.comparators):
                 yield node.lineno, node.left.value
 
 

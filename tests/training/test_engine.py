@@ -77,9 +77,11 @@ def test_schedules_shape():
 
 
 @pytest.mark.parametrize("kw,msg", [
-    ({"optimizer": "lion"}, "unknown optimizer"), ({"lr": -1}, "learning rate"), ({"lr": float("nan")}, "learning rate"),
+    ({"optimizer": "lion"}, "unknown optimizer"), ({"lr": -1}, "learning rate"),
+    ({"lr": float("nan")}, "learning rate"),
     ({"batch_size": 0}, "batch size"), ({"epochs": 0}, "epochs"), ({"schedule": "warm"}, "unknown schedule"),
-    ({"val_split": 0.9}, "validation split"), ({"device": "tpu"}, "unknown device"), ({"max_batches": 0}, "max_batches"),
+    ({"val_split": 0.9}, "validation split"), ({"device": "tpu"}, "unknown device"),
+    ({"max_batches": 0}, "max_batches"),
 ])
 def test_config_validation(kw, msg):
     with pytest.raises(ConfigError, match=msg):
