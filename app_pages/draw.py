@@ -17,13 +17,13 @@ def upload_steps(raw: bytes, name: str, **switches):
     """The steps for an upload, decoding it once per upload (not once per rerun: a large picture is
     a large decode); the session keeps only the current upload: its shrunk picture and its steps."""
     digest = hashlib.sha256(raw).hexdigest()
-    memo = st.session_state.get("_draw_upload")
+    memo = state.DRAW_UPLOAD.get()
     if memo is None or memo["digest"] != digest:
         try:
             memo = {"digest": digest, "image": decode_upload(raw, name), "error": None, "steps": {}}
         except ImageError as exc:
             memo = {"digest": digest, "image": None, "error": str(exc), "steps": {}}
-        st.session_state["_draw_upload"] = memo
+        state.DRAW_UPLOAD.set(memo)
     if memo["error"] is not None:
         raise ImageError(memo["error"])
     key = tuple(bool(switches.get(k, True)) for k in SWITCHES)

@@ -22,7 +22,7 @@ def read_link(view: str, keys: dict[str, str]) -> None:
             state["model"] = "demo"
         if "model" in state and "model" in query or not app_state.active_model_chosen():
             app_state.set_active_model(state.get("model", "demo"))
-        linked = st.session_state.setdefault("_linked", {})
+        linked = app_state.LINKED.get()
         for field, key in keys.items():  # the page's own widget keys, set before its widgets are drawn
             linked.pop(key, None)
             if field in query or key not in st.session_state:
@@ -58,9 +58,9 @@ def clamp_linked(key: str, lo: int, hi: int, what: str) -> None:
     if shown == asked:
         return
     st.session_state[key] = shown
-    view, field, value = st.session_state.get("_linked", {}).get(key, (None, None, None))
+    view, field, value = app_state.LINKED.get().get(key, (None, None, None))
     if view is not None and value == asked:
-        del st.session_state["_linked"][key]
+        del app_state.LINKED.get()[key]
         note = out_of_range(field, asked, shown, what)
         st.session_state.setdefault(f"_{view}_notes", []).append(note)  # shown again on later reruns
         st.info(note)

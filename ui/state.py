@@ -139,6 +139,11 @@ SHUFFLE_SEED: Slot[int | None] = Slot("dataset_shuffle_seed", None, "the Dataset
 TSNE_ASKED: Slot[tuple | None] = Slot(
     "dataset_tsne_asked", None, "the t-SNE asked for with the button (it takes seconds, so it runs on request)")
 CANVAS_GENERATION: Slot[int] = Slot("draw_canvas_generation", 0, "bumped by Clear: a new canvas key empties it")
+DRAW_UPLOAD: Slot[object] = Slot(
+    "draw_upload_memo", None, "the current upload's hash with its decoded, shrunk picture: decoded once, not per rerun")
+LINKED: Slot[dict[str, tuple]] = Slot(
+    "linked_values", {}, "widget key -> (view, field, value) a link set: a page that must clamp it says so",
+    factory=dict)
 REPLAY_PLAYING: Slot[bool] = Slot("timetravel_playing", False, "whether time travel steps through the moments")
 TRACE_CLICKS: Slot[dict[int, tuple]] = Slot(
     "trace_clicks", {}, "layer -> the cell last clicked on its chart: a chart keeps its selection across reruns, "
