@@ -41,6 +41,14 @@ def friendly_errors(what: str = ""):
                        else f"unexpected {type(exc).__name__}: {exc}"))
 
 
+def use_language() -> str:
+    """This script run's language: ``?lang=`` in the address, else the sidebar's choice, else the browser's."""
+    from mnist_core.i18n import normalize, set_language
+    lang = (normalize(st.query_params.get("lang")) or state.LANGUAGE.get()
+            or normalize(getattr(st.context, "locale", None)))
+    return set_language(lang)
+
+
 # --- shared, read-only resources ----------------------------------------------------
 
 @st.cache_resource(max_entries=3, show_spinner="Loading the digits…")  # one per dataset (MNIST, Fashion, KMNIST)

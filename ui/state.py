@@ -102,6 +102,13 @@ class Draft:
     preset: str | None = None  # the preset it was loaded from, None once loaded from scratch or a file
 
 
+ACTOR: Slot[Any] = Slot(
+    "actor", None, "who this session is (a classroom.identity.Actor): every rule of the run store and the class "
+    "database takes it; made on first use")
+VISITOR_TOKEN: Slot[str | None] = Slot(
+    "visitor_token", None, "this browser's visitor token (only the browser keeps it; the database stores its hash)")
+LANGUAGE: Slot[str | None] = Slot(
+    "language", None, "the language chosen in the sidebar or by ?lang=; None: the browser's (st.context.locale)")
 ACTIVE_MODEL: Slot[str] = Slot(
     "active_model", "demo", "the model every model page shows and the sidebar names: one choice for the session")
 JOB: Slot[Any] = Slot(
@@ -155,6 +162,22 @@ SANITY_RESULT: Slot[tuple | None] = Slot(
 
 
 # --- accessors ----------------------------------------------------------------------------------------------
+
+def actor():
+    """Who this session is, for every rule that asks (run store, class database): a new visitor on first use."""
+    from mnist_core.classroom.identity import Actor, new_visitor
+    me = ACTOR.get()
+    if me is None:
+        visitor_id, token = new_visitor()
+        me = Actor(visitor_id)
+        ACTOR.set(me)
+        VISITOR_TOKEN.set(token)
+    return me
+
+
+def set_actor(me) -> None:
+    ACTOR.set(me)
+
 
 def active_model() -> str:
     return ACTIVE_MODEL.get()

@@ -22,6 +22,7 @@ def app(tmp_path, monkeypatch):
         monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
         monkeypatch.setattr(mnist_core.data, "DEFAULT_CACHE", tmp_path / "no-cache")
     monkeypatch.setattr(ui.common, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setenv("MNIST_LAB_DATABASE_URL", f"sqlite:///{tmp_path / 'classroom.sqlite'}")  # visitors, classes
 
     def make(page: str | None = None, timeout: float = 60):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
