@@ -93,10 +93,11 @@ def read_file(path: Path, limit: int) -> bytes:
         if exc.errno == errno.ELOOP or path.is_symlink():
             raise RunError(f"{path.name}: a symbolic link, not a file; refused") from None
         raise RunError(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # before fdopen: a folder named like the file raises IsADirectoryError there
+        os.close(fd)
+        raise RunError(f"{path.name}: not a regular file; refused")
     with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise RunError(f"{path.name}: not a regular file; refused")
         if st.st_size > limit:
             raise RunError(f"{path.name}: {st.st_size:,} bytes is more than such a file ever holds")
         data = f.read(limit + 1)
@@ -107,10 +108,10 @@ def read_file(path: Path, limit: int) -> bytes:
 
 def read_json(path: Path, limit: int = MAX_JSON_BYTES):
     raw = read_file(path, limit)
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"{Path(path).name}: not valid JSON ({str(exc)[:80]})") from None
+    try:  # safejson: a file nested 100,000 deep or holding 1e400 is refused in one line, not a RecursionError
+        return safejson.loads(raw, limit)
+    except safejson.JSONInputError as exc:
+        raise RunError(f"{Path(path).name}: {str(exc)[:120]}") from None
 
 
 # --- what each file of a run folder may hold ---------------------------------------------------------
@@ -528,9 +529,9 @@ class RunStore:
         out = []
         if path.exists() or path.is_symlink():
             for line in read_file(path, MAX_METRICS_BYTES).decode("utf-8", "replace").splitlines():
-                try:
+                try:  # plain json: a diverged run's losses are NaN; a line nested too deep is just skipped
                     d = json.loads(line)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     continue
                 e = events.from_dict(d) if valid_event(d) else None
                 if e is not None:
