@@ -35,7 +35,25 @@ from mnist_core.preprocess import preprocess  # noqa: E402
 from mnist_core.runs import RunStore, load_demo  # noqa: E402
 
 
-def check(spec, model, data, hand, junk, threshold=UNSURE_BELOW) -> dict:
+def scans(spec, model, checks) -> dict:
+    """Accuracy on each scan check (MNIST test digits written or scanned another way), both as a
+    28x28 digit is given to ``predict`` directly (a held-out scanned set) and through the app's
+    preprocessing (a drawing or an upload)."""
+    from mnist_core.inference import probabilities, temperature
+    out = {}
+    for kind, (images, labels) in checks.items():
+        x = to_input(torch.from_numpy(images))
+        with torch.no_grad():
+            direct = probabilities(spec, model(x), temperature(model)).argmax(1).numpy()
+            pre = torch.cat([preprocess(im).tensor() for im in images])
+            through = probabilities(spec, model(pre), temperature(model)).argmax(1).numpy()
+        out[kind] = {"direct": round(float((direct == labels).mean()), 4),
+                     "preprocessed": round(float((through == labels).mean()), 4)}
+    out["mean"] = {k: round(float(np.mean([v[k] for v in out.values()])), 4) for k in ("direct", "preprocessed")}
+    return out
+
+
+def check(spec, model, data, hand, junk, threshold=UNSURE_BELOW, checks=None) -> dict:
     ev = evaluate_model(spec, model, data.test_images, data.test_labels)
     rel = reliability(ev.probs, ev.labels)
     probs_1k = np.stack([predict(spec, model, to_input(data.test_images[i:i + 1])) for i in range(1000)])
@@ -49,6 +67,7 @@ def check(spec, model, data, hand, junk, threshold=UNSURE_BELOW) -> dict:
     right = ph.argmax(1) == labels
     conf_mnist = ev.probs.max(1)
     return {
+        "scan_checks": scans(spec, model, checks) if checks else None,
         "mnist_test_accuracy": round(ev.accuracy, 4), "mnist_ece": round(rel.ece, 4),
         "mnist_mean_confidence": round(rel.mean_confidence, 4),
         "predict_1000": {"accuracy": round(float((probs_1k.argmax(1) == data.test_labels[:1000].numpy()).mean()), 4),
@@ -77,6 +96,7 @@ def main(argv=None):
     ap.add_argument("models", nargs="+", help="'demo' or run folders")
     ap.add_argument("--data")
     ap.add_argument("--per-digit", type=int, default=20)
+    ap.add_argument("--scan-digits", type=int, default=1000, help="MNIST test digits per scan check (0: none)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     data = load_dataset("mnist", data_dir=args.data)
@@ -84,10 +104,13 @@ def main(argv=None):
     junk = synthetic.non_digits()
     print(f"data: {data.describe()}; non-MNIST check: {len(hand)} digits "
           f"({', '.join(sorted({s.style for s in hand}))}); {len(junk)} non-digits", file=sys.stderr)
+    # the last test digits: the first 1,000 are also the predict path's; any slice of test is held out
+    checks = synthetic.scan_checks(data.test_images.numpy()[-args.scan_digits:],
+                                   data.test_labels.numpy()[-args.scan_digits:]) if args.scan_digits else None
     out = {}
     for name in args.models:
         spec, model = load_demo() if name == "demo" else RunStore(Path(name).parent).load(Path(name))
-        out[name] = check(spec, model, data, hand, junk)
+        out[name] = check(spec, model, data, hand, junk, checks=checks)
         print(name, json.dumps(out[name], indent=1), file=sys.stderr)
     print(json.dumps(out))
 

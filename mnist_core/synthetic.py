@@ -202,3 +202,70 @@ def outlier_bank(n: int = 3000, seed: int = 12345) -> np.ndarray:
         if not steps.empty:
             out.append(steps.as_uint8())
     return np.stack(out)
+
+
+# --- MNIST's own test digits, written and scanned another way --------------------------------------------
+# Each check takes held-out MNIST test digits (never trained on) and changes one thing a class's or
+# another scanner's digits change: the digit is then as MNIST's writer wrote it, only seen otherwise.
+
+SCAN_CHECKS = ("coarse", "usps-like", "large", "small", "thick", "thin", "faint", "slanted", "blurred")
+
+
+def _box(img: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(img > 30)
+    if not len(ys):
+        return img
+    return img[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
+def _placed(digit: np.ndarray, side: int, rng: np.random.Generator, canvas: int = 28, jitter: int = 1) -> np.ndarray:
+    """``digit`` scaled so its longer side is ``side`` px, placed near the middle of a black canvas."""
+    h, w = digit.shape
+    f = side / max(h, w)
+    nh, nw = max(1, round(h * f)), max(1, round(w * f))
+    small = np.asarray(Image.fromarray(digit).resize((nw, nh), Image.BILINEAR))
+    out = np.zeros((canvas, canvas), np.uint8)
+    top = min(max(0, (canvas - nh) // 2 + int(rng.integers(-jitter, jitter + 1))), canvas - nh)
+    left = min(max(0, (canvas - nw) // 2 + int(rng.integers(-jitter, jitter + 1))), canvas - nw)
+    out[top:top + nh, left:left + nw] = small
+    return out
+
+
+def scan_check(kind: str, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One MNIST digit (28x28 uint8) changed the way ``kind`` says."""
+    im = Image.fromarray(img)
+    if kind == "coarse":  # a low-resolution scan resampled up: 9-14 px a side, then 28
+        s = int(rng.integers(9, 15))
+        return np.asarray(im.resize((s, s), Image.BOX).resize((28, 28), Image.BILINEAR))
+    if kind == "usps-like":  # as USPS keeps its digits: filling a 16x16 box, then resampled to 28x28
+        box = _placed(_box(img), 16, rng, canvas=16, jitter=0)
+        return np.asarray(Image.fromarray(box).resize((28, 28), Image.BILINEAR))
+    if kind == "large":  # a digit written to fill its box: 25-28 px instead of MNIST's 20
+        return _placed(_box(img), int(rng.integers(25, 29)), rng)
+    if kind == "small":  # a digit written small: 10-13 px
+        return _placed(_box(img), int(rng.integers(10, 14)), rng, jitter=3)
+    if kind == "thick":  # a marker
+        return np.asarray(im.filter(ImageFilter.MaxFilter(3)))
+    if kind == "thin":  # a hard pencil
+        return np.asarray(im.filter(ImageFilter.MinFilter(3)).filter(ImageFilter.MaxFilter(1)))
+    if kind == "faint":  # light pressure: the darkest ink at 30-50%
+        gain = rng.uniform(0.3, 0.5)
+        return (np.asarray(img, np.float32) * gain).astype(np.uint8)
+    if kind == "slanted":  # a strong slant either way (shear 0.3-0.45)
+        sh = rng.uniform(0.3, 0.45) * rng.choice([-1, 1])
+        return np.asarray(im.transform((28, 28), Image.AFFINE, (1, sh, -sh * 14, 0, 1, 0), Image.BILINEAR))
+    if kind == "blurred":  # a photo out of focus
+        return np.asarray(im.filter(ImageFilter.GaussianBlur(rng.uniform(1.0, 1.5))))
+    raise ValueError(f"unknown check {kind!r}: choose one of {', '.join(SCAN_CHECKS)}")
+
+
+def scan_checks(images: np.ndarray, labels: np.ndarray, n: int = 1000, seed: int = 0,
+                kinds: tuple[str, ...] = SCAN_CHECKS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """kind -> (images (n, 28, 28) uint8, labels (n,)) from the first ``n`` of ``images`` (MNIST test
+    digits: never trained on). Deterministic for a seed; each kind draws from its own generator."""
+    images, labels = np.asarray(images[:n], np.uint8), np.asarray(labels[:n])
+    out = {}
+    for k, kind in enumerate(kinds):
+        rng = np.random.default_rng([seed, k])
+        out[kind] = (np.stack([scan_check(kind, im, rng) for im in images]), labels.copy())
+    return out

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from mnist_core.data import MEAN, STD
 
 # style -> (max turn in degrees, max relative scale change, max shift in px, max shear)
-_AFFINE = {"affine": (10, 0.1, 2, 0.0), "handwriting": (15, 0.2, 3, 0.15)}
+_AFFINE = {"affine": (10, 0.1, 2, 0.0), "handwriting": (15, 0.2, 3, 0.15), "scans": (15, 0.35, 3, 0.3)}
 
 
 def stroke_thickness(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
@@ -40,12 +40,43 @@ def soften(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
     return torch.where(pick, blurred, x)
 
 
+def pressure(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+    """Other pressures for a third of the batch: ink from faint (darkest stroke at 35%) to full, and a
+    gamma from 0.5 to 2 that makes a stroke's edge hard or soft."""
+    b = x.shape[0]
+    u = torch.rand(b, 3, generator=gen).to(x.device)
+    pick = (u[:, 0] < 1 / 3).view(b, 1, 1, 1)
+    gain = (0.35 + 0.65 * u[:, 1]).view(b, 1, 1, 1)
+    gamma = torch.exp((u[:, 2] * 2 - 1) * math.log(2)).view(b, 1, 1, 1)
+    ink = (x * STD + MEAN).clamp(0, 1)
+    pressed = ((ink ** gamma) * gain - MEAN) / STD
+    return torch.where(pick, pressed, x)
+
+
+def coarse_scan(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+    """A coarse, low-resolution scan resampled up to 28x28, for a third of the batch: the whole
+    picture shrunk to 10-20 pixels a side (area average) and enlarged back (bilinear), one size per
+    batch (a scanner's resolution)."""
+    b = x.shape[0]
+    u = torch.rand(b + 1, generator=gen)
+    pick = (u[:b] < 1 / 3).to(x.device).view(b, 1, 1, 1)
+    side = 10 + int(u[b] * 11)  # 10..20
+    bg = -MEAN / STD
+    small = F.interpolate(x - bg, size=(side, side), mode="area")
+    back = F.interpolate(small, size=x.shape[-2:], mode="bilinear", align_corners=False) + bg
+    return torch.where(pick, back, x)
+
+
 def augment_batch(x: torch.Tensor, gen: torch.Generator | None = None, style: str = "affine") -> torch.Tensor:
     """Random affine distortions (turn, scale, shift, and for "handwriting" slant and stroke
-    thickness), done on the normalised tensor (B, 1, 28, 28)."""
+    thickness), done on the normalised tensor (B, 1, 28, 28). "scans" goes further: digits written
+    small or large (0.65x to 1.35x, a large one filling the frame as a scanned form's box does),
+    stronger slant, other pressures, and coarse scans resampled up to 28x28."""
     turn, zoom, shift, shear = _AFFINE[style]
-    if style == "handwriting":
+    if style in ("handwriting", "scans"):
         x = soften(stroke_thickness(x, gen), gen)
+    if style == "scans":
+        x = pressure(x, gen)
     b = x.shape[0]
     rnd = torch.rand(b, 5 if shear else 4, generator=gen).to(x.device) * 2 - 1  # (B, 4 or 5) in [-1, 1]
     angle = rnd[:, 0] * math.radians(turn)
@@ -57,4 +88,5 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator | None = None, style: st
                          torch.stack([sin, cos + sh * sin, ty], 1)], 1)  # (B, 2, 3): rotation @ shear
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     bg = -MEAN / STD  # the normalised value of a black pixel
-    return F.grid_sample(x - bg, grid, align_corners=False, padding_mode="zeros") + bg
+    out = F.grid_sample(x - bg, grid, align_corners=False, padding_mode="zeros") + bg
+    return coarse_scan(out, gen) if style == "scans" else out

@@ -9,7 +9,7 @@ from mnist_core import MnistLabError
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
-AUGMENT_STYLES = ("affine", "handwriting")
+AUGMENT_STYLES = ("affine", "handwriting", "scans")
 
 
 class ConfigError(MnistLabError):
@@ -83,7 +83,8 @@ class TrainConfig:
     loss_reduction: str = "mean"                # "sum" reproduces seed000's CrossEntropy(sum)
     augment: bool = False                       # random distortions of each batch, on the tensors
     augment_style: str = "affine"               # "affine": small turns, shifts, scales; "handwriting":
-                                                # wider ones, slant and stroke thickness too
+                                                # wider ones, slant and stroke thickness too; "scans":
+                                                # small/large digits, pressure, coarse resampled scans
     subset: int | None = None                   # train on the first N of a fixed shuffle
     val_split: float = 0.0                      # hold out this fraction of train for validation
     calibrate: bool = False                     # fit a temperature on the validation split at the end
