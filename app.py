@@ -22,7 +22,8 @@ pages = {
                st.Page(PAGES / "why.py", title="Why it decides", icon="🧭"),
                st.Page(PAGES / "experiments.py", title="Experiments", icon="🧪"),
                st.Page(PAGES / "lesson.py", title="Lesson", icon="🎓"),
-               st.Page(PAGES / "evaluation.py", title="Evaluation", icon="🎯")],
+               st.Page(PAGES / "evaluation.py", title="Evaluation", icon="🎯"),
+               st.Page(PAGES / "report.py", title="My report", icon="📄")],
 }
 nav = st.navigation(pages)
 sidebar()

@@ -151,6 +151,10 @@ DRAW_UPLOAD: Slot[object] = Slot(
 LINKED: Slot[dict[str, tuple]] = Slot(
     "linked_values", {}, "widget key -> (view, field, value) a link set: a page that must clamp it says so",
     factory=dict)
+REPORT_HTML: Slot[str | None] = Slot(
+    "report_html", None, "the report last built on My report: building evaluates runs, so the download keeps it")
+MODEL_CARD: Slot[tuple[str, str] | None] = Slot(
+    "report_model_card", None, "(run id, HTML) of the model card last made on My report")
 REPLAY_PLAYING: Slot[bool] = Slot("timetravel_playing", False, "whether time travel steps through the moments")
 TRACE_CLICKS: Slot[dict[int, tuple]] = Slot(
     "trace_clicks", {}, "layer -> the cell last clicked on its chart: a chart keeps its selection across reruns, "
