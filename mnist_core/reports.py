@@ -166,8 +166,11 @@ def run_section(run: RunReport) -> str:
              (_("training seconds"), f"{seconds:.1f}" if isinstance(seconds, (int, float)) else "–"),
              (_("device"), s.get("device", "")), (_("preset"), s.get("preset") or "–")]
     facts += [(k, run.config[k]) for k in SETTINGS if k in run.config]
-    parts = [f"<section class='run'><h3>{esc(run.name)} <small>({esc(run.run_id)})</small></h3>", _table(facts),
-             _figure_html(curve_svg(run), _("Training loss by step and test accuracy by epoch."))]
+    parts = [f"<section class='run'><h3>{esc(run.name)} <small>({esc(run.run_id)})</small></h3>", _table(facts)]
+    if run.losses or run.test_acc:
+        parts.append(_figure_html(curve_svg(run), _("Training loss by step and test accuracy by epoch.")))
+    else:
+        parts.append("<p>" + esc(_("This run logged no curve (it was saved in one go, without its steps).")) + "</p>")
     if run.confusion is not None:
         per_class = np.diag(run.confusion) / np.maximum(run.confusion.sum(1), 1)
         heading = _("Accuracy per digit")

@@ -18,7 +18,9 @@ def store_with_run(tmp_path_factory, sample):
     spec = presets.get("seed001").spec()
     cfg = TrainConfig(epochs=1, max_batches=20)
     store = RunStore(root)
-    run = store.save_result('<img src=x onerror=alert(1)> "mine"', spec, cfg, fit(spec, cfg, sample))
+    logged = []
+    res = fit(spec, cfg, sample, callback=logged.append)
+    run = store.save_result('<img src=x onerror=alert(1)> "mine"', spec, cfg, res, logged=logged)
     set_tag(run.path, "mnist", 7, "ambiguous")
     set_tag(run.path, "mnist", 9, "model error")
     return store, run.path.name
@@ -30,7 +32,9 @@ def built(store_with_run, sample):
     return reports.run_report(store, run_id, sample)
 
 
-def test_a_run_report_holds_a_fresh_evaluation_and_the_tags(built, sample):
+def test_a_run_report_holds_its_curves_a_fresh_evaluation_and_the_tags(built, sample):
+    assert len(built.losses) >= 3 and all(loss > 0 for _, loss in built.losses)
+    assert [e for e, _ in built.test_acc] == [1]
     assert built.confusion.shape == (10, 10) and built.confusion.sum() == len(sample.test_labels)
     acc = np.trace(built.confusion) / built.confusion.sum()
     assert 0.1 < acc <= 1 and built.reliability.counts.sum() == len(sample.test_labels)

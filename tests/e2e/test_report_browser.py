@@ -22,7 +22,9 @@ def report_file(tmp_path_factory, sample):
     spec = presets.get("seed001").spec()
     cfg = TrainConfig(epochs=2, max_batches=15)
     store = RunStore(root)
-    run_id = store.save_result("my first CNN (seed001)", spec, cfg, fit(spec, cfg, sample)).path.name
+    logged = []
+    res = fit(spec, cfg, sample, callback=logged.append)
+    run_id = store.save_result("my first CNN (seed001)", spec, cfg, res, logged=logged).path.name
     built = reports.run_report(store, run_id, sample)
     answers = [reports.Answer("What will the loss do when the learning rate is 10?", "go down", "It jumps to "
                               "about 2.3 and stays: the network collapses.")]
