@@ -17,8 +17,13 @@ from plotly.subplots import make_subplots
 from mnist_core.safe_text import for_plotly as _t
 from mnist_core.training.events import Epoch, LrChange, Step
 
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+# The ten classes in Paul Tol's "muted" scheme plus its pale grey: told apart with every common
+# colour-vision deficiency (deuteranopia, protanopia, tritanopia), unlike Plotly's default ten,
+# whose red and green classes (3 and 2) look alike to one boy in twelve. Two-way colours (right and
+# wrong, positive and negative) use Okabe and Ito's blue, vermillion and bluish green.
+PALETTE = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933",
+           "#DDCC77", "#CC6677", "#882255", "#AA4499", "#BBBBBB"]
+BLUE, VERMILLION, GREEN = "#0072B2", "#D55E00", "#009E73"  # Okabe-Ito
 GREYS = "gray"       # digits: white ink on black, as MNIST stores them
 DIVERGING = "RdBu_r"  # kernels: blue negative, red positive, white at zero
 
@@ -241,7 +246,7 @@ def sweep_curve(rows: list[dict], param: str) -> go.Figure:
                   annotation_position="bottom right")
     fig.add_trace(go.Scatter(x=[r["value"] for r in done], y=[r["accuracy"] for r in done], mode="lines+markers",
                              marker=dict(size=11,
-                                         color=[("#d62728" if r["accuracy"] < 0.2 else "#2ca02c") for r in done]),
+                                         color=[(VERMILLION if r["accuracy"] < 0.2 else GREEN) for r in done]),
                              line=dict(color="#4c9be8"), name="test accuracy",
                              text=[_t(r["state"]) for r in done],
                              hovertemplate="%{x:g}: %{y:.1%} (%{text})<extra></extra>"))
@@ -262,7 +267,7 @@ def sweep_curve(rows: list[dict], param: str) -> go.Figure:
 def probabilities_bar(probs: np.ndarray, classes: list[str] | None = None) -> go.Figure:
     classes = _ts(classes or [str(i) for i in range(len(probs))])
     best = int(np.argmax(probs))
-    colors = ["#d62728" if i == best else "#1f77b4" for i in range(len(probs))]
+    colors = [VERMILLION if i == best else BLUE for i in range(len(probs))]
     fig = go.Figure(go.Bar(x=classes, y=probs, marker_color=colors, text=[f"{p:.0%}" for p in probs],
                            textposition="outside"))
     fig.update_xaxes(title="digit", type="category")
@@ -325,7 +330,7 @@ def feature_maps(maps: np.ndarray, title: str, max_maps: int = 32) -> go.Figure:
 
 def activations_bar(values: np.ndarray, title: str) -> go.Figure:
     v = np.asarray(values, dtype=np.float32)
-    fig = go.Figure(go.Bar(x=list(range(len(v))), y=v, marker_color=np.where(v >= 0, "#1f77b4", "#d62728")))
+    fig = go.Figure(go.Bar(x=list(range(len(v))), y=v, marker_color=np.where(v >= 0, BLUE, VERMILLION)))
     fig.update_xaxes(title="unit")
     fig.update_yaxes(title="activation")
     return _layout(fig, title, height=260)
