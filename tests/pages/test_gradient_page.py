@@ -1,0 +1,52 @@
+import numpy as np
+
+from .conftest import no_exception, texts
+
+
+def gradient_line(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("gradient: layer"))
+
+
+def test_the_gradient_page_traces_a_weight_and_checks_it_against_autograd(app):
+    at = no_exception(app("gradient").run())
+    shown = texts(at)
+    assert "By hand: dL/dw" in shown and "difference" in shown
+    assert any(m.value.startswith("✅ By hand") for m in at.markdown)  # the check passed
+    assert gradient_line(at).startswith("gradient: layer 1 weight (0, 0, 2, 2) =")  # the demo's first conv
+    assert at.get_by_key("grad_kernel") is not None and at.get_by_key("grad_grid_products") is not None
+    loss_table = at.dataframe[0].value
+    assert list(loss_table.iloc[:, 0]) == [str(i) for i in range(10)]  # one row per class
+    np.testing.assert_allclose(loss_table.iloc[:, 4], loss_table.iloc[:, 2] - loss_table.iloc[:, 3], atol=1e-9)
+    # another layer: the last dense layer's bias, then a batch norm's scale
+    params = at.selectbox(key="grad_param")
+    last = len(params.options) - 1
+    params.set_value(last).run()
+    no_exception(at)
+    assert gradient_line(at).startswith("gradient: layer 11 bias (0,) =")
+    assert any(m.value.startswith("✅ By hand") for m in at.markdown)
+    at.selectbox(key="grad_param").set_value(1).run()
+    no_exception(at)
+    assert "scale (gamma)" in texts(at)
+    # Adam from a typed state
+    at.selectbox(key="grad_opt_demo").set_value("adam").run()
+    at.radio(key="grad_state").set_value("From a state I type").run()
+    no_exception(at)
+    assert "bias correction" in "\n".join(str(v) for df in at.dataframe for v in df.value.iloc[:, 0])
+
+
+def test_the_kernel_cell_is_picked_with_its_widgets_and_the_digit_can_be_a_drawing(app):
+    at = no_exception(app("gradient").run())
+    at.number_input(key="grad_out").set_value(3)
+    at.number_input(key="grad_row").set_value(0)
+    at.number_input(key="grad_col").set_value(4).run()
+    no_exception(at)
+    assert gradient_line(at).startswith("gradient: layer 1 weight (3, 0, 0, 4) =")
+    img = np.zeros((28, 28), dtype=np.uint8)
+    img[4:24, 13:15] = 255
+    at.session_state["last_drawing"] = img
+    at.run()
+    at.radio(key="grad_source").set_value("My last drawing").run()
+    no_exception(at)
+    at.selectbox(key="grad_target").set_value(7).run()
+    no_exception(at)
+    assert "loss = - log p[7]" in texts(at)
