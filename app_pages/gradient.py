@@ -37,14 +37,21 @@ def _config(run: str) -> dict:
 cfg = _config(run_id)
 engine = cfg.get("engine") if isinstance(cfg.get("engine"), str) else None
 probs_now = ins.predict(spec, model, x)
-if label is None:
-    target = st.selectbox(_("The class the loss asks for (a drawing has no label)"), list(range(spec.num_classes)),
-                          index=int(probs_now.argmax()), format_func=lambda i: data.classes[i], key="grad_target")
-else:
-    target = int(label)
-    st.markdown(_("The network says **{pred}** ({p:.0%}); the label is **{label}**: the loss asks for {label}.")
-                .format(pred=data.classes[int(probs_now.argmax())], p=float(probs_now.max()),
-                        label=data.classes[target]))
+pred = int(probs_now.argmax())
+t1, t2 = st.columns([1, 2])
+target = t1.selectbox(
+    _("The class the loss asks for"), list(range(spec.num_classes)), index=pred if label is None else int(label),
+    format_func=lambda i: _("{c} (the label)").format(c=data.classes[i]) if i == label else data.classes[i],
+    key=f"grad_target_{label}")  # another digit of another class starts on its own label
+said = _("The network says **{pred}** ({p:.0%}).").format(pred=data.classes[pred], p=float(probs_now.max()))
+if label is not None and target != label:
+    said += " " + _("The loss asks for {t}: the gradient that would teach it this {c} is a {t}.").format(
+        t=data.classes[target], c=data.classes[int(label)])
+elif label is None:
+    said += " " + _("A drawing has no label: the loss asks for the class chosen here.")
+elif pred == label and probs_now.max() > 0.99:
+    said += " " + _("It is right and sure, so the gradients are tiny: ask for another class to see a big one.")
+t2.markdown(said)
 
 # --- which weight -------------------------------------------------------------------------------------------
 params = bp.learnable(spec, model)
@@ -85,7 +92,8 @@ if kind == "Conv2d" and param == "weight":
     row = c3.number_input(_("Kernel row"), 0, k - 1, k // 2, key="grad_row")
     col = c4.number_input(_("Kernel column"), 0, k - 1, k // 2, key="grad_col")
     index = (int(out_c), int(in_c), int(row), int(col))
-    st.plotly_chart(charts.gradient_grid(mod.weight.detach()[index[0], index[1]].numpy(),
+    kcol, _rest = st.columns([1, 2])
+    kcol.plotly_chart(charts.gradient_grid(mod.weight.detach()[index[0], index[1]].numpy(),
                                          _("Filter {o}, input channel {i}: click a weight").format(o=index[0],
                                                                                                     i=index[1]),
                                          mark=(index[2], index[3]), clickable=True),
@@ -177,12 +185,12 @@ with friendly_errors(_("gradient")):
     df = pd.DataFrame({_("class"): data.classes[:len(tr.probs)], _("score (logit)"): tr.logits,
                        _("p = softmax"): tr.probs, _("target"): tr.target, _("dL/dscore = p - target"): tr.dlogits})
     st.dataframe(df, hide_index=True, key="grad_loss_table", width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.5f") for c in df.columns[1:]})
+                 column_config={c: st.column_config.NumberColumn(format="%.5g") for c in df.columns[1:]})
     if smoothing:
         st.markdown(_("loss = - sum over classes of target x log p = **{loss:.5f}** (label smoothing {ls:g})")
                     .format(loss=tr.loss, ls=smoothing))
     else:
-        st.markdown(_("loss = - log p[{c}] = - log {p:.5f} = **{loss:.5f}**").format(
+        st.markdown(_("loss = - log p[{c}] = - log {p:.5g} = **{loss:.5f}**").format(
             c=data.classes[target], p=float(tr.probs[target]), loss=tr.loss))
 
     # --- carried back --------------------------------------------------------------------------------------------

@@ -451,7 +451,7 @@ def gradient_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None =
         yy, xx = np.meshgrid(np.arange(v.shape[0]), np.arange(v.shape[1]), indexing="ij")
         _clickable(fig, xx.ravel(), yy.ravel(), [f"row {a}, col {b}: {c:.4g}" for a, b, c in
                                                  zip(yy.ravel(), xx.ravel(), v.ravel())])
-    height = int(min(360, max(160, 30 * v.shape[0] + 70)))
+    height = int(min(380, max(160, (44 if small else 12) * v.shape[0] + 70)))
     return _image_axes(_layout(fig, title, height=height))
 
 

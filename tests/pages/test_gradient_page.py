@@ -27,6 +27,11 @@ def test_the_gradient_page_traces_a_weight_and_checks_it_against_autograd(app):
     at.selectbox(key="grad_param").set_value(1).run()
     no_exception(at)
     assert "scale (gamma)" in texts(at)
+    # another class than the label: a big gradient
+    at.selectbox(key="grad_target_0").set_value(3).run()
+    no_exception(at)
+    assert "The loss asks for 3" in texts(at) and "loss = - log p[3]" in texts(at)
+    assert at.dataframe[0].value.iloc[3, 3] == 1.0  # the target column: one-hot on 3
     # Adam from a typed state
     at.selectbox(key="grad_opt_demo").set_value("adam").run()
     at.radio(key="grad_state").set_value("From a state I type").run()
@@ -47,6 +52,6 @@ def test_the_kernel_cell_is_picked_with_its_widgets_and_the_digit_can_be_a_drawi
     at.run()
     at.radio(key="grad_source").set_value("My last drawing").run()
     no_exception(at)
-    at.selectbox(key="grad_target").set_value(7).run()
+    at.selectbox(key="grad_target_None").set_value(7).run()
     no_exception(at)
     assert "loss = - log p[7]" in texts(at)
