@@ -159,7 +159,7 @@ def _trace(run: str, xb: bytes, target: int, layer: int, param: str, index: tupl
 
 
 def _lines(lines, key: str):
-    st.dataframe(pd.DataFrame([(ln.text, ln.value) for ln in lines], columns=[_("step"), _("value")]),
+    st.dataframe(pd.DataFrame([(ln.text, ln.value) for ln in lines], columns=[_("the arithmetic"), _("value")]),
                  hide_index=True, key=key, width="stretch",
                  column_config={_("value"): st.column_config.NumberColumn(format="%.6g")})
 

@@ -72,11 +72,17 @@ class Line:
 
 @dataclass
 class Term:
-    """One product of a sum: where it comes from (words), the two factors and their product."""
-    where: str
+    """One product of a sum: where it comes from (words, marked for translation), the two factors and their
+    product."""
+    template: str
+    args: dict
     a: float
     b: float
     product: float
+
+    @property
+    def where(self) -> str:
+        return _(self.template).format(**self.args)
 
 
 @dataclass
@@ -289,7 +295,7 @@ def explain_cell(mod: nn.Module, x: torch.Tensor, y: torch.Tensor, g: torch.Tens
         j = cell[0]
         w = mod.weight.detach()[:, j]
         prods = g0 * w
-        terms = [Term(f"unit {k}", float(g0[k]), float(w[k]), float(prods[k])) for k in range(len(g0))]
+        terms = [Term(N_("unit {k}"), {"k": k}, float(g0[k]), float(w[k]), float(prods[k])) for k in range(len(g0))]
         top = _top(terms)
         nxt = (int(torch.argmax(prods.abs())),)
         return (N_("dense layer: dL/d(input j) = sum over its outputs k of dL/d(output k) x weight[k, j]"),
@@ -314,7 +320,8 @@ def explain_cell(mod: nn.Module, x: torch.Tensor, y: torch.Tensor, g: torch.Tens
         for f in order:
             r, o = divmod(f, g0.shape[0])
             oy, ox, ky, kx = rows[r]
-            terms.append(Term(f"filter {o} at ({oy}, {ox}), kernel ({ky}, {kx})", float(ups[r, o]), float(ws[r, o]),
+            terms.append(Term(N_("filter {o} at ({oy}, {ox}), kernel ({ky}, {kx})"),
+                              {"o": o, "oy": oy, "ox": ox, "ky": ky, "kx": kx}, float(ups[r, o]), float(ws[r, o]),
                               float(prods[r, o])))
         best = None
         if order:
