@@ -16,6 +16,7 @@ from mnist_core.safe_text import plain
 from ui import state
 from ui.common import friendly_errors, model_and_data, store
 from ui.explain import clamp, pick_input
+from ui.links import read_link, write_link
 
 st.title("📉 " + _("Trace a gradient"))
 st.caption(_("Backpropagation with real numbers: for one digit and one weight, the loss, its gradient with respect "
@@ -23,6 +24,8 @@ st.caption(_("Backpropagation with real numbers: for one digit and one weight, t
              "step and the loss after it. Every number is computed by the rule written beside it and checked against "
              "PyTorch's autograd."))
 
+read_link("gradient", {"cls": "grad_class", "k": "grad_k", "weight": "grad_param", "o": "grad_out", "i": "grad_in",
+                       "r": "grad_row", "c": "grad_col"})
 run_id, spec, model, data = model_and_data("grad_model")
 x, image, label = pick_input(data, "grad")
 
@@ -66,17 +69,30 @@ def _param_words(kind: str, param: str) -> str:
     return _("weight") if param == "weight" else _("bias")
 
 
-if st.session_state.get("grad_param", 0) >= len(params):  # another model, with fewer weights
-    st.session_state.pop("grad_param")
-choice = st.selectbox(
-    _("Layer and weight"), list(range(len(params))), key="grad_param",
-    format_func=lambda i: _("Layer {n}: {label} · {what} {shape}").format(
-        n=params[i][0], label=params[i][2], what=_param_words(spec.layers[params[i][0] - 1].kind, params[i][1]),
-        shape="x".join(map(str, params[i][3]))))
+names = [f"{p[0]}.{p[1]}" for p in params]  # the link's "weight": 4.weight, 11.bias
+if st.session_state.get("grad_param") not in names:  # another model, or a link's weight this one lacks
+    asked = st.session_state.pop("grad_param", None)
+    if asked is not None and state.LINKED.get().pop("grad_param", None):
+        st.info(_("The link's weight {w} is not in this network: showing {first} instead.").format(
+            w=plain(str(asked)), first=names[0]))
+choice = names.index(st.selectbox(
+    _("Layer and weight"), names, key="grad_param",
+    format_func=lambda n: _("Layer {n}: {label} · {what} {shape}").format(
+        n=params[names.index(n)][0], label=params[names.index(n)][2],
+        what=_param_words(spec.layers[params[names.index(n)][0] - 1].kind, params[names.index(n)][1]),
+        shape="x".join(map(str, params[names.index(n)][3])))))
 layer, param, lab, shape = params[choice]
 kind = spec.layers[layer - 1].kind
 mod = model[layer - 1]
 c1, c2, c3, c4 = st.columns(4)
+
+
+def _num(where, label: str, hi: int, default: int, key: str) -> int:
+    """A whole-number widget from 0 to ``hi``; its default only when nothing (a link, a click) set it."""
+    value = {} if key in st.session_state else {"value": default}
+    return int(where.number_input(label, min_value=0, max_value=hi, key=key, **value))
+
+
 if kind == "Conv2d" and param == "weight":
     o_n, i_n, k = shape[0], shape[1], shape[2]
     for key, hi in (("grad_out", o_n - 1), ("grad_in", i_n - 1), ("grad_row", k - 1), ("grad_col", k - 1)):
@@ -87,11 +103,11 @@ if kind == "Conv2d" and param == "weight":
         if pt != state.GRADIENT_CLICK.get() and 0 <= pt[0] < k and 0 <= pt[1] < k:
             state.GRADIENT_CLICK.set(pt)
             st.session_state["grad_row"], st.session_state["grad_col"] = pt
-    out_c = c1.number_input(_("Filter (of {n})").format(n=o_n), 0, o_n - 1, 0, key="grad_out")
-    in_c = c2.number_input(_("Input channel (of {n})").format(n=i_n), 0, i_n - 1, 0, key="grad_in")
-    row = c3.number_input(_("Kernel row"), 0, k - 1, k // 2, key="grad_row")
-    col = c4.number_input(_("Kernel column"), 0, k - 1, k // 2, key="grad_col")
-    index = (int(out_c), int(in_c), int(row), int(col))
+    out_c = _num(c1, _("Filter (of {n})").format(n=o_n), o_n - 1, 0, "grad_out")
+    in_c = _num(c2, _("Input channel (of {n})").format(n=i_n), i_n - 1, 0, "grad_in")
+    row = _num(c3, _("Kernel row"), k - 1, k // 2, "grad_row")
+    col = _num(c4, _("Kernel column"), k - 1, k // 2, "grad_col")
+    index = (out_c, in_c, row, col)
     kcol, _rest = st.columns([1, 2])
     kcol.plotly_chart(charts.gradient_grid(mod.weight.detach()[index[0], index[1]].numpy(),
                                          _("Filter {o}, input channel {i}: click a weight").format(o=index[0],
@@ -101,13 +117,16 @@ if kind == "Conv2d" and param == "weight":
 elif param == "weight" and kind == "Linear":
     clamp("grad_out", shape[0] - 1)
     clamp("grad_in", shape[1] - 1)
-    out_u = c1.number_input(_("Output unit (of {n})").format(n=shape[0]), 0, shape[0] - 1, 0, key="grad_out")
-    in_u = c2.number_input(_("Input unit (of {n})").format(n=shape[1]), 0, shape[1] - 1, 0, key="grad_in")
-    index = (int(out_u), int(in_u))
+    index = (_num(c1, _("Output unit (of {n})").format(n=shape[0]), shape[0] - 1, 0, "grad_out"),
+             _num(c2, _("Input unit (of {n})").format(n=shape[1]), shape[1] - 1, 0, "grad_in"))
 else:
     clamp("grad_out", shape[0] - 1)
-    unit = c1.number_input(_("Channel or unit (of {n})").format(n=shape[0]), 0, shape[0] - 1, 0, key="grad_out")
-    index = (int(unit),)
+    index = (_num(c1, _("Channel or unit (of {n})").format(n=shape[0]), shape[0] - 1, 0, "grad_out"),)
+
+full = {"o": index[0], "i": index[1] if len(index) > 1 else 0, "r": index[2] if len(index) > 2 else 2,
+        "c": index[3] if len(index) > 3 else 2}
+write_link("gradient", {"model": run_id, "cls": st.session_state.get("grad_class", 0),
+                        "k": st.session_state.get("grad_k", 0), "weight": names[choice], **full})
 
 # --- which optimizer ---------------------------------------------------------------------------------------------
 st.subheader(_("The optimizer"))
@@ -222,12 +241,12 @@ with friendly_errors(_("gradient")):
         n=layer, label=plain(lab), what=_param_words(kind, param), index=tuple(index), w=tr.weight))
     _lines(tr.lines, "grad_weight_lines")
     if tr.grids:
-        names = {"upstream": _("dL/d(output) at each position"), "input": _("the input it met there"),
+        titles = {"upstream": _("dL/d(output) at each position"), "input": _("the input it met there"),
                  "products": _("products: their sum is dL/dw")}
         cols = st.columns(len(tr.grids))
         mark = tr.upstream_cell[1:] if len(tr.upstream_cell) == 3 else None
         for col, (name, grid) in zip(cols, tr.grids.items()):
-            col.plotly_chart(charts.gradient_grid(grid, names[name], mark=mark), key=f"grad_grid_{name}")
+            col.plotly_chart(charts.gradient_grid(grid, titles[name], mark=mark), key=f"grad_grid_{name}")
     ok = tr.diff <= bp.TOLERANCE and tr.ok
     st.markdown(("✅ " if ok else "⚠️ ") + _("By hand: dL/dw = **{g:.6g}**; autograd: **{a:.6g}**; difference {d:.1e}"
                                             " (the check: under 1e-5).").format(g=tr.grad, a=tr.autograd, d=tr.diff))

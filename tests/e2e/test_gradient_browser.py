@@ -30,8 +30,8 @@ def test_click_a_kernel_weight_and_trace_its_gradient(server, page):  # noqa: F8
     after = gradient_line(page)
     assert after.startswith("gradient: layer 1 weight (0, 0, 0, 0)"), (before, after)
     assert page.get_by_text("✅ By hand").count() > 0
-    # ask for another class than the label: the demo is sure of this 0, so its own label's gradient is tiny
-    page.locator(".st-key-grad_target_0 input[role='combobox']").first.click()
+    # ask for another class than the label: the demo is sure of this 7, so its own label's gradient is tiny
+    page.locator(".st-key-grad_target_7 input[role='combobox']").first.click()
     page.get_by_role("option", name="3", exact=True).click()
     page.get_by_text("The loss asks for 3").first.wait_for()
     wait_idle(page)

@@ -18,17 +18,15 @@ def test_the_gradient_page_traces_a_weight_and_checks_it_against_autograd(app):
     assert list(loss_table.iloc[:, 0]) == [str(i) for i in range(10)]  # one row per class
     np.testing.assert_allclose(loss_table.iloc[:, 4], loss_table.iloc[:, 2] - loss_table.iloc[:, 3], atol=1e-9)
     # another layer: the last dense layer's bias, then a batch norm's scale
-    params = at.selectbox(key="grad_param")
-    last = len(params.options) - 1
-    params.set_value(last).run()
+    at.selectbox(key="grad_param").set_value("11.bias").run()  # the last dense layer's bias
     no_exception(at)
     assert gradient_line(at).startswith("gradient: layer 11 bias (0,) =")
     assert any(m.value.startswith("✅ By hand") for m in at.markdown)
-    at.selectbox(key="grad_param").set_value(1).run()
+    at.selectbox(key="grad_param").set_value("2.weight").run()  # the first batch norm's scale
     no_exception(at)
     assert "scale (gamma)" in texts(at)
     # another class than the label: a big gradient
-    at.selectbox(key="grad_target_0").set_value(3).run()
+    at.selectbox(key="grad_target_7").set_value(3).run()
     no_exception(at)
     assert "The loss asks for 3" in texts(at) and "loss = - log p[3]" in texts(at)
     assert at.dataframe[0].value.iloc[3, 3] == 1.0  # the target column: one-hot on 3
@@ -67,3 +65,22 @@ def test_the_gradient_page_speaks_chinese(app):
     arithmetic = "\n".join(str(v) for df in at.dataframe for v in df.value.iloc[:, 0])
     assert "全连接层" in shown or "求和" in arithmetic  # the rules and the lines from mnist_core, translated
     assert "Backpropagation with real numbers" not in shown
+
+
+def test_a_shared_link_opens_the_same_weight_and_a_bad_one_says_so(app):
+    at = app("gradient")
+    for k, v in {"cls": "3", "k": "2", "weight": "4.weight", "o": "5", "i": "7", "r": "0", "c": "1"}.items():
+        at.query_params[k] = v
+    at.run()
+    no_exception(at)
+    assert gradient_line(at).startswith("gradient: layer 4 weight (5, 7, 0, 1) =")
+    assert at.selectbox(key="grad_target_3").value == 3  # the link's digit: a 3
+    assert at.query_params["weight"] == ["4.weight"] or at.query_params["weight"] == "4.weight"
+    bad = app("gradient")
+    for k, v in {"weight": "3.weight", "o": "500"}.items():  # layer 3 of the demo is a ReLU
+        bad.query_params[k] = v
+    bad.run()
+    no_exception(bad)
+    assert "is not in this network: showing 1.weight instead" in texts(bad)
+    assert "The link's o=500 is past the last" in texts(bad)
+    assert gradient_line(bad).startswith("gradient: layer 1 weight (15, 0,")  # o clamped to the last filter
