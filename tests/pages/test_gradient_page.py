@@ -84,3 +84,25 @@ def test_a_shared_link_opens_the_same_weight_and_a_bad_one_says_so(app):
     assert "is not in this network: showing 1.weight instead" in texts(bad)
     assert "The link's o=500 is past the last" in texts(bad)
     assert gradient_line(bad).startswith("gradient: layer 1 weight (15, 0,")  # o clamped to the last filter
+
+
+def test_a_seed004_model_shows_its_numpy_backprop_beside_the_numerical_gradient(app):
+    import ui.common
+    from mnist_core import presets
+    from mnist_core.runs import model_for
+    from mnist_core.training.numpy_engine import NumpyMLP
+    spec = presets.get("seed004").spec()
+    net = NumpyMLP(784, 50, 10, seed=0)
+    run = ui.common.store().save_edited("seed004 by hand", spec, model_for(spec, net.state_dict()), "a test")
+    at = app("gradient")
+    at.session_state["active_model"] = run.path.name
+    at.run()
+    no_exception(at)
+    assert gradient_line(at).startswith("gradient: layer 2 weight (0, 0) =")
+    at.selectbox(key="grad_param").set_value("4.weight").run()
+    at.number_input(key="grad_out").set_value(7).run()  # W2[3, 7]: hidden unit 3 to class 7, the label
+    at.number_input(key="grad_in").set_value(3).run()
+    no_exception(at)
+    line = next(c.value for c in at.caption if c.value.startswith("✅ seed004 W2[3, 7]"))
+    assert "numerical" in line and "difference" in line
+    assert any("Softmax" in i.value for i in at.info)  # without the NumPy engine's config: a torch run's loss
