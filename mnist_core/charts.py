@@ -433,15 +433,23 @@ def gradient_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None =
     """A grid of gradients (red: raising it raises the loss, blue: lowers it), each number written in its
     cell when the grid is at most ``numbers_up_to`` wide, else shown on hover; ``clickable``: each cell's
     click reports its (x = column, y = row), as a kernel's cells do on the gradient page."""
-    v = np.asarray(values, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64) + 0.0  # + 0.0: no "-0" where ReLU stopped a gradient
     if v.ndim == 1:
         v = v[None]
     finite = v[np.isfinite(v)]
     lim = float(np.abs(finite).max()) if finite.size else 0.0
     lim = lim or 1.0
     small = max(v.shape) <= numbers_up_to
+    power = int(math.floor(math.log10(lim)))
+    if small and not -2 <= power <= 2:  # tiny gradients: one common factor in the title, short numbers in the cells
+        title = f"{title} (x 1e{power})"
+        shown = v / 10.0 ** power
+    else:
+        power, shown = 0, v
     fig = go.Figure(go.Heatmap(z=np.where(np.isfinite(v), v, np.nan), colorscale=DIVERGING, zmin=-lim, zmax=lim,
-                               showscale=not small, text=[[format(c, ".3g") for c in r] for r in v] if small else None,
+                               showscale=not small,
+                               text=[[format(c + 0.0, ".2f" if power else ".3g") for c in r] for r in shown]
+                               if small else None,
                                texttemplate="%{text}" if small else None, textfont=dict(size=11),
                                hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>"))
     if mark is not None:

@@ -271,3 +271,13 @@ def test_seed004_as_a_torch_module_unfolds_back_to_the_numpy_network(sample):
     assert torch_way.chain[0].kind == "Softmax" and abs(torch_way.grad) < abs(tr.grad)
     with pytest.raises(GradientError, match="outside"):
         numpy_gradient(back, x01, label, "W1", (784, 0))
+
+
+def test_gradient_grids_write_tiny_gradients_with_one_common_factor():
+    from mnist_core import charts
+    fig = charts.gradient_grid(np.array([[1e-7, -3.2e-7], [-0.0, 2e-8]]), "dL/d(input)", mark=(0, 1), clickable=True)
+    assert fig.layout.title.text == "dL/d(input) (x 1e-7)"
+    assert fig.data[0].text == (["1.00", "-3.20"], ["0.00", "0.20"])  # no "-0" where ReLU stopped it
+    assert len(fig.data[1].x) == 4 and fig.layout.clickmode == "event+select"  # one clickable marker per cell
+    big = charts.gradient_grid(np.random.default_rng(0).normal(size=(14, 14)), "map")
+    assert big.data[0].text is None and big.data[0].showscale  # too many cells to write: the values on hover
