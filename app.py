@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnist_core.i18n import _
 from ui.common import sidebar, use_language
 
 PAGES = Path(__file__).parent / "app_pages"  # from this file, not the entrypoint: cloud/streamlit_app.py runs it too
@@ -19,6 +20,7 @@ pages = {
               st.Page(PAGES / "sweep.py", title="Class sweep", icon="🧮")],
     "Use it": [st.Page(PAGES / "draw.py", title="Draw", icon="✏️"),
                st.Page(PAGES / "inside.py", title="Inside the CNN", icon="🔬"),
+               st.Page(PAGES / "gradient.py", title=_("Trace a gradient"), icon="📉"),
                st.Page(PAGES / "why.py", title="Why it decides", icon="🧭"),
                st.Page(PAGES / "experiments.py", title="Experiments", icon="🧪"),
                st.Page(PAGES / "lesson.py", title="Lesson", icon="🎓"),

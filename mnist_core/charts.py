@@ -433,6 +433,41 @@ def number_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = N
     return _image_axes(_layout(fig, title, height=int(min(420, max(180, side)))))
 
 
+def gradient_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = None, numbers_up_to: int = 10,
+                  clickable: bool = False) -> go.Figure:
+    """A grid of gradients (red: raising it raises the loss, blue: lowers it), each number written in its
+    cell when the grid is at most ``numbers_up_to`` wide, else shown on hover; ``clickable``: each cell's
+    click reports its (x = column, y = row), as a kernel's cells do on the gradient page."""
+    v = np.asarray(values, dtype=np.float64) + 0.0  # + 0.0: no "-0" where ReLU stopped a gradient
+    if v.ndim == 1:
+        v = v[None]
+    finite = v[np.isfinite(v)]
+    lim = float(np.abs(finite).max()) if finite.size else 0.0
+    lim = lim or 1.0
+    small = max(v.shape) <= numbers_up_to
+    power = int(math.floor(math.log10(lim)))
+    if small and not -2 <= power <= 2:  # tiny gradients: one common factor in the title, short numbers in the cells
+        title = f"{title} (x 1e{power})"
+        shown = v / 10.0 ** power
+    else:
+        power, shown = 0, v
+    fig = go.Figure(go.Heatmap(z=np.where(np.isfinite(v), v, np.nan), colorscale=DIVERGING, zmin=-lim, zmax=lim,
+                               showscale=not small,
+                               text=[[format(c + 0.0, ".2f" if power else ".3g") for c in r] for r in shown]
+                               if small else None,
+                               texttemplate="%{text}" if small else None, textfont=dict(size=11),
+                               hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>"))
+    if mark is not None:
+        fig.add_shape(type="rect", x0=mark[1] - 0.5, x1=mark[1] + 0.5, y0=mark[0] - 0.5, y1=mark[0] + 0.5,
+                      line=dict(color="#ffd400", width=3))
+    if clickable:
+        yy, xx = np.meshgrid(np.arange(v.shape[0]), np.arange(v.shape[1]), indexing="ij")
+        _clickable(fig, xx.ravel(), yy.ravel(), [f"row {a}, col {b}: {c:.4g}" for a, b, c in
+                                                 zip(yy.ravel(), xx.ravel(), v.ravel())])
+    height = int(min(380, max(160, (44 if small else 12) * v.shape[0] + 70)))
+    return _image_axes(_layout(fig, title, height=height))
+
+
 def attribution_maps(maps: list[tuple[str, np.ndarray]], image: np.ndarray, title: str | None = None) -> go.Figure:
     """Attribution maps side by side, each over a faint copy of the digit; red pushes towards the
     class, blue away from it."""

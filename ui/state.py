@@ -161,6 +161,9 @@ TRACE_CLICKS: Slot[dict[int, tuple]] = Slot(
     "so only a new click moves the trace", factory=dict)
 TRACE_LAST_LAYER: Slot[int | None] = Slot(
     "trace_last_layer", None, "the layer the trace cell belongs to: another layer starts on its middle cell")
+GRADIENT_CLICK: Slot[tuple | None] = Slot(
+    "gradient_click", None, "the kernel cell last clicked on the gradient page: a chart keeps its selection across "
+    "reruns, so only a new click moves the weight")
 SANITY_RESULT: Slot[tuple | None] = Slot(
     "why_sanity_result", None, "(method, steps) of the last sanity check run on Why: it takes seconds, so it is kept")
 

@@ -45,6 +45,14 @@ def _choice(options) -> Callable[[str], str]:
     return parse
 
 
+def _weight(v: str) -> str:
+    """A learnable tensor as "layer.param" (``4.weight``, ``11.bias``)."""
+    layer, _, param = v.partition(".")
+    if not (layer.isdigit() and 1 <= int(layer) <= 40 and param in ("weight", "bias")):
+        raise ValueError
+    return f"{int(layer)}.{param}"
+
+
 def _run_id(v: str) -> str:
     if not v or len(v) > 100 or any(c in v for c in "/\\") or v.startswith("."):
         raise ValueError
@@ -72,8 +80,18 @@ VIEWS: dict[str, dict[str, Field]] = {
         "k": Field(0, _int_in(0, 100_000), "a whole number"),
         "layer": Field(1, _int_in(1, 40), "a layer number"),
     },
+    "gradient": {
+        "model": Field("demo", _run_id, "a run id or demo"),
+        "cls": Field(7, _int_in(0, 9), "a digit 0-9"),
+        "k": Field(0, _int_in(0, 100_000), "a whole number"),
+        "weight": Field("1.weight", _weight, "a layer and weight or bias, such as 4.weight"),
+        "o": Field(0, _int_in(0, 8192), "a whole number"),   # filter, output unit or channel
+        "i": Field(0, _int_in(0, 8192), "a whole number"),   # input channel or unit
+        "r": Field(2, _int_in(0, 10), "a kernel row"),
+        "c": Field(2, _int_in(0, 10), "a kernel column"),
+    },
 }
-PAGES = {"experiments": "experiments", "timetravel": "timetravel", "inside": "inside"}
+PAGES = {"experiments": "experiments", "timetravel": "timetravel", "inside": "inside", "gradient": "gradient"}
 
 
 def from_query(view: str, params) -> tuple[dict, list[str]]:
