@@ -5,12 +5,13 @@ from pathlib import Path
 import streamlit as st
 
 from mnist_core.i18n import _
-from ui.common import sidebar, use_language
+from ui.common import accessible_theme, sidebar, use_language
 
 PAGES = Path(__file__).parent / "app_pages"  # from this file, not the entrypoint: cloud/streamlit_app.py runs it too
 
 st.set_page_config(page_title="MNIST Lab", page_icon="🔢", layout="wide")
 use_language()  # before any text: every _() below reads this session's language
+accessible_theme()
 
 pages = {
     "Data": [st.Page(PAGES / "dataset.py", title="Dataset", icon="🗂️", default=True)],
