@@ -199,3 +199,29 @@ def test_imports_do_not_count_against_the_drawing_cap_but_the_set_has_one(room, 
     with pytest.raises(ClassroomError, match="at most 5 digits"):
         handwriting.import_npz(there, npz(**GOOD))
     drawings.add_drawing(there, 3, digit(0))  # the teacher may still draw
+
+
+def test_the_cli_exports_and_imports_and_refuses_a_bad_file_in_one_line(room, teacher, tmp_path, capsys):
+    import json
+
+    from mnist_core.__main__ import main
+    for nick in ("Ana", "Bea"):
+        m = join(room, nick)
+        for k in range(3):
+            drawings.add_drawing(m, k, digit(k))
+    out = tmp_path / "ours.npz"
+    assert main(["dataset", "export", str(out), "--class", room.code.lower(), "--nicknames"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (res["exported"], res["writers"], res["nicknames"]) == (6, 2, True)
+    other = classes.start_class(teacher, "Period 4")
+    assert main(["dataset", "import", str(out), "--class", other.code]) == 0
+    assert json.loads(capsys.readouterr().out)["imported"] == 6
+    assert sorted({d.nickname for d in drawings.class_drawings(teacher, other.id)}) == ["Ana", "Bea"]
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(BAD["pickle"][0])
+    assert main(["dataset", "import", str(bad), "--class", other.code]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: bad.npz: holds Python objects") and err.count("\n") == 1
+    assert main(["dataset", "import", str(bad), "--class", "ZZZZZZ"]) == 2
+    assert "no class has the code ZZZZZZ" in capsys.readouterr().err
+    assert len(drawings.class_drawings(teacher, other.id)) == 6
