@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import charts
-from mnist_core.classroom import classes, drawings, handwriting
+from mnist_core.classroom import ClassroomError, classes, drawings, handwriting
 from mnist_core.classroom.identity import Actor
 from mnist_core.data import Dataset
 from mnist_core.i18n import N_, _, ngettext
@@ -30,10 +30,24 @@ def is_ours(data: Dataset | None) -> bool:
     return data is not None and data.train_writers is not None
 
 
+def me() -> Actor:
+    """This session's actor for our digits: in their class when the session's actor is a student who is a
+    member of exactly one open class (joined on another page or tab), else the session's actor itself."""
+    actor = state.actor()
+    if actor.class_id is None and not actor.is_teacher:
+        try:
+            rooms = classes.my_classes(actor)
+            if len(rooms) == 1:
+                return classes.member_actor(actor.visitor_id, rooms[0].id)
+        except ClassroomError:  # the database said no: the page shows it where the digits are used
+            pass
+    return actor
+
+
 def our_set(actor: Actor | None = None) -> Dataset | None:
     """This session's "Our class" set, built from the database now; None (with the reason shown) if it cannot be."""
     with friendly_errors(_("our digits")):
-        data = handwriting.our_dataset(actor or state.actor())
+        data = handwriting.our_dataset(actor or me())
         if len(data.train_labels) + len(data.test_labels) == 0:
             st.info(_("No digits in our set yet: on the Draw page, switch on \"Contribute\", draw the digit it "
                       "asks for and keep it."))
@@ -83,7 +97,7 @@ def contribute_header() -> bool:
                    help=_("The app asks for a digit; draw it and keep it in our set."))
     if not on:
         return False
-    actor = state.actor()
+    actor = me()
     st.caption(_(PRIVACY))
     st.caption(_("Your digits go to {where}.").format(where=_where(actor)))
     prompt = state.CONTRIB_PROMPT.get()
@@ -105,7 +119,7 @@ def _new_prompt(actor: Actor):
 
 def contribute_footer(steps, contributing: bool):
     """Keep or skip the drawing (when contributing), my digits, and the teacher's review."""
-    actor = state.actor()
+    actor = me()
     if contributing:
         st.subheader(_("Keep it in our digits"))
         prompt = state.CONTRIB_PROMPT.get()
