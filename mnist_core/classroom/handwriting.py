@@ -95,7 +95,7 @@ def our_dataset(actor: Actor, test_fraction: float = TEST_FRACTION, seed: int = 
     labels = np.array([d.label for d in infos], dtype=np.int64)
     writers = [d.writer for d in infos]
     tr, te = split_by_writer(writers, test_fraction, seed)
-    where = (f"class {actor.class_id}'s database" if actor.class_id is not None else "your own digits")
+    where = _("the class's database") if actor.class_id is not None else _("your own digits")
     return Dataset(name="ours", train_images=torch.from_numpy(images[tr].copy()),
                    train_labels=torch.from_numpy(labels[tr].copy()),
                    test_images=torch.from_numpy(images[te].copy()), test_labels=torch.from_numpy(labels[te].copy()),
