@@ -359,7 +359,7 @@ def _score_row(what: str, before, after) -> dict:
     def pct(s):
         return None if s.accuracy is None else s.accuracy
     return {_("tested on"): what, _("before"): pct(before), _("after"): pct(after),
-            _("digits"): after.n, _("writers"): after.writers or "—",
+            _("digits"): after.n, _("writers"): after.writers or None,  # MNIST: its writers are not recorded per digit
             _("± (95%)"): None if after.accuracy is None else f"±{after.interval:.1%}"}
 
 

@@ -125,3 +125,34 @@ def test_an_empty_set_says_how_to_fill_it(app):
     at.selectbox(key="dataset_name").set_value("ours").run()
     no_exception(at)
     assert any("No digits in our set yet" in i.value for i in at.info)
+
+
+def test_adapt_on_the_training_page_saves_a_model_and_shows_before_and_after(app):
+    import torch
+    torch.set_num_threads(1)  # small batches on a busy machine: one thread is the faster
+    at = app("training")
+    at.run()
+    teacher, _ = fill_class({"Ana": 6, "Bea": 6, "Cy": 6})
+    at.session_state["actor"] = teacher
+    at.number_input(key="adapt_steps").set_value(20)
+    at.button(key="adapt_go").click().run(timeout=240)
+    no_exception(at)
+    scores = table(at, "before")
+    assert list(scores["tested on"]) == ["our held-out writers", "MNIST test"]
+    assert scores["digits"].iloc[0] == 6 and int(scores["writers"].iloc[0]) == 1  # one of three writers held out
+    assert scores["digits"].iloc[1] == (10000 if app.train_count == "60,000" else 1000)
+    assert 0 <= scores["after"].iloc[1] <= 1
+    assert "Saved as a new model" in texts(at) and "Too few to conclude: 6 digits by 1 writers" in texts(at)
+    assert "It learned from 12 digits · 2 writers" in texts(at)
+    import ui.common
+    assert any("our digits" in label for label in ui.common.model_options())  # pickable like any model
+
+
+def test_one_of_our_digits_as_the_input_on_inside(app):
+    at = app("inside")
+    at.run()
+    teacher, _ = fill_class({"Ana": 10})  # one writer: nobody held out, and still every digit can be picked
+    at.session_state["actor"] = teacher
+    at.selectbox(key="dataset_name").set_value("ours").run(timeout=120)
+    no_exception(at)
+    assert "One of our digits (10 digits · 1 writer)" in texts(at)
