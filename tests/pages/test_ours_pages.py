@@ -156,3 +156,13 @@ def test_one_of_our_digits_as_the_input_on_inside(app):
     at.selectbox(key="dataset_name").set_value("ours").run(timeout=120)
     no_exception(at)
     assert "One of our digits (10 digits · 1 writer)" in texts(at)
+
+
+def test_contribute_speaks_chinese(app, patched_canvas):
+    at = app("draw")
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.toggle(key="draw_contribute").set_value(True).run()
+    no_exception(at)
+    assert "只保存 28x28 的数字" in texts(at) and "请画一个" in texts(at)
+    assert at.button(key="draw_keep").label.startswith("✅ 作为")
