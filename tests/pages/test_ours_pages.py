@@ -166,3 +166,13 @@ def test_contribute_speaks_chinese(app, patched_canvas):
     no_exception(at)
     assert "只保存 28x28 的数字" in texts(at) and "请画一个" in texts(at)
     assert at.button(key="draw_keep").label.startswith("✅ 作为")
+
+
+@pytest.mark.parametrize("page", ["experiments", "timetravel", "sweep"])
+def test_the_other_pages_take_our_class_without_an_exception(app, page):
+    at = app(page)
+    at.run(timeout=120)
+    teacher, _ = fill_class({"Ana": 10, "Bea": 10, "Cy": 10})
+    at.session_state["actor"] = teacher
+    at.selectbox(key="dataset_name").set_value("ours").run(timeout=180)
+    no_exception(at)
