@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,6 +160,23 @@ def _refuse(message: str):
     raise ImportRefused(message)
 
 
+def _check_header(z: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
+    """An array's .npy header, read before its data: no objects (pickles), and no more data declared than the
+    member holds (a header may claim a billion digits; numpy would reserve that much memory for them)."""
+    from numpy.lib import format as npy
+    field = info.filename.removesuffix(".npy")
+    with z.open(info) as f:
+        version = npy.read_magic(f)
+        read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, _fortran, dtype = read(f, max_header_size=10_000)
+    if dtype.hasobject:
+        _refuse(f"{name}: holds Python objects (a pickle); only plain number arrays are read")
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if declared > info.file_size:
+        _refuse(f"{name}: {field} declares {'x'.join(map(str, shape))} values but holds fewer; "
+                "the file is truncated or forged")
+
+
 def read_npz(raw: bytes, name: str = "the file") -> DigitFile:
     """Check a digits file completely (size, zip, fields, dtypes, shapes, ranges) before anything is stored."""
     if not isinstance(raw, bytes | bytearray):
@@ -166,22 +184,26 @@ def read_npz(raw: bytes, name: str = "the file") -> DigitFile:
     if len(raw) > MAX_FILE_BYTES:
         _refuse(f"{name}: {len(raw) / 1e6:.1f} MB is more than the {MAX_FILE_BYTES / 1e6:.0f} MB a digits file "
                 "may be")
-    buf = io.BytesIO(raw)
     try:
-        with zipfile.ZipFile(buf) as z:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
             infos = z.infolist()
+            names = [i.filename for i in infos]
+            extra = [n for n in names if n.removesuffix(".npy") not in FIELDS]
+            if extra:
+                _refuse(f"{name}: unexpected field {extra[0][:40]!r}; a digits file holds only {', '.join(FIELDS)}")
+            unpacked = sum(i.file_size for i in infos)
+            if unpacked > MAX_UNPACKED:  # before anything is unpacked: zipfile never unpacks past file_size
+                _refuse(f"{name}: unpacks to {unpacked / 1e6:.0f} MB, more than {drawings.MAX_PER_SET:,} digits "
+                        "can take")
+            for info in infos:
+                _check_header(z, info, name)
             bad = z.testzip()
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+    except ImportRefused:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, zlib.error):
         _refuse(f"{name}: not a complete .npz file (a zip of .npy arrays); it may be truncated")
     if bad is not None:
         _refuse(f"{name}: {bad[:40]} is damaged inside the file (it may be truncated)")
-    names = [i.filename for i in infos]
-    extra = [n for n in names if n.removesuffix(".npy") not in FIELDS]
-    if extra:
-        _refuse(f"{name}: unexpected field {extra[0][:40]!r}; a digits file holds only {', '.join(FIELDS)}")
-    unpacked = sum(i.file_size for i in infos)
-    if unpacked > MAX_UNPACKED:
-        _refuse(f"{name}: unpacks to {unpacked / 1e6:.0f} MB, more than {drawings.MAX_PER_SET:,} digits can take")
     arrays = {}
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:

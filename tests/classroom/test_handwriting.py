@@ -155,6 +155,21 @@ def _huge_zip() -> bytes:
     return buf.getvalue()
 
 
+def _lying_header() -> bytes:
+    """images.npy whose header claims a billion digits, with four digits' data behind it."""
+    head = io.BytesIO()
+    np.lib.format.write_array_header_1_0(head, {"descr": "|u1", "fortran_order": False,
+                                                "shape": (10**9, 28, 28)})
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("images.npy", head.getvalue() + bytes(4 * 784))  # the header writer writes the magic too
+        for k in ("labels", "writers"):
+            inner = io.BytesIO()
+            np.save(inner, GOOD[k])
+            z.writestr(f"{k}.npy", inner.getvalue())
+    return buf.getvalue()
+
+
 BAD = {
     "wrong dtype": (npz(**{**GOOD, "images": GOOD["images"].astype(np.float32)}), "not uint8"),
     "wrong shape": (npz(**{**GOOD, "images": np.zeros((4, 32, 32), np.uint8)}), "not N x 28 x 28"),
@@ -169,6 +184,7 @@ BAD = {
     "huge": (b"PK" + b"\0" * (handwriting.MAX_FILE_BYTES + 1), "MB is more than"),
     "unpacks huge": (_huge_zip(), "unpacks to"),
     "truncated": (npz(**GOOD)[:-200], "truncated"),
+    "a header that lies": (_lying_header(), "declares 1000000000x28x28 values but holds fewer"),
     "not a zip": (b"\x93NUMPY not really", "not a complete .npz"),
     "empty": (npz(images=np.zeros((0, 28, 28), np.uint8), labels=np.zeros(0, int), writers=np.zeros(0, int)),
               "holds no digits"),
