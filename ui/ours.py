@@ -230,7 +230,8 @@ def export_import(who: Actor):
         nick = st.checkbox(_("Include the writers' nicknames"), key="draw_export_nicks",
                            help=_("Off: writers are numbers only in the file."))
         if drawings.set_drawings(who):
-            st.download_button(_("⬇️ Download our digits (.npz)"), handwriting.export_npz(who, nicknames=nick),
+            st.download_button(_("⬇️ Download our digits (.npz)"),  # made on the click, not on every rerun
+                               lambda: handwriting.export_npz(who, nicknames=nick),
                                file_name="our-digits.npz", mime="application/octet-stream", key="draw_export")
     with e2:
         up = st.file_uploader(_("Import a digits file into this set"), type=["npz"], key="draw_import")
