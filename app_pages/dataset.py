@@ -9,12 +9,17 @@ from mnist_core.explain import digits as ins
 from ui import state
 from ui.common import dataset, friendly_errors, load_model
 from ui.explain import embedding_map
+from ui.ours import dataset_section, is_ours
 
 st.title("🗂️ Dataset")
 data = dataset()
 if data is None:
     st.stop()
 classes = data.classes
+if is_ours(data):  # our digits: by writer, beside MNIST's (the sections below are for the big file sets)
+    st.caption(data.describe())
+    dataset_section(data)
+    st.stop()
 st.caption(data.describe())
 
 

@@ -11,6 +11,7 @@ from mnist_core.preprocess import SWITCHES, ImageError, decode_upload, preproces
 from mnist_core.safe_text import plain
 from ui import canvas, state
 from ui.common import friendly_errors, model_picker
+from ui.ours import contribute_footer, contribute_header
 
 
 def upload_steps(raw: bytes, name: str, **switches):
@@ -41,6 +42,7 @@ picked = model_picker("draw_model")
 if picked is None:
     st.stop()
 run_id, spec, model = picked
+contributing = contribute_header()  # Contribute: the digit to draw, and what is stored, above the canvas
 
 left, right = st.columns([1, 2])
 with left:
@@ -109,3 +111,5 @@ with right:
         st.caption("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, paste into 28x28 "
                    "with the centre of mass in the middle." + (" The picture was dark on light, so it was "
                                                                 "flipped first." if steps.inverted else ""))
+
+contribute_footer(steps, contributing)  # Keep / Skip, my digits, and the teacher's review grid

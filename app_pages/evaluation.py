@@ -10,9 +10,13 @@ from mnist_core.data import DATASETS
 from mnist_core.safe_text import for_plotly
 from ui.common import friendly_errors, model_and_data, model_dataset
 from ui.explain import mistakes_explained
+from ui.ours import beside_mnist, evaluation_set, is_ours
 
 st.title("🎯 Evaluation")
 run_id, spec, model, data = model_and_data("eval_model")
+ours = is_ours(data)
+if ours:  # all our digits, or only the held-out writers
+    data = evaluation_set(data)
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
@@ -27,6 +31,8 @@ with st.spinner(f"Classifying {len(data.test_labels):,} test digits…"), friend
 if ev is None:
     st.stop()
 classes = data.classes
+if ours:
+    beside_mnist(run_id, spec, model, data, ev, evaluation)
 
 m1, m2, m3 = st.columns(3)
 m1.metric("Test accuracy", f"{ev.accuracy:.2%}")
@@ -34,7 +40,7 @@ m2.metric("Mistakes", f"{int((ev.pred != ev.labels).sum()):,} of {len(ev.labels)
 worst_class = int(np.nanargmin(ev.per_class))
 m3.metric("Hardest class", f"{classes[worst_class]} · {ev.per_class[worst_class]:.1%}")
 trained = model_dataset(run_id)
-if trained is not None and trained != data.name:
+if trained is not None and trained != data.name and not (ours and trained == "mnist"):
     st.warning(f"This model was trained on {DATASETS[trained]['title']}; on {data.title} its answers are guesses.")
 
 st.plotly_chart(charts.per_class_accuracy(ev.per_class, classes), key="eval_per_class")

@@ -12,6 +12,7 @@ from mnist_core.training.numpy_engine import UNSUPPORTED
 from ui import state
 from ui.common import current_job, dataset, friendly_errors, refresh_every, store
 from ui.live import live_view
+from ui.ours import adapt_section
 
 st.title("📈 Training")
 data = dataset()
@@ -152,3 +153,5 @@ else:
                 if state.active_model() == target:
                     state.set_active_model("demo")
                 st.rerun()
+
+adapt_section()  # fine-tune any model on MNIST plus our digits, tested on held-out writers

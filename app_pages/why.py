@@ -6,6 +6,7 @@ from mnist_core import charts
 from mnist_core import inference as ins
 from ui.common import friendly_errors, model_and_data
 from ui.explain import attribution_lab, pick_input, sanity_section, you_are_here
+from ui.ours import map_set
 
 st.title("🧭 Why it decides")
 run_id, spec, model, data = model_and_data("why_model")
@@ -21,5 +22,5 @@ with friendly_errors("attributions"):
     target = attribution_lab(spec, model, x, image, data.classes)
     sanity_section(spec, model, x, image, target)
 with friendly_errors("map"):
-    you_are_here(run_id, spec, model, image, data,
+    you_are_here(run_id, spec, model, image, map_set(data),  # our digits go on MNIST's map
                  "your drawing" if label is None else "this digit")  # pick_input has no label for a drawing

@@ -1,4 +1,4 @@
-"""CLI: python -m mnist_core train|evaluate|predict|presets|runs|bench
+"""CLI: python -m mnist_core train|evaluate|predict|presets|runs|bench|dataset
 
 Bad arguments, missing data and unreadable files end with exit status 2 and one
 line on stderr; a JSON object is the last line of stdout for scripts to read.
@@ -171,6 +171,48 @@ def cmd_runs(args) -> int:
     return 0
 
 
+def _class_teacher(code: str):
+    """The teacher's actor in the class with ``code`` (a shell on the server is the teacher's)."""
+    from mnist_core.classroom import classes, identity
+    want = classes.normalise_code(code)
+    teacher = identity.teacher_actor(identity.new_visitor()[0])
+    found = [c for c in classes.open_classes(teacher) if c.code == want]
+    found.sort(key=lambda c: c.closed is not None)  # an open class before a closed one with the same code
+    if not found:
+        raise UsageError(f"no class has the code {want}")
+    return identity.Actor(teacher.visitor_id, True, found[0].id)
+
+
+def cmd_dataset(args) -> int:
+    """Our class's digits to and from .npz: images uint8 N x 28 x 28, labels, writer ids [, nicknames]."""
+    from mnist_core.classroom import handwriting
+    actor = _class_teacher(args.class_code)
+    if args.action == "export":
+        raw = handwriting.export_npz(actor, nicknames=args.nicknames)
+        out = Path(args.file)
+        try:
+            out.write_bytes(raw)
+        except OSError as exc:
+            raise UsageError(f"{args.file}: cannot write ({exc.strerror or exc})") from None
+        with __import__("numpy").load(out, allow_pickle=False) as z:
+            n, w = len(z["labels"]), len(set(z["writers"].tolist()))
+        print(json.dumps({"exported": n, "writers": w, "file": str(out), "bytes": len(raw),
+                          "nicknames": bool(args.nicknames)}))
+        return 0
+    p = Path(args.file)
+    try:
+        size = p.stat().st_size
+        if size > handwriting.MAX_FILE_BYTES:  # refused before reading it into memory
+            raise UsageError(f"{p.name}: {size / 1e6:.1f} MB is more than the "
+                             f"{handwriting.MAX_FILE_BYTES / 1e6:.0f} MB a digits file may be")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{args.file}: cannot read ({exc.strerror or exc})") from None
+    n = handwriting.import_npz(actor, raw, p.name)
+    print(json.dumps({"imported": n, "class": args.class_code, "file": str(p)}))
+    return 0
+
+
 def cmd_bench(args) -> int:
     from mnist_core.bench import bench, markdown
     data = _load_data(args)
@@ -227,6 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
     b.add_argument("--seeds", type=int, default=3)
     b.set_defaults(func=cmd_bench)
+
+    ds = sub.add_parser("dataset", help="export or import a class's own digits as .npz (as the teacher)")
+    ds.add_argument("action", choices=["export", "import"])
+    ds.add_argument("file", help="the .npz file to write (export) or read (import)")
+    ds.add_argument("--class", dest="class_code", required=True, help="the class's code, as the teacher shows it")
+    ds.add_argument("--nicknames", action="store_true", help="export: include the writers' nicknames")
+    ds.set_defaults(func=cmd_dataset)
 
     for sp in (t, e, b):
         sp.add_argument("--data", help="folder with the MNIST IDX files (or set MNIST_DATA_DIR)")

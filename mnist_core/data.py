@@ -29,7 +29,11 @@ DATASETS = {
                             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]},
     "kmnist": {"title": "KMNIST", "folder": "KMNIST",
                "classes": ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]},
+    # Built from the class database for one actor (their class's digits, or their own): never read from
+    # files, never cached by name alone (``classroom.handwriting.our_dataset``).
+    "ours": {"title": "Our class", "folder": None, "classes": [str(i) for i in range(10)], "built": True},
 }
+FILE_DATASETS = [n for n, d in DATASETS.items() if not d.get("built")]
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -54,12 +58,21 @@ class Dataset:
     kind: str = "full"         # "full" or "sample"
     classes: list[str] = field(default_factory=lambda: DATASETS["mnist"]["classes"])
     directory: Path | None = None  # the folder the IDX files were read from (None for the sample)
+    # "ours" only: each digit's writer (an opaque id) and the writers' names as shown (nickname, "writer 2")
+    train_writers: list[str] | None = None
+    test_writers: list[str] | None = None
+    writer_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
         return DATASETS.get(self.name, {"title": self.name})["title"]
 
     def describe(self) -> str:
+        if self.train_writers is not None:
+            from mnist_core.i18n import _
+            n = len(self.train_labels) + len(self.test_labels)
+            return _("{title}: {n:,} digits by {w} writers ({test:,} of held-out writers) from {source}").format(
+                title=_(self.title), n=n, w=len(self.writer_names), test=len(self.test_labels), source=self.source)
         return (f"{self.title} ({self.kind}): {len(self.train_labels):,} train + "
                 f"{len(self.test_labels):,} test digits from {self.source}")
 
@@ -121,7 +134,7 @@ def find_idx_dir(directory: str | Path, name: str = "mnist") -> Path | None:
     directory = Path(directory).expanduser()
     folder = DATASETS[name]["folder"]
     near = [p.lower() for p in directory.parts[-2:]]
-    others = [d["folder"].lower() for n, d in DATASETS.items() if n != name]
+    others = [d["folder"].lower() for n, d in DATASETS.items() if n != name and d["folder"]]
     cands = [directory / folder / "raw", directory / folder]
     if folder.lower() in near or (name == "mnist" and not any(o in near for o in others)):
         cands.insert(0, directory)
@@ -242,6 +255,9 @@ def load_dataset(name: str = "mnist", data_dir: str | Path | None = None,
     """
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
+    if DATASETS[name].get("built"):
+        raise DataError(f"{DATASETS[name]['title']} is built from the class database for one person "
+                        "(classroom.handwriting.our_dataset), not read from files")
     if data_dir is not None:
         p = Path(data_dir).expanduser()
         if not p.is_dir():

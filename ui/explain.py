@@ -28,6 +28,8 @@ ELEMENTWISE = ("BatchNorm2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout")
 
 def pick_input(data, prefix: str):
     """A test digit or the last drawing: (x (1, 1, 28, 28), image 0..1 (28, 28), label or None)."""
+    from ui.ours import input_set
+    data = input_set(data)  # our digits: all of them, not only the held-out writers'
     drawing = state.last_drawing()
     sources = ["A test digit"] + (["My last drawing"] if drawing is not None else [])
     src = st.radio("Input", sources, horizontal=True, key=f"{prefix}_source")

@@ -166,6 +166,12 @@ GRADIENT_CLICK: Slot[tuple | None] = Slot(
     "reruns, so only a new click moves the weight")
 SANITY_RESULT: Slot[tuple | None] = Slot(
     "why_sanity_result", None, "(method, steps) of the last sanity check run on Why: it takes seconds, so it is kept")
+CONTRIB_PROMPT: Slot[int | None] = Slot(
+    "draw_contrib_prompt", None, "the digit Contribute asks this writer to draw next (balanced over the ten)")
+CONTRIB_KEPT: Slot[int | None] = Slot(
+    "draw_contrib_kept", None, "the digit Contribute kept last, for its thank-you line after the rerun")
+ADAPT_LAST: Slot[dict | None] = Slot(
+    "adapt_last", None, "the last fine-tune on our digits (new run id, scores before and after), shown until the next")
 
 
 # --- accessors ----------------------------------------------------------------------------------------------

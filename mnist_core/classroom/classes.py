@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session
 
 from mnist_core.classroom import ClassroomError, JoinError, db
 from mnist_core.classroom.identity import Actor
-from mnist_core.classroom.models import CODE_LENGTH, NICKNAME_MAX, Classroom, JoinFailure, Member, Poll, RunOwner
+from mnist_core.classroom.models import (
+    CODE_LENGTH,
+    NICKNAME_MAX,
+    Classroom,
+    Drawing,
+    JoinFailure,
+    Member,
+    Poll,
+    RunOwner,
+)
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector, typed right
 TITLE_MAX = 80
@@ -262,7 +271,8 @@ def remove_member(actor: Actor, class_id: int, member_id: int):
 
 
 def close_class(actor: Actor, class_id: int):
-    """Close a class: nobody can join or answer, its data is kept (and its code may be reused)."""
+    """Close a class: nobody can join or answer, its code may be reused; its data is kept, except the
+    digits its members drew (their handwriting is theirs: the class's set goes with the class)."""
     _require_teacher(actor, "only the teacher can close a class")
     with db.session() as s:
         room = s.get(Classroom, class_id)
@@ -271,6 +281,7 @@ def close_class(actor: Actor, class_id: int):
         if room.closed is None:
             room.closed = time.time()
         s.execute(update(Poll).where(Poll.class_id == class_id).values(state="closed"))
+        s.execute(delete(Drawing).where(Drawing.class_id == class_id))
 
 
 def delete_class(actor: Actor, class_id: int) -> list[str]:

@@ -38,6 +38,7 @@ NICKNAME_MAX = 24
 ANSWER_MAX = 64
 POLL_STATES = ("open", "revealed", "closed")
 PIXELS = 28 * 28
+WRITER_MAX = 48
 
 
 class Base(DeclarativeBase):
@@ -129,16 +130,23 @@ class RunOwner(Base):
 
 
 class Drawing(Base):
-    """A digit a visitor drew and labelled for the class (revision 0002): 784 bytes, row-major."""
+    """A digit a visitor drew and labelled for the class (revision 0002): 784 bytes, row-major.
+
+    ``writer`` and ``writer_nickname`` (revision 0003) are set only on digits imported from a file: who
+    wrote them there (the file's writer id, made unique per import) and the nickname the file gave, if any.
+    A digit drawn here has neither: its writer is ``visitor_id``, its nickname the member's.
+    """
 
     __tablename__ = "drawings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     class_id: Mapped[int | None] = mapped_column(
         ForeignKey("classes.id", ondelete="CASCADE"), nullable=True, index=True)
-    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"), index=True)  # 0003
     label: Mapped[int] = mapped_column(SmallInteger)
     pixels: Mapped[bytes] = mapped_column(LargeBinary)
     created: Mapped[float] = mapped_column(Float)
+    writer: Mapped[str | None] = mapped_column(String(WRITER_MAX), nullable=True)
+    writer_nickname: Mapped[str | None] = mapped_column(String(NICKNAME_MAX), nullable=True)
     __table_args__ = (CheckConstraint("label >= 0 AND label <= 9", name="label"),)
 
 

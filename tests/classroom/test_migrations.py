@@ -55,4 +55,24 @@ def test_migrating_twice_changes_nothing(db_url):
     db.migrate(db_url)
     with db.session() as s:
         assert s.execute(text("SELECT count(*) FROM visitors")).scalar() == 1
-        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+
+
+def test_upgrading_a_revision_2_database_keeps_its_drawings(db_url):
+    """0003 adds who wrote an imported digit; the digits drawn before it are the visitors' own."""
+    db.migrate(db_url, "0002")
+    eng = create_engine(db.database_url(db_url))
+    with eng.begin() as c:
+        c.execute(text("INSERT INTO visitors VALUES ('vteacher', 'h0', 1.0, 1.0), ('vana', 'h1', 1.0, 1.0)"))
+        c.execute(text("INSERT INTO classes (code, title, created) VALUES ('K7M3QX', 'Period 3', 10.0)"))
+        c.execute(text("INSERT INTO members (class_id, visitor_id, nickname, nickname_key, joined, last_seen) "
+                       "VALUES (1, 'vana', 'Ana', 'ana', 12.5, 12.5)"))
+        c.execute(text("INSERT INTO drawings (class_id, visitor_id, label, pixels, created) "
+                       "VALUES (1, 'vana', 4, :p, 20.0)"), {"p": bytes(range(256)) * 3 + bytes(16)})
+    eng.dispose()
+    db.migrate(db_url)
+    teacher = identity.teacher_actor("vteacher")
+    (d,) = drawings.class_drawings(teacher, 1)
+    assert (d.label, d.nickname, d.writer, d.imported, d.created) == (4, "Ana", "vana", False, 20.0)
+    assert d.pixels.tobytes() == bytes(range(256)) * 3 + bytes(16)
+    assert drawings.delete_my_drawings(Actor("vana", False, 1, "Ana")) == 1
