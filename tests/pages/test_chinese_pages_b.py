@@ -11,10 +11,24 @@ from PIL import Image, ImageDraw
 from .conftest import no_exception, texts
 
 
+@pytest.fixture(autouse=True)
+def test_thread_reads_chinese():
+    """AppTest calls a select's ``format_func`` in the test's own thread (to map a value to its
+    label): that thread reads Chinese too, as the script's does."""
+    from mnist_core import i18n
+    i18n.set_language("zh")
+    yield
+    i18n.set_language("en")
+
+
 def zh(app, page: str, timeout: float = 120):
+    """The page opened with ``?lang=zh``; then the session keeps Chinese as the sidebar's choice
+    does (a page that writes its view into the address replaces the query)."""
     at = app(page, timeout=timeout)
     at.query_params["lang"] = "zh"
-    return no_exception(at.run())
+    no_exception(at.run())
+    at.session_state["language"] = "zh"
+    return at
 
 
 def shown(at) -> str:
@@ -63,3 +77,31 @@ def test_draw_unsure_and_upload_errors_in_chinese(app, canvas):
     at.radio(key="draw_mode").set_value("Upload").run()
     no_exception(at)
     assert "上传" in shown(at)
+
+
+def test_inside_and_its_trace_in_chinese(app):
+    at = zh(app, "inside")
+    text = shown(at)
+    assert "CNN 内部" in text and "卷积核" in text and "特征图,逐层查看" in text
+    assert "网络认为是" in text and "追踪一个数值" in text
+    assert "追踪:第 1 层" in text  # the default cell's trace line
+    assert "输入图像块" in text and "卷积核权重" in text  # the trace's grids
+    assert "如果换一个卷积核会怎样?" in text
+    assert "Kernels" not in text and "Trace one value" not in text and "The network says" not in text
+    hand = at.selectbox(key="wi_hand")
+    hand.select_index(hand.options.index("模糊"))  # the options are shown in Chinese
+    at.button(key="wi_apply").click().run()
+    no_exception(at)
+    assert any("修改后的副本" in i.value and "模糊" in i.value for i in at.info)
+
+
+def test_why_in_chinese(app):
+    at = zh(app, "why", timeout=180)
+    text = shown(at)
+    assert "它为什么这样判断" in text and "是哪些像素让它做出判断的?" in text
+    assert "你在这里:在训练数字之中" in text and "特征空间:最近的 8 个大多是" in text
+    assert "积分梯度" in text and "Grad-CAM" in text  # the methods' names in the maps' titles
+    at.button(key="why_sanity_run").click().run(timeout=180)
+    no_exception(at)
+    assert "排序相似度" in shown(at) and "训练好的模型" in shown(at)
+    assert "Which pixels" not in shown(at) and "rank similarity" not in shown(at)
