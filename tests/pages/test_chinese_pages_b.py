@@ -105,3 +105,18 @@ def test_why_in_chinese(app):
     no_exception(at)
     assert "排序相似度" in shown(at) and "训练好的模型" in shown(at)
     assert "Which pixels" not in shown(at) and "rank similarity" not in shown(at)
+
+
+def test_experiments_in_chinese(app):
+    at = zh(app, "experiments", timeout=180)
+    text = shown(at)
+    assert "🧪 实验" in text and "扰动方式" in text and "强度" in text
+    assert "扰动后:旋转 30" in text  # the perturbed line names the kind in Chinese
+    assert "分享这个视图" in text and "对平移的鲁棒性" in text  # the robustness chart's title (shift: the first kind)
+    assert "Perturbation" not in text and "Share this view" not in text
+    at.multiselect(key="sx_off").set_value([0, 1]).run(timeout=180)
+    at.button(key="sx_apply").click().run(timeout=180)
+    no_exception(at)
+    assert any("手术后的副本" in i.value and "已关闭" in i.value for i in at.info)
+    assert any(m.label == "测试准确率(500 个数字)" for m in at.metric)
+    assert "每个类别的准确率" in shown(at)  # the per-class comparison chart
