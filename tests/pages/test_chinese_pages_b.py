@@ -120,3 +120,39 @@ def test_experiments_in_chinese(app):
     assert any("手术后的副本" in i.value and "已关闭" in i.value for i in at.info)
     assert any(m.label == "测试准确率(500 个数字)" for m in at.metric)
     assert "每个类别的准确率" in shown(at)  # the per-class comparison chart
+
+
+def test_lesson_in_chinese(app):
+    from mnist_core.experiments.lessons import Lesson, Step
+    from mnist_core.experiments.views import from_query
+    at = zh(app, "lesson")
+    assert any("打开一个课程文件" in i.value for i in at.info)
+    assert "🎓 课堂" in shown(at) and "给全班的问题" in shown(at)
+    at.session_state["lesson"] = Lesson("转动的数字", [
+        Step("experiments", from_query("experiments", {"kind": "rotate"})[0], "它还能认出 7 吗?", "不能。")])
+    at.run()
+    no_exception(at)
+    assert "第 1 步,共 1 步。" in shown(at) and "打开这个视图" in shown(at)
+    at.text_input(key="ls_guess_0").set_value("能").run()
+    at.button(key="ls_commit_0").click().run()
+    no_exception(at)
+    assert "答案:不能。" in [s.value for s in at.success]
+    assert "Step 1" not in shown(at) and "Answer:" not in shown(at)
+
+
+def test_a_bad_lesson_file_is_one_chinese_line():
+    from mnist_core.experiments.lessons import Lesson, LessonError
+    with pytest.raises(LessonError, match="一节课至少需要一个步骤"):
+        Lesson.from_json(b'{"format": "mnist-lab-lesson/1", "steps": []}')
+
+
+def test_evaluation_in_chinese(app):
+    at = zh(app, "evaluation", timeout=180)
+    text = shown(at)
+    assert "🎯 模型评估" in text and "它的置信度有多可信" in text and "最自信的错误" in text
+    assert any(m.label == "测试准确率" for m in at.metric) and any(m.label == "最难的类别" for m in at.metric)
+    assert "被认成了" in text  # the chosen confusion cell's line
+    assert "混淆矩阵(颜色:数量的对数)" in text and "可靠性图:期望校准误差" in text  # the charts' titles
+    assert "预测类别" in text and "真实类别" in text  # the confusion matrix's axes
+    assert "为什么这些" in text  # the mistakes explained
+    assert "Confusion matrix" not in text and "How far to trust" not in text
