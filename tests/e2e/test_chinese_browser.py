@@ -37,6 +37,9 @@ KEPT = {
 # Streamlit's own words in its widgets, which it cannot translate (streamlit#1353): not ours to fix.
 STREAMLIT_OWN = ["Press Enter to apply", "Choose an option", "No results"]
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+# A term glossed in the other language, as a Chinese course writes it the first time: stride（步长）,
+# 轮（epoch）. The English beside its Chinese is kept; alone it is not.
+GLOSSED = re.compile(r"[A-Za-z][A-Za-z' -]*(?=[（(][\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])[（(][A-Za-z][A-Za-z' -]*[）)]")
 # a link or its query, code (snake_case), a file's name, a word with digits in it (Conv2d, 28x28)
 CODE_LIKE = re.compile(r"\S*(?:[=?&_]|://)\S*|(?<!\S)/\S+|\S+\.(?:json|png|jpe?g|py|safetensors)\b|"
                        r"\b[A-Za-z]*\d[A-Za-z\d]*\b")
@@ -46,18 +49,21 @@ def address(server_url: str, name: str) -> str:
     return f"{server_url}/{'' if name == DEFAULT_PAGE else name}?lang=zh"
 
 
-def settle(page, timeout: float = 120):
-    """Until the script run is over and the charts have stopped appearing."""
+def settle(page, timeout: float = 180):
+    """Until the script run is over: no spinner, no running indicator, and the page's text and charts
+    the same two looks in a row, a second apart (a long computation shows a spinner meanwhile)."""
     page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=timeout * 1000)
     deadline = time.time() + timeout
-    seen = -1
+    seen = None
     while time.time() < deadline:
         wait_idle(page, timeout)
-        n = page.locator(".js-plotly-plot").count()
-        if n == seen:
+        busy = page.locator('[data-testid="stSpinner"], [data-testid="stStatusWidget"]').count()
+        now = (page.locator(".js-plotly-plot").count(), len(page.locator('[data-testid="stMain"]').inner_text()))
+        if not busy and now == seen:
             return
-        seen = n
+        seen = None if busy else now
         time.sleep(1.0)
+    raise AssertionError(f"the page did not settle in {timeout:.0f} s")
 
 
 # The visible text of a region: its HTML text without code blocks, plus every SVG text of its charts.
@@ -84,7 +90,7 @@ def english_words(text: str) -> list[str]:
         rest = line
         for own in STREAMLIT_OWN:
             rest = rest.replace(own, " ")
-        rest = CODE_LIKE.sub(" ", rest)
+        rest = CODE_LIKE.sub(" ", GLOSSED.sub(" ", rest))
         for w in WORD.findall(rest):
             if w not in KEPT:
                 found.append(f"{w!r} in {line.strip()[:120]!r}")
@@ -105,7 +111,7 @@ def draw_a_seven(page):
     canvas.wait_for()
     for path in DIGITS["7"]:
         stroke(page, canvas.bounding_box(), path)
-    page.get_by_text("预测:").first.wait_for()
+    page.get_by_text("预测\uff1a").first.wait_for()
     settle(page)
 
 
