@@ -46,7 +46,7 @@ with tab_perturb:
     cls, k = st.session_state.get("ex_class", 7), st.session_state.get("ex_k", 0)
     p1, p2 = st.columns(2)
     kind = p1.selectbox(_("Perturbation"), list(KINDS), key="ex_kind",
-                        format_func=lambda k_: f"{kind_name(k_)}: {_(KINDS[k_][0])}")
+                        format_func=lambda k_: _("{kind}: {what}").format(kind=kind_name(k_), what=_(KINDS[k_][0])))
     lo, hi = KINDS[kind][1]
     st.session_state["ex_strength"] = int(min(max(st.session_state.get("ex_strength", 0), lo), hi))
     strength = p2.slider(_("Strength"), lo, hi, step=KINDS[kind][2], key="ex_strength")

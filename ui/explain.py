@@ -274,7 +274,7 @@ def attribution_lab(spec, model, x, image, classes):
         a = attribute(spec, model, x, m, target, baseline, layer)
         maps.append((f"{method_name(m)} · {a.seconds * 1000:.0f} ms", a.map))
         if a.note:
-            notes.append(f"{method_name(m)}: {a.note}")
+            notes.append(_("{method}: {note}").format(method=method_name(m), note=a.note))
     st.plotly_chart(charts.attribution_maps(maps, image), key="why_maps")
     st.caption(_("Red pixels pushed the network towards the class, blue away from it. {notes}").format(
         notes=" · ".join(notes)))
