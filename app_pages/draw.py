@@ -6,6 +6,7 @@ import streamlit as st
 
 from mnist_core import charts
 from mnist_core.calibration import UNSURE_BELOW, verdict
+from mnist_core.i18n import _
 from mnist_core.inference import predict
 from mnist_core.preprocess import SWITCHES, ImageError, decode_upload, preprocess
 from mnist_core.safe_text import plain
@@ -37,7 +38,7 @@ def steps_of(image, source: str, **switches):
     return upload_steps(image, source, **switches) if isinstance(image, bytes) else preprocess(image, **switches)
 
 
-st.title("✏️ Draw a digit")
+st.title(_("✏️ Draw a digit"))
 picked = model_picker("draw_model")
 if picked is None:
     st.stop()
@@ -46,70 +47,78 @@ contributing = contribute_header()  # Contribute: the digit to draw, and what is
 
 left, right = st.columns([1, 2])
 with left:
-    mode = st.radio("Input", ["Draw", "Upload"], horizontal=True, key="draw_mode")
+    modes = {"Draw": _("Draw"), "Upload": _("Upload")}  # the values stay English: tests and state read them
+    mode = st.radio(_("Input"), list(modes), format_func=modes.get, horizontal=True, key="draw_mode")
     if mode == "Draw":
-        width = st.slider("Stroke width", 6, 40, 18, key="draw_stroke")
-        if st.button("🧹 Clear", key="draw_clear"):
+        width = st.slider(_("Stroke width"), 6, 40, 18, key="draw_stroke")
+        if st.button(_("🧹 Clear"), key="draw_clear"):
             state.CANVAS_GENERATION.set(state.CANVAS_GENERATION.get() + 1)
         image = canvas.draw_canvas(key=f"draw_canvas_{state.CANVAS_GENERATION.get()}",
                                    stroke_width=width)
-        source = "what you drew"
+        source = _("what you drew")
     else:
-        up = st.file_uploader("A PNG or JPEG of one digit (dark on light or light on dark)",
+        up = st.file_uploader(_("A PNG or JPEG of one digit (dark on light or light on dark)"),
                               type=["png", "jpg", "jpeg"], key="draw_upload")
         image = up.getvalue() if up is not None else None
         source = up.name if up is not None else ""
 
-    with st.expander("Preprocessing switches: why each step exists"):
-        st.caption("Turn a step off and see what the network makes of the digit without it. Try a digit drawn "
-                   "small in a corner.")
-        switches = {k: st.checkbox(words.capitalize(), value=True, key=f"draw_sw_{k}") for k, words in SWITCHES.items()}
+    with st.expander(_("Preprocessing switches: why each step exists")):
+        st.caption(_("Turn a step off and see what the network makes of the digit without it. Try a digit drawn "
+                     "small in a corner."))
+        switches = {k: st.checkbox(_(words).capitalize(), value=True, key=f"draw_sw_{k}")
+                    for k, words in SWITCHES.items()}
 
 with right:
     steps = None
     if image is None:
-        st.info("Draw a digit on the black square (or upload a picture) and the network will read it.")
+        st.info(_("Draw a digit on the black square (or upload a picture) and the network will read it."))
     else:
         try:
             steps = steps_of(image, source, **switches)
         except ImageError as exc:
             st.error(plain(str(exc)))  # it names the uploaded file
     if steps is not None and steps.empty and isinstance(image, bytes):
-        st.info(f"No digit found in {plain(str(source), 80)}: the picture is blank (or nearly), "
-                "so there is nothing to guess.")
+        st.info(_("No digit found in {name}: the picture is blank (or nearly), so there is nothing to guess.").format(
+            name=plain(str(source), 80)))
     elif steps is not None and steps.empty:
-        st.info("Nothing drawn yet: the canvas is empty, so there is nothing to guess.")
+        st.info(_("Nothing drawn yet: the canvas is empty, so there is nothing to guess."))
     elif steps is not None:
-        with friendly_errors("prediction"):
+        with friendly_errors(_("prediction")):
             probs = predict(spec, model, steps.tensor())
             v = verdict(probs)
             state.set_last_drawing(steps.as_uint8())
             if v.sure:
-                st.markdown(f"## It's a **{v.label}** <span style='font-size:0.6em'>({v.confidence:.0%} sure)</span>",
-                            unsafe_allow_html=True)
-                st.caption(f"prediction: {v.label}")
+                sure = _("({share} sure)").format(share=f"{v.confidence:.0%}")
+                st.markdown(_("## It's a **{digit}** {sure}").format(
+                    digit=v.label, sure=f"<span style='font-size:0.6em'>{sure}</span>"), unsafe_allow_html=True)
+                st.caption(_("prediction: {digit}").format(digit=v.label))
             else:
                 guesses = ", ".join(f"{c} ({p:.0%})" for c, p in v.top if p >= 0.01)
-                st.markdown("## 🤔 Not sure this is a digit", unsafe_allow_html=True)
-                st.caption(f"prediction: unsure · top guesses {guesses}")
-            st.caption(f"The network is {v.reading}. Margin over the runner-up {v.margin:.0%}; uncertainty "
-                       f"{v.entropy:.2f} of 3.32 bits. Below {UNSURE_BELOW:.0%} confidence it does not name a digit.")
-            off = [SWITCHES[k] for k, on in switches.items() if not on]
+                st.markdown(_("## 🤔 Not sure this is a digit"), unsafe_allow_html=True)
+                st.caption(_("prediction: unsure · top guesses {guesses}").format(guesses=guesses))
+            st.caption(_("The network is {reading}. Margin over the runner-up {margin}; uncertainty {bits} of 3.32 "
+                         "bits. Below {threshold} confidence it does not name a digit.").format(
+                reading=v.reading, margin=f"{v.margin:.0%}", bits=f"{v.entropy:.2f}",
+                threshold=f"{UNSURE_BELOW:.0%}"))
+            off = [_(SWITCHES[k]) for k, on in switches.items() if not on]
             if off:
                 full = steps_of(image, source)
                 p_full = predict(spec, model, full.tensor())
-                missing = " and ".join(f"'{w}'" for w in off)
-                st.warning(f"Without {missing} the network reads **{v.label}** "
-                           f"({v.confidence:.0%}); with every step on it reads **{int(p_full.argmax())}** "
-                           f"({p_full.max():.0%}).")
+                missing = _(", ").join(_("'{step}'").format(step=w) for w in off)
+                st.warning(_("Without {steps} the network reads **{digit}** ({share}); with every step on it reads "
+                             "**{full}** ({full_share}).").format(
+                    steps=missing, digit=v.label, share=f"{v.confidence:.0%}", full=int(p_full.argmax()),
+                    full_share=f"{p_full.max():.0%}"))
             st.plotly_chart(charts.probabilities_bar(probs), key="draw_probs")
         st.plotly_chart(charts.preprocessing_steps([
-            (source.capitalize() if source else "input", steps.original),
-            ("cropped to the ink", steps.cropped),
-            (f"scaled to {steps.resized.shape[1]}x{steps.resized.shape[0]}", steps.resized),
-            ("centred in 28x28", steps.centered)]), key="draw_steps")
-        st.caption("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, paste into 28x28 "
-                   "with the centre of mass in the middle." + (" The picture was dark on light, so it was "
-                                                                "flipped first." if steps.inverted else ""))
+            (source.capitalize() if source else _("input"), steps.original),
+            (_("cropped to the ink"), steps.cropped),
+            (_("scaled to {size}").format(size=f"{steps.resized.shape[1]}x{steps.resized.shape[0]}"), steps.resized),
+            (_("centred in 28x28"), steps.centered)]), key="draw_steps")
+        st.caption(_("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, paste into 28x28 with the "
+                     "centre of mass in the middle. The picture was dark on light, so it was flipped first.")
+                   if steps.inverted else
+                   _("MNIST's own recipe: crop to the ink, scale the longer side to 20 px, paste into 28x28 with the "
+                     "centre of mass in the middle."))
 
 contribute_footer(steps, contributing)  # Keep / Skip, my digits, and the teacher's review grid

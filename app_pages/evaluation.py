@@ -7,12 +7,13 @@ from mnist_core import charts
 from mnist_core import inference as ins
 from mnist_core.calibration import reliability
 from mnist_core.data import DATASETS
+from mnist_core.i18n import _, ngettext
 from mnist_core.safe_text import for_plotly
 from ui.common import friendly_errors, model_and_data, model_dataset
 from ui.explain import mistakes_explained
 from ui.ours import beside_mnist, evaluation_set, is_ours
 
-st.title("🎯 Evaluation")
+st.title(_("🎯 Evaluation"))
 run_id, spec, model, data = model_and_data("eval_model")
 ours = is_ours(data)
 if ours:  # all our digits, or only the held-out writers
@@ -26,7 +27,8 @@ def evaluation(run: str, data_key: tuple, _spec, _model, _data) -> ins.Evaluatio
 
 
 ev = None
-with st.spinner(f"Classifying {len(data.test_labels):,} test digits…"), friendly_errors("evaluation"):
+with st.spinner(_("Classifying {n} test digits…").format(n=f"{len(data.test_labels):,}")), \
+        friendly_errors(_("evaluation")):
     ev = evaluation(run_id, (data.name, data.kind, len(data.test_labels)), spec, model, data)
 if ev is None:
     st.stop()
@@ -35,28 +37,31 @@ if ours:
     beside_mnist(run_id, spec, model, data, ev, evaluation)
 
 m1, m2, m3 = st.columns(3)
-m1.metric("Test accuracy", f"{ev.accuracy:.2%}")
-m2.metric("Mistakes", f"{int((ev.pred != ev.labels).sum()):,} of {len(ev.labels):,}")
+m1.metric(_("Test accuracy"), f"{ev.accuracy:.2%}")
+m2.metric(_("Mistakes"), _("{wrong} of {n}").format(wrong=f"{int((ev.pred != ev.labels).sum()):,}",
+                                                     n=f"{len(ev.labels):,}"))
 worst_class = int(np.nanargmin(ev.per_class))
-m3.metric("Hardest class", f"{classes[worst_class]} · {ev.per_class[worst_class]:.1%}")
+m3.metric(_("Hardest class"), f"{classes[worst_class]} · {ev.per_class[worst_class]:.1%}")
 trained = model_dataset(run_id)
 if trained is not None and trained != data.name and not (ours and trained == "mnist"):
-    st.warning(f"This model was trained on {DATASETS[trained]['title']}; on {data.title} its answers are guesses.")
+    st.warning(_("This model was trained on {trained}; on {shown} its answers are guesses.").format(
+        trained=DATASETS[trained]["title"], shown=data.title))
 
 st.plotly_chart(charts.per_class_accuracy(ev.per_class, classes), key="eval_per_class")
 
 # --- calibration: what "90% sure" means ---------------------------------------------------------------
-st.subheader("How far to trust its confidence")
+st.subheader(_("How far to trust its confidence"))
 rel = reliability(ev.probs, ev.labels)
 st.plotly_chart(charts.reliability_diagram(rel), key="eval_reliability")
-st.caption("Test digits binned by how sure the network was. On the dashed line, \"90% sure\" means right 90% of "
-           "the time; bars below it are over-confident, above it under-confident. The expected calibration error "
-           "is the average gap, weighted by how many digits each bin holds"
-           + (f"; this model's probabilities are calibrated with a temperature of {ins.temperature(model):.2f}."
-              if ins.temperature(model) != 1.0 else "."))
+st.caption(_("Test digits binned by how sure the network was. On the dashed line, \"90% sure\" means right 90% of "
+             "the time; bars below it are over-confident, above it under-confident. The expected calibration error "
+             "is the average gap, weighted by how many digits each bin holds."))
+if ins.temperature(model) != 1.0:
+    st.caption(_("This model's probabilities are calibrated with a temperature of {t}.").format(
+        t=f"{ins.temperature(model):.2f}"))
 
 # --- the confusion matrix: pick a cell to see its digits -------------------------------------------
-st.subheader("Confusion matrix")
+st.subheader(_("Confusion matrix"))
 left, right = st.columns([3, 2])
 event = left.plotly_chart(charts.confusion_matrix(ev.confusion, classes), key="eval_cm", on_select="rerun",
                           selection_mode="points")
@@ -68,33 +73,35 @@ if points:  # a click on a cell: x is the predicted class, y the true one, as th
     st.session_state["eval_true"] = shown.index(str(p["y"])) if str(p["y"]) in shown else 0
     st.session_state["eval_pred"] = shown.index(str(p["x"])) if str(p["x"]) in shown else 0
 with right:
-    st.caption("Click a cell, or choose it here:")
+    st.caption(_("Click a cell, or choose it here:"))
     off = ev.confusion - np.diag(np.diag(ev.confusion))
     top_t, top_p = np.unravel_index(int(off.argmax()), off.shape)  # start on the commonest confusion
-    t = st.selectbox("True class", list(range(10)), index=int(top_t), format_func=lambda i: classes[i],
+    t = st.selectbox(_("True class"), list(range(10)), index=int(top_t), format_func=lambda i: classes[i],
                      key="eval_true")
-    p = st.selectbox("Predicted as", list(range(10)), index=int(top_p), format_func=lambda i: classes[i],
+    p = st.selectbox(_("Predicted as"), list(range(10)), index=int(top_p), format_func=lambda i: classes[i],
                      key="eval_pred")
     cell = ev.cell(t, p)
-    st.write(f"**{len(cell)}** test digits of class {classes[t]} were read as {classes[p]}.")
+    st.write(ngettext("**{n}** test digit of class {true} was read as {pred}.",
+                      "**{n}** test digits of class {true} were read as {pred}.", len(cell)).format(
+        n=len(cell), true=classes[t], pred=classes[p]))
     if len(cell):
-        with friendly_errors("digits"):
+        with friendly_errors(_("digits")):
             shown = cell[:30]
             st.plotly_chart(charts.digit_grid(data.test_images[shown].numpy(), [classes[p]] * len(shown), cols=6,
                                               captions=[f"#{i} · {ev.probs[i, p]:.0%}" for i in shown]),
                             key="eval_cell")
 if len(cell) and t != p:
-    with friendly_errors("mistakes"):
+    with friendly_errors(_("mistakes")):
         mistakes_explained(run_id, spec, model, data, ev, cell, t, p)
 
 # --- the most confident mistakes ---------------------------------------------------------------------------
-st.subheader("The most confident mistakes")
+st.subheader(_("The most confident mistakes"))
 worst = ev.worst_mistakes(20)
 if len(worst) == 0:
-    st.success("No mistakes at all on this test set.")
+    st.success(_("No mistakes at all on this test set."))
 else:
     st.plotly_chart(charts.digit_grid(
         data.test_images[worst].numpy(), [classes[ev.pred[i]] for i in worst], cols=10,
         captions=[f"{classes[ev.labels[i]]}→{classes[ev.pred[i]]} {ev.probs[i, ev.pred[i]]:.0%}" for i in worst]),
         key="eval_worst")
-    st.caption("Under each digit: true → predicted, and how sure the network was.")
+    st.caption(_("Under each digit: true → predicted, and how sure the network was."))

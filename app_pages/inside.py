@@ -5,6 +5,7 @@ import streamlit as st
 
 from mnist_core import charts, inference
 from mnist_core.explain import activations
+from mnist_core.i18n import _
 from ui.common import friendly_errors, model_and_data
 from ui.explain import (
     TRACE_LAYER_KEY,
@@ -17,38 +18,40 @@ from ui.explain import (
 )
 from ui.links import read_link, write_link
 
-st.title("🔬 Inside the CNN")
+st.title(_("🔬 Inside the CNN"))
 read_link("inside", {"cls": "inside_class", "k": "inside_k", "layer": TRACE_LAYER_KEY})
 run_id, spec, trained, data = model_and_data("inside_model")
 x, image, label = pick_input(data, "inside")
 model = whatif_model(run_id, trained)  # the session's edited copy, when "what if" made one
 
-with friendly_errors("inspection"):
+with friendly_errors(_("inspection")):
     probs = inference.predict(spec, model, x)
     pred = int(probs.argmax())
-    st.markdown(f"The network says **{data.classes[pred]}** ({probs[pred]:.0%})"
-                + (f"; the label is **{data.classes[label]}**." if label is not None else "."))
+    said = dict(digit=data.classes[pred], share=f"{probs[pred]:.0%}")
+    st.markdown(_("The network says **{digit}** ({share}); the label is **{label}**.").format(
+        label=data.classes[label], **said) if label is not None else
+        _("The network says **{digit}** ({share}).").format(**said))
     a, b = st.columns([1, 2])
-    a.plotly_chart(charts.digit_heatmap(image, "input", zmax=1), key="inside_input")
+    a.plotly_chart(charts.digit_heatmap(image, _("input"), zmax=1), key="inside_input")
     sal, target = activations.saliency(spec, model, x)
-    b.plotly_chart(charts.saliency_map(sal, image, f"Which pixels pushed it towards {data.classes[target]}"),
-                   key="inside_saliency")
+    b.plotly_chart(charts.saliency_map(sal, image, _("Which pixels pushed it towards {digit}").format(
+        digit=data.classes[target])), key="inside_saliency")
 
     # --- kernels ---------------------------------------------------------------------------------
-    st.subheader("Kernels")
-    st.caption("Each small square is one filter's weights: red adds where ink is, blue subtracts. "
-               "Filters with many input channels are shown as their mean over those channels.")
+    st.subheader(_("Kernels"))
+    st.caption(_("Each small square is one filter's weights: red adds where ink is, blue subtracts. "
+                 "Filters with many input channels are shown as their mean over those channels."))
     kernels = activations.kernels(spec, model)
     if not kernels:
-        st.info("This network has no convolution layers: it sees the digit as one long list of pixels.")
+        st.info(_("This network has no convolution layers: it sees the digit as one long list of pixels."))
     for idx, label_, w in kernels:
-        st.plotly_chart(charts.kernel_grid(w, f"Layer {idx}: {label_} · weights {tuple(w.shape)}"),
-                        key=f"inside_k{idx}")
+        st.plotly_chart(charts.kernel_grid(w, _("Layer {layer}: {label} · weights {shape}").format(
+            layer=idx, label=label_, shape=tuple(w.shape))), key=f"inside_k{idx}")
 
     # --- feature maps and activations: click a cell to trace it ----------------------------------------
-    st.subheader("Feature maps, layer by layer")
+    st.subheader(_("Feature maps, layer by layer"))
     outs = activations.layer_outputs(spec, model, x)
-    show = st.multiselect("Layers to show", [o.index for o in outs],
+    show = st.multiselect(_("Layers to show"), [o.index for o in outs],
                           default=[o.index for o in outs if o.kind in ("Conv2d", "ReLU", "MaxPool2d", "AvgPool2d",
                                                                        "Linear", "Tanh", "Sigmoid")][:8],
                           format_func=lambda i: f"{i}: {outs[i - 1].label}", key="inside_layers")
@@ -56,8 +59,10 @@ with friendly_errors("inspection"):
         if o.index not in show:
             continue
         shape = "x".join(map(str, o.shape))
-        fig = charts.feature_maps(o.values, f"Layer {o.index}: {o.label} → {shape} (click a cell)") \
-            if o.values.ndim == 3 else charts.activations_bar(o.values[:512], f"Layer {o.index}: {o.label} → {shape}")
+        words = dict(layer=o.index, label=o.label, shape=shape)
+        fig = charts.feature_maps(o.values, _("Layer {layer}: {label} → {shape} (click a cell)").format(**words)) \
+            if o.values.ndim == 3 else \
+            charts.activations_bar(o.values[:512], _("Layer {layer}: {label} → {shape}").format(**words))
         event = st.plotly_chart(fig, key=f"inside_f{o.index}", on_select="rerun", selection_mode="points")
         cell = clicked_cell(event, o.values)
         if cell is not None:

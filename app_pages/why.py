@@ -4,23 +4,26 @@ import streamlit as st
 
 from mnist_core import charts
 from mnist_core import inference as ins
+from mnist_core.i18n import _
 from ui.common import friendly_errors, model_and_data
 from ui.explain import attribution_lab, pick_input, sanity_section, you_are_here
 from ui.ours import map_set
 
-st.title("🧭 Why it decides")
+st.title(_("🧭 Why it decides"))
 run_id, spec, model, data = model_and_data("why_model")
 x, image, label = pick_input(data, "why")
 
-with friendly_errors("prediction"):
+with friendly_errors(_("prediction")):
     probs = ins.predict(spec, model, x)
     pred = int(probs.argmax())
-    st.markdown(f"The network says **{data.classes[pred]}** ({probs[pred]:.0%})"
-                + (f"; the label is **{data.classes[label]}**." if label is not None else "."))
+    said = dict(digit=data.classes[pred], share=f"{probs[pred]:.0%}")
+    st.markdown(_("The network says **{digit}** ({share}); the label is **{label}**.").format(
+        label=data.classes[label], **said) if label is not None else
+        _("The network says **{digit}** ({share}).").format(**said))
     st.plotly_chart(charts.probabilities_bar(probs, data.classes), key="why_probs")
-with friendly_errors("attributions"):
+with friendly_errors(_("attributions")):
     target = attribution_lab(spec, model, x, image, data.classes)
     sanity_section(spec, model, x, image, target)
-with friendly_errors("map"):
+with friendly_errors(_("map")):
     you_are_here(run_id, spec, model, image, map_set(data),  # our digits go on MNIST's map
-                 "your drawing" if label is None else "this digit")  # pick_input has no label for a drawing
+                 _("your drawing") if label is None else _("this digit"))  # pick_input has no label for a drawing

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mnist_core.i18n import _
+
 # Below this top probability the app says "not sure" instead of naming a digit. Chosen on
 # data (benchmarks/demo_model_check.py's sweep, in BENCHMARKS.md): for the demo model it is
 # the knee where turning away non-digits stops paying: at 0.70 it still reads 98.9% of
@@ -88,14 +90,15 @@ class Verdict:
 
     @property
     def reading(self) -> str:
-        """The uncertainty in plain words."""
+        """The uncertainty in plain words, in this session's language (the CLI's: English)."""
         if self.sure and self.margin > 0.9:
-            return "sure: the other digits hardly get a look-in"
+            return _("sure: the other digits hardly get a look-in")
         if self.sure:
-            return f"fairly sure, though {self.top[1][0]} also got {self.top[1][1]:.0%}"
+            return _("fairly sure, though {digit} also got {share}").format(digit=self.top[1][0],
+                                                                            share=f"{self.top[1][1]:.0%}")
         if self.entropy > 2.0:
-            return "lost: the probability is spread over many digits, as for something that is not a digit"
-        return f"torn between {self.top[0][0]} and {self.top[1][0]}"
+            return _("lost: the probability is spread over many digits, as for something that is not a digit")
+        return _("torn between {first} and {second}").format(first=self.top[0][0], second=self.top[1][0])
 
     def to_dict(self) -> dict:
         return {"label": self.label, "confidence": round(self.confidence, 6), "margin": round(self.margin, 6),

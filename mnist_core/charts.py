@@ -4,6 +4,10 @@ Every string a builder is given (a title, a run's or a class's name, a layer's l
 is plain text: Plotly renders a subset of HTML in names, titles, hover and tick labels, and these
 strings can come from any visitor (a run renamed ``<a href=...>``), so each builder escapes them
 with ``safe_text.for_plotly`` itself. Callers never pass markup, and never escape first.
+
+The builders' own words (default titles, axes, legends, hover text) go through ``i18n._`` when a
+figure is built: pages build figures in their script run, so each visitor reads their language.
+Callers translate the titles they pass.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mnist_core.i18n import _
 from mnist_core.safe_text import for_plotly as _t
 from mnist_core.training.events import Epoch, LrChange, Step
 
@@ -68,7 +73,7 @@ def digit_grid(images: np.ndarray, labels: list[str], cols: int = 10, title: str
     """A grid of 28x28 digits (one heatmap trace) with each digit's label written under it."""
     images = np.asarray(images, dtype=np.float32)
     if len(images) == 0:
-        return _layout(go.Figure(), title or "no digits to show", height=120)
+        return _layout(go.Figure(), title or _("no digits to show"), height=120)
     cols = min(cols, len(images))
     m = _mosaic(images, cols, pad=8)
     fig = go.Figure(go.Heatmap(z=m, colorscale=GREYS, showscale=False, zmin=0, zmax=255, hoverinfo="skip"))
@@ -83,28 +88,29 @@ def digit_grid(images: np.ndarray, labels: list[str], cols: int = 10, title: str
 def digit_heatmap(image: np.ndarray, title: str | None = None, zmax: float = 255) -> go.Figure:
     """One digit as a 28x28 heatmap with each pixel's value on hover."""
     fig = go.Figure(go.Heatmap(z=np.asarray(image), colorscale=GREYS, zmin=0, zmax=zmax,
-                               hovertemplate="row %{y}, col %{x}: %{z:.0f}<extra></extra>"))
+                               hovertemplate=_("row %{y}, col %{x}: %{z:.0f}") + "<extra></extra>"))
     return _image_axes(_layout(fig, title, height=360))
 
 
-def class_balance(counts: np.ndarray, classes: list[str], title: str = "Digits per class") -> go.Figure:
+def class_balance(counts: np.ndarray, classes: list[str], title: str | None = None) -> go.Figure:
     fig = go.Figure(go.Bar(x=_ts(classes), y=np.asarray(counts), marker_color=PALETTE[:len(classes)],
                            text=np.asarray(counts), textposition="outside"))
-    fig.update_xaxes(title="class", type="category")
-    fig.update_yaxes(title="count")
-    return _layout(fig, title, height=320)
+    fig.update_xaxes(title=_("class"), type="category")
+    fig.update_yaxes(title=_("count"))
+    return _layout(fig, title or _("Digits per class"), height=320)
 
 
 def mean_digits(means: np.ndarray, classes: list[str]) -> go.Figure:
-    return digit_grid(means, [f"mean {c}" for c in classes], cols=10, title="The mean digit of each class")
+    return digit_grid(means, [_("mean {c}").format(c=c) for c in classes], cols=10,
+                      title=_("The mean digit of each class"))
 
 
 def pixel_histogram(counts: np.ndarray, edges: np.ndarray, log: bool = True) -> go.Figure:
     centers = (edges[:-1] + edges[1:]) / 2
     fig = go.Figure(go.Bar(x=centers, y=counts, width=np.diff(edges), marker_color="#555"))
-    fig.update_xaxes(title="pixel intensity (0 = black, 255 = white)")
-    fig.update_yaxes(title="pixels", type="log" if log else "linear")
-    return _layout(fig, "Pixel intensities", height=300)
+    fig.update_xaxes(title=_("pixel intensity (0 = black, 255 = white)"))
+    fig.update_yaxes(title=_("pixels"), type="log" if log else "linear")
+    return _layout(fig, _("Pixel intensities"), height=300)
 
 
 def projection(coords: np.ndarray, labels: np.ndarray, classes: list[str], method: str = "PCA",
@@ -118,7 +124,8 @@ def projection(coords: np.ndarray, labels: np.ndarray, classes: list[str], metho
                                    text=[_t(hover[i]) for i in np.nonzero(sel)[0]] if hover else None))
     fig.update_xaxes(title=_t(f"{method} 1"))
     fig.update_yaxes(title=_t(f"{method} 2"))
-    return _layout(fig, f"2-D {method} projection, coloured by class", height=480, legend_title="class")
+    return _layout(fig, _("2-D {method} projection, coloured by class").format(method=method), height=480,
+                   legend_title=_("class"))
 
 
 # --- architecture ----------------------------------------------------------------------
@@ -132,11 +139,11 @@ def architecture_diagram(rows: list[dict]) -> go.Figure:
     x = 0.0
     colors = {"Conv2d": "#1f77b4", "MaxPool2d": "#ff7f0e", "AvgPool2d": "#ff7f0e", "Linear": "#2ca02c",
               "Flatten": "#7f7f7f", "BatchNorm2d": "#9467bd", "BatchNorm1d": "#9467bd", "Dropout": "#8c564b"}
-    shapes_in = [("input", "1x28x28")] + [(r["layer"], r["output"]) for r in rows]
+    shapes_in = [(_("input"), "1x28x28")] + [(r["layer"], r["output"]) for r in rows]
     for label, shape in shapes_in:
         dims = [int(v) for v in shape.split("x")] if shape != "?" else [1]
         if len(dims) == 3:
-            c, h, _ = dims
+            c, h, _w = dims
             height, width = 0.5 + h / 28 * 3, 0.3 + math.log2(c + 1) * 0.25
         else:
             height, width = 0.5 + min(math.log2(dims[0] + 1) / 12 * 3.5, 3.5), 0.35
@@ -148,13 +155,14 @@ def architecture_diagram(rows: list[dict]) -> go.Figure:
         # the label goes in as data, never into the template: "%{...}" in a label would be substituted
         fig.add_trace(go.Scatter(x=[x + width / 2], y=[0], mode="markers", marker=dict(size=1, opacity=0),
                                  text=[_t(label)], customdata=[_t(shape)],
-                                 hovertemplate="%{text}<br>output %{customdata}<extra></extra>", showlegend=False))
+                                 hovertemplate=_("%{text}<br>output %{customdata}") + "<extra></extra>",
+                                 showlegend=False))
         fig.add_annotation(x=x + width / 2, y=-height / 2 - 0.15, text=f"{_t(label)}<br>{_t(shape)}", showarrow=False,
                            textangle=-60, font=dict(size=10), yanchor="top")
         x += width + 0.35
     fig.update_xaxes(visible=False, range=[-0.3, x + 0.3])
     fig.update_yaxes(visible=False, range=[-4.5, 2.2])
-    return _layout(fig, "The network, left to right (height: map size, width: channels)", height=380)
+    return _layout(fig, _("The network, left to right (height: map size, width: channels)"), height=380)
 
 
 # --- training ------------------------------------------------------------------------------
@@ -178,50 +186,51 @@ def thin(points: list, limit: int = 600) -> list:
     return out if out[-1] is points[-1] else out + [points[-1]]
 
 
-def loss_curve(steps: list[Step], lr_changes: list[LrChange] | None = None, title: str = "Loss per step") -> go.Figure:
+def loss_curve(steps: list[Step], lr_changes: list[LrChange] | None = None, title: str | None = None) -> go.Figure:
     y_all = [s.loss for s in steps]
     sm = smooth(y_all)  # smooth over every point, then thin
     keep = thin(list(range(len(steps))))
     x = [steps[i].step for i in keep]
-    fig = go.Figure([go.Scatter(x=x, y=[y_all[i] for i in keep], mode="lines", name="loss",
+    fig = go.Figure([go.Scatter(x=x, y=[y_all[i] for i in keep], mode="lines", name=_("loss"),
                                 line=dict(color="#bbb", width=1)),
-                     go.Scatter(x=x, y=[sm[i] for i in keep], mode="lines", name="smoothed",
+                     go.Scatter(x=x, y=[sm[i] for i in keep], mode="lines", name=_("smoothed"),
                                 line=dict(color="#1f77b4"))])
     for ch in lr_changes or []:
         fig.add_vline(x=ch.step, line_dash="dash", line_color="#d62728",
-                      annotation_text=f"lr → {ch.lr:g}", annotation_position="top")
-    fig.update_xaxes(title="step")
-    fig.update_yaxes(title="cross-entropy loss")
-    return _layout(fig, title, height=320)
+                      annotation_text=_("lr → {lr}").format(lr=f"{ch.lr:g}"), annotation_position="top")
+    fig.update_xaxes(title=_("step"))
+    fig.update_yaxes(title=_("cross-entropy loss"))
+    return _layout(fig, title or _("Loss per step"), height=320)
 
 
 def accuracy_curve(epochs: list[Epoch]) -> go.Figure:
     x = [e.epoch for e in epochs]
-    fig = go.Figure([go.Scatter(x=x, y=[e.train_acc for e in epochs], mode="lines+markers", name="train"),
-                     go.Scatter(x=x, y=[e.test_acc for e in epochs], mode="lines+markers", name="test")])
+    fig = go.Figure([go.Scatter(x=x, y=[e.train_acc for e in epochs], mode="lines+markers", name=_("train")),
+                     go.Scatter(x=x, y=[e.test_acc for e in epochs], mode="lines+markers", name=_("test"))])
     if any(e.val_acc is not None for e in epochs):
-        fig.add_trace(go.Scatter(x=x, y=[e.val_acc for e in epochs], mode="lines+markers", name="validation"))
-    fig.update_xaxes(title="epoch", dtick=1, **({} if epochs else {"range": [0.5, 1.5]}))
-    fig.update_yaxes(title="accuracy", tickformat=".1%", **({} if epochs else {"range": [0, 1]}))
-    return _layout(fig, "Accuracy per epoch" if epochs else "Accuracy per epoch (after the first epoch)", height=320)
+        fig.add_trace(go.Scatter(x=x, y=[e.val_acc for e in epochs], mode="lines+markers", name=_("validation")))
+    fig.update_xaxes(title=_("epoch"), dtick=1, **({} if epochs else {"range": [0.5, 1.5]}))
+    fig.update_yaxes(title=_("accuracy"), tickformat=".1%", **({} if epochs else {"range": [0, 1]}))
+    return _layout(fig, _("Accuracy per epoch") if epochs else _("Accuracy per epoch (after the first epoch)"),
+                   height=320)
 
 
 def _step_series(steps: list[Step], key: str, color: str, y_title: str, title: str, **yaxis) -> go.Figure:
     steps = thin(steps)
     fig = go.Figure(go.Scatter(x=[s.step for s in steps], y=[getattr(s, key) for s in steps], mode="lines",
                                line=dict(color=color)))
-    fig.update_xaxes(title="step")
+    fig.update_xaxes(title=_("step"))
     fig.update_yaxes(title=y_title, **yaxis)
     return _layout(fig, title, height=260)
 
 
 def lr_curve(steps: list[Step]) -> go.Figure:
-    return _step_series(steps, "lr", "#ff7f0e", "learning rate", "Learning rate", exponentformat="e",
+    return _step_series(steps, "lr", "#ff7f0e", _("learning rate"), _("Learning rate"), exponentformat="e",
                         rangemode="tozero")
 
 
 def throughput_curve(steps: list[Step]) -> go.Figure:
-    return _step_series(steps, "ips", "#2ca02c", "images / second", "Speed", rangemode="tozero")
+    return _step_series(steps, "ips", "#2ca02c", _("images / second"), _("Speed"), rangemode="tozero")
 
 
 def runs_overlay(curves: dict[str, list[Step]], metric: str = "loss") -> go.Figure:
@@ -232,9 +241,16 @@ def runs_overlay(curves: dict[str, list[Step]], metric: str = "loss") -> go.Figu
         keep = thin(list(range(len(steps))))
         fig.add_trace(go.Scatter(x=[steps[j].step for j in keep], y=[ys[j] for j in keep],
                                  mode="lines", name=_t(name), line=dict(color=PALETTE[i % 10])))
-    fig.update_xaxes(title="step")
-    fig.update_yaxes(title=_t(f"{metric} (smoothed)"))
-    return _layout(fig, f"Runs compared: {metric}", height=360)
+    words = _metric_words(metric)
+    fig.update_xaxes(title=_("step"))
+    fig.update_yaxes(title=_t(_("{metric} (smoothed)").format(metric=words)))
+    return _layout(fig, _("Runs compared: {metric}").format(metric=words), height=360)
+
+
+def _metric_words(metric: str) -> str:
+    """A step event's field as a reader calls it (an unknown one as it is named)."""
+    words = {"loss": _("loss"), "acc": _("accuracy"), "lr": _("learning rate"), "ips": _("images / second")}
+    return words.get(metric, metric)
 
 
 def sweep_curve(rows: list[dict], param: str) -> go.Figure:
@@ -242,24 +258,25 @@ def sweep_curve(rows: list[dict], param: str) -> go.Figure:
     setting still training is an open marker on the floor until it ends; collapsed runs are red."""
     done = [r for r in rows if r.get("accuracy") is not None]
     fig = go.Figure()
-    fig.add_hline(y=0.1, line=dict(color="#888", dash="dot"), annotation_text="chance (10%)",
+    fig.add_hline(y=0.1, line=dict(color="#888", dash="dot"), annotation_text=_("chance (10%)"),
                   annotation_position="bottom right")
     fig.add_trace(go.Scatter(x=[r["value"] for r in done], y=[r["accuracy"] for r in done], mode="lines+markers",
                              marker=dict(size=11,
                                          color=[(VERMILLION if r["accuracy"] < 0.2 else GREEN) for r in done]),
-                             line=dict(color="#4c9be8"), name="test accuracy",
+                             line=dict(color="#4c9be8"), name=_("test accuracy"),
                              text=[_t(r["state"]) for r in done],
                              hovertemplate="%{x:g}: %{y:.1%} (%{text})<extra></extra>"))
     waiting = [r for r in rows if r.get("accuracy") is None]
     if waiting:
         fig.add_trace(go.Scatter(x=[r["value"] for r in waiting], y=[0.0] * len(waiting), mode="markers",
-                                 marker=dict(size=10, symbol="circle-open", color="#888"), name="not finished",
-                                 hovertemplate="%{x:g}: %{text}<extra></extra>", text=_ts(r["state"] for r in waiting)))
-    words = {"lr": "learning rate", "batch_size": "batch size"}.get(param, param.replace("_", " "))
+                                 marker=dict(size=10, symbol="circle-open", color="#888"), name=_("not finished"),
+                                 hovertemplate="%{x:g}: %{text}<extra></extra>",
+                                 text=_ts(r["state"] for r in waiting)))
+    words = {"lr": _("learning rate"), "batch_size": _("batch size")}.get(param, param.replace("_", " "))
     fig.update_xaxes(title=_t(words), type="log",  # x10 and x2 steps evenly apart
                      tickvals=[r["value"] for r in rows], ticktext=[f"{r['value']:g}" for r in rows])
-    fig.update_yaxes(title="test accuracy", range=[0, 1.05], tickformat=".0%")
-    return _layout(fig, f"Final accuracy against the {words}", height=380)
+    fig.update_yaxes(title=_("test accuracy"), range=[0, 1.05], tickformat=".0%")
+    return _layout(fig, _("Final accuracy against the {setting}").format(setting=words), height=380)
 
 
 # --- prediction and inside the network ---------------------------------------------------------
@@ -270,15 +287,15 @@ def probabilities_bar(probs: np.ndarray, classes: list[str] | None = None) -> go
     colors = [VERMILLION if i == best else BLUE for i in range(len(probs))]
     fig = go.Figure(go.Bar(x=classes, y=probs, marker_color=colors, text=[f"{p:.0%}" for p in probs],
                            textposition="outside"))
-    fig.update_xaxes(title="digit", type="category")
-    fig.update_yaxes(title="probability", range=[0, 1.1], tickformat=".0%")
-    return _layout(fig, "What the network thinks", height=320)
+    fig.update_xaxes(title=_("digit"), type="category")
+    fig.update_yaxes(title=_("probability"), range=[0, 1.1], tickformat=".0%")
+    return _layout(fig, _("What the network thinks"), height=320)
 
 
 def preprocessing_steps(steps: list[tuple[str, np.ndarray]]) -> go.Figure:
     """The preprocessing pipeline side by side, each image at its own resolution."""
-    fig = make_subplots(rows=1, cols=len(steps), subplot_titles=_ts(t for t, _ in steps), horizontal_spacing=0.03)
-    for i, (_, img) in enumerate(steps, start=1):
+    fig = make_subplots(rows=1, cols=len(steps), subplot_titles=_ts(t for t, _img in steps), horizontal_spacing=0.03)
+    for i, (_title, img) in enumerate(steps, start=1):
         fig.add_trace(go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=1, showscale=False,
                                  hovertemplate="%{z:.2f}<extra></extra>"), row=1, col=i)
     return _layout(_image_axes(fig, len(steps)), None, height=260)
@@ -295,7 +312,7 @@ def kernel_grid(weights: np.ndarray, title: str, max_kernels: int = 64) -> go.Fi
     cols = min(16, len(w))
     m = _mosaic(w, cols, pad=1)
     fig = go.Figure(go.Heatmap(z=m, colorscale=DIVERGING, zmin=-lim, zmax=lim, zmid=0,
-                               hovertemplate="%{z:.3f}<extra></extra>", colorbar=dict(title="weight")))
+                               hovertemplate="%{z:.3f}<extra></extra>", colorbar=dict(title=_("weight"))))
     rows = math.ceil(len(w) / cols)
     return _image_axes(_layout(fig, title, height=max(160, 60 * rows + 60)))
 
@@ -321,7 +338,8 @@ def feature_maps(maps: np.ndarray, title: str, max_maps: int = 32) -> go.Figure:
     n, h, w = maps.shape
     c, yy, xx = np.meshgrid(np.arange(n), np.arange(h), np.arange(w), indexing="ij")  # (n, h, w) each
     mx, my = (c % cols) * (w + 1) + xx, (c // cols) * (h + 1) + yy
-    _clickable(fig, mx.ravel(), my.ravel(), [f"map {a}, row {b}, col {d}: {v:.2f}" for a, b, d, v in
+    words = _("map {map}, row {row}, col {col}: {value}")
+    _clickable(fig, mx.ravel(), my.ravel(), [words.format(map=a, row=b, col=d, value=f"{v:.2f}") for a, b, d, v in
                                               zip(c.ravel(), yy.ravel(), xx.ravel(), maps.ravel())])
     rows = math.ceil(len(maps) / cols)
     h = maps.shape[1]
@@ -331,18 +349,18 @@ def feature_maps(maps: np.ndarray, title: str, max_maps: int = 32) -> go.Figure:
 def activations_bar(values: np.ndarray, title: str) -> go.Figure:
     v = np.asarray(values, dtype=np.float32)
     fig = go.Figure(go.Bar(x=list(range(len(v))), y=v, marker_color=np.where(v >= 0, BLUE, VERMILLION)))
-    fig.update_xaxes(title="unit")
-    fig.update_yaxes(title="activation")
+    fig.update_xaxes(title=_("unit"))
+    fig.update_yaxes(title=_("activation"))
     return _layout(fig, title, height=260)
 
 
-def saliency_map(sal: np.ndarray, image: np.ndarray, title: str = "Saliency (gradient x input)") -> go.Figure:
+def saliency_map(sal: np.ndarray, image: np.ndarray, title: str | None = None) -> go.Figure:
     lim = float(np.abs(sal).max()) or 1.0
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["input", "saliency"], horizontal_spacing=0.08)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[_("input"), _("saliency")], horizontal_spacing=0.08)
     fig.add_trace(go.Heatmap(z=image, colorscale=GREYS, showscale=False), row=1, col=1)
     fig.add_trace(go.Heatmap(z=sal, colorscale=DIVERGING, zmin=-lim, zmax=lim, zmid=0,
                              hovertemplate="%{z:.3f}<extra></extra>"), row=1, col=2)
-    return _layout(_image_axes(fig, 2), title, height=340)
+    return _layout(_image_axes(fig, 2), title or _("Saliency (gradient x input)"), height=340)
 
 
 def confusion_matrix(cm: np.ndarray, classes: list[str]) -> go.Figure:
@@ -353,19 +371,20 @@ def confusion_matrix(cm: np.ndarray, classes: list[str]) -> go.Figure:
                                colorscale="Blues", showscale=False, hoverinfo="skip"))
     t, p = np.meshgrid(np.arange(len(classes)), np.arange(len(classes)), indexing="ij")
     _clickable(fig, [classes[j] for j in p.ravel()], [classes[i] for i in t.ravel()],
-               [f"true {classes[i]}, predicted {classes[j]}: {cm[i, j]}" for i, j in zip(t.ravel(), p.ravel())])
-    fig.update_xaxes(title="predicted", type="category", side="bottom")
-    fig.update_yaxes(title="true", type="category", autorange="reversed")
-    return _layout(fig, "Confusion matrix (colour: log count)", height=480)
+               [_("true {true}, predicted {pred}: {n}").format(true=classes[i], pred=classes[j], n=cm[i, j])
+                for i, j in zip(t.ravel(), p.ravel())])
+    fig.update_xaxes(title=_("predicted"), type="category", side="bottom")
+    fig.update_yaxes(title=_("true"), type="category", autorange="reversed")
+    return _layout(fig, _("Confusion matrix (colour: log count)"), height=480)
 
 
 def per_class_accuracy(acc: np.ndarray, classes: list[str]) -> go.Figure:
     fig = go.Figure(go.Bar(x=_ts(classes), y=acc, marker_color=PALETTE[:len(classes)],
                            text=[f"{a:.1%}" for a in acc], textposition="outside"))
     lo = float(np.nanmin(acc)) if len(acc) else 0.0
-    fig.update_xaxes(title="class", type="category")
-    fig.update_yaxes(title="accuracy", tickformat=".0%", range=[max(0.0, lo - 0.05), 1.02])
-    return _layout(fig, "Accuracy per class", height=320)
+    fig.update_xaxes(title=_("class"), type="category")
+    fig.update_yaxes(title=_("accuracy"), tickformat=".0%", range=[max(0.0, lo - 0.05), 1.02])
+    return _layout(fig, _("Accuracy per class"), height=320)
 
 
 def reliability_diagram(rel) -> go.Figure:
@@ -375,18 +394,18 @@ def reliability_diagram(rel) -> go.Figure:
     width = float(rel.edges[1] - rel.edges[0])
     has = rel.counts > 0
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=centres[has], y=rel.accuracy[has], width=width * 0.9, name="accuracy in the bin",
+    fig.add_trace(go.Bar(x=centres[has], y=rel.accuracy[has], width=width * 0.9, name=_("accuracy in the bin"),
                          marker_color=PALETTE[0], customdata=np.stack([rel.counts[has], rel.confidence[has]], 1),
                          text=[f"{c:,}" for c in rel.counts[has]], textposition="inside",  # how many digits: a
                          # bin of 12 says much less than one of 9,800
-                         hovertemplate="confidence %{customdata[1]:.1%}<br>accuracy %{y:.1%}"
-                                       "<br>%{customdata[0]:,} digits<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                         hovertemplate=_("confidence %{customdata[1]:.1%}<br>accuracy %{y:.1%}"
+                                         "<br>%{customdata[0]:,} digits") + "<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=_("perfectly calibrated"),
                              line=dict(dash="dash", color=PALETTE[7])))
-    fig.update_xaxes(title="confidence (the top probability)", range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
-    return _layout(fig, f"Reliability: expected calibration error {rel.ece:.2%} · mean confidence "
-                        f"{rel.mean_confidence:.1%}", height=360, legend=dict(x=0.02, y=0.98))
+    fig.update_xaxes(title=_("confidence (the top probability)"), range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(title=_("accuracy"), range=[0, 1.02], tickformat=".0%")
+    return _layout(fig, _("Reliability: expected calibration error {ece} · mean confidence {mean}").format(
+        ece=f"{rel.ece:.2%}", mean=f"{rel.mean_confidence:.1%}"), height=360, legend=dict(x=0.02, y=0.98))
 
 
 # --- explaining one decision ----------------------------------------------------------------
@@ -407,7 +426,7 @@ def mosaic_cell(x: float, y: float, shape: tuple[int, int, int], cols: int = 8, 
 def input_with_box(image: np.ndarray, box: tuple[int, int, int, int] | None, title: str) -> go.Figure:
     """The 28x28 input with a cell's receptive field outlined."""
     fig = go.Figure(go.Heatmap(z=np.asarray(image), colorscale=GREYS, zmin=0, zmax=1, showscale=False,
-                               hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
+                               hovertemplate=_("row %{y}, col %{x}: %{z:.2f}") + "<extra></extra>"))
     if box is not None:
         y0, y1, x0, x1 = box
         fig.add_shape(type="rect", x0=x0 - 0.5, x1=x1 + 0.5, y0=y0 - 0.5, y1=y1 + 0.5,
@@ -425,7 +444,7 @@ def number_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = N
                                texttemplate="%{text}", textfont=dict(size=11), showscale=False,
                                colorscale=DIVERGING if diverging else "Viridis",
                                zmin=-lim if diverging else None, zmax=lim if diverging else None,
-                               hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
+                               hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>"))
     if mark is not None:
         fig.add_shape(type="rect", x0=mark[1] - 0.5, x1=mark[1] + 0.5, y0=mark[0] - 0.5, y1=mark[0] + 0.5,
                       line=dict(color="#ffd400", width=3))
@@ -471,28 +490,29 @@ def gradient_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None =
 def attribution_maps(maps: list[tuple[str, np.ndarray]], image: np.ndarray, title: str | None = None) -> go.Figure:
     """Attribution maps side by side, each over a faint copy of the digit; red pushes towards the
     class, blue away from it."""
-    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=_ts(t for t, _ in maps), horizontal_spacing=0.02)
-    for i, (_, m) in enumerate(maps, start=1):
+    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=_ts(t for t, _m in maps), horizontal_spacing=0.02)
+    for i, (_title, m) in enumerate(maps, start=1):
         m = np.asarray(m, dtype=np.float32)
         lim = float(np.abs(m).max()) or 1.0
         fig.add_trace(go.Heatmap(z=np.asarray(image), colorscale=GREYS, zmin=0, zmax=3, showscale=False,
                                  hoverinfo="skip"), row=1, col=i)
         fig.add_trace(go.Heatmap(z=np.where(np.abs(m) > 0.05 * lim, m, np.nan), colorscale=DIVERGING, zmin=-lim,
                                  zmax=lim, zmid=0, showscale=False, opacity=0.85,
-                                 hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>"), row=1, col=i)
+                                 hovertemplate=_("row %{y}, col %{x}: %{z:.3g}") + "<extra></extra>"), row=1, col=i)
     return _layout(_image_axes(fig, len(maps)), title, height=300)
 
 
 def embedding_map(coords: np.ndarray, labels: np.ndarray, classes: list[str], title: str,
-                  star: np.ndarray | None = None, star_label: str = "your digit") -> go.Figure:
+                  star: np.ndarray | None = None, star_label: str | None = None) -> go.Figure:
     """The training sample as a PCA scatter coloured by class, with a new point as a star."""
     fig = projection(coords, labels, classes, "PCA")
+    star_label = star_label or _("your digit")
     if star is not None:
         fig.add_trace(go.Scatter(x=[float(star[0])], y=[float(star[1])], mode="markers+text", name=_t(star_label),
                                  text=[_t(star_label)], textposition="top center",
                                  marker=dict(symbol="star", size=22, color="#ffd400",
                                              line=dict(color="black", width=1.5))))
-    return _layout(fig, title, height=440, legend_title="class")
+    return _layout(fig, title, height=440, legend_title=_("class"))
 
 
 # --- experiments ------------------------------------------------------------------------------
@@ -502,20 +522,21 @@ def robustness_curves(curves: dict[str, tuple[list[float], list[float]]], kind: 
     fig = go.Figure()
     for i, (name, (xs, ys)) in enumerate(curves.items()):
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=_t(name), line=dict(color=PALETTE[i % 10])))
-    fig.add_hline(y=0.1, line=dict(dash="dot", color=PALETTE[7]), annotation_text="chance")
-    fig.update_xaxes(title=_t(f"{kind} ({unit})"))
-    fig.update_yaxes(title="test accuracy", range=[0, 1.02], tickformat=".0%")
-    return _layout(fig, f"Robustness to {kind}", height=360)
+    fig.add_hline(y=0.1, line=dict(dash="dot", color=PALETTE[7]), annotation_text=_("chance"))
+    fig.update_xaxes(title=_t(_("{kind} ({unit})").format(kind=kind, unit=unit)))
+    fig.update_yaxes(title=_("test accuracy"), range=[0, 1.02], tickformat=".0%")
+    return _layout(fig, _("Robustness to {kind}").format(kind=kind), height=360)
 
 
 def per_class_compare(before: np.ndarray, after: np.ndarray, classes: list[str],
-                      names: tuple[str, str] = ("trained", "after surgery")) -> go.Figure:
+                      names: tuple[str, str] | None = None) -> go.Figure:
     classes = _ts(classes)
+    names = names or (_("trained"), _("after surgery"))
     fig = go.Figure([go.Bar(x=classes, y=before, name=_t(names[0]), marker_color=PALETTE[0]),
                      go.Bar(x=classes, y=after, name=_t(names[1]), marker_color=PALETTE[3])])
-    fig.update_xaxes(title="class", type="category")
-    fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
-    return _layout(fig, "Accuracy per class", height=320, barmode="group")
+    fig.update_xaxes(title=_("class"), type="category")
+    fig.update_yaxes(title=_("accuracy"), range=[0, 1.02], tickformat=".0%")
+    return _layout(fig, _("Accuracy per class"), height=320, barmode="group")
 
 
 def digit_pair(a: np.ndarray, b: np.ndarray, titles: tuple[str, str]) -> go.Figure:
@@ -523,5 +544,5 @@ def digit_pair(a: np.ndarray, b: np.ndarray, titles: tuple[str, str]) -> go.Figu
     fig = make_subplots(rows=1, cols=2, subplot_titles=_ts(titles), horizontal_spacing=0.05)
     for i, img in enumerate((a, b), start=1):
         fig.add_trace(go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=255, showscale=False,
-                                 hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>"), row=1, col=i)
+                                 hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>"), row=1, col=i)
     return _layout(_image_axes(fig, 2), None, height=280)

@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mnist_core import MnistLabError
 from mnist_core.data import MEAN, STD
+from mnist_core.i18n import N_, _
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024   # a phone photo fits; a disk image does not
 MAX_PIXELS = 25_000_000              # decompression-bomb guard, checked before decoding
@@ -57,7 +58,7 @@ class Steps:
     def tensor(self) -> torch.Tensor:
         """(1, 1, 28, 28) normalised like the training data."""
         if self.centered is None:
-            raise ImageError(self.message or "nothing drawn")
+            raise ImageError(self.message or _("nothing drawn"))
         return torch.from_numpy(((self.centered - MEAN) / STD).astype(np.float32))[None, None]
 
     def as_uint8(self) -> np.ndarray:
@@ -65,9 +66,12 @@ class Steps:
 
 
 def _too_large(name: str, w: int | None = None, h: int | None = None) -> ImageError:
-    size = f"{w:,} x {h:,} pixels is" if w is not None else "the picture is"
-    return ImageError(f"{name}: {size} too large (at most {MAX_SIDE:,} pixels a side and "
-                      f"{MAX_PIXELS // 1_000_000} megapixels in all)")
+    limits = dict(name=name, side=f"{MAX_SIDE:,}", mp=MAX_PIXELS // 1_000_000)
+    if w is not None:
+        return ImageError(_("{name}: {w} x {h} pixels is too large (at most {side} pixels a side and {mp} megapixels "
+                            "in all)").format(w=f"{w:,}", h=f"{h:,}", **limits))
+    return ImageError(_("{name}: the picture is too large (at most {side} pixels a side and {mp} megapixels "
+                        "in all)").format(**limits))
 
 
 def _header_size(raw: bytes) -> tuple[int | None, int | None]:
@@ -117,15 +121,16 @@ def decode_upload(raw: bytes, name: str = "upload") -> np.ndarray:
     at 1/2, 1/4 or 1/8 scale when that is still larger than WORK_SIDE (Pillow's ``draft``), so its
     full-size pixels are never held."""
     if not raw:
-        raise ImageError(f"{name}: the file is empty")
+        raise ImageError(_("{name}: the file is empty").format(name=name))
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise ImageError(f"{name}: {len(raw) / 1e6:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")
+        raise ImageError(_("{name}: {size} MB is over the {limit} MB limit").format(
+            name=name, size=f"{len(raw) / 1e6:.1f}", limit=MAX_UPLOAD_BYTES // 2**20))
     if raw[:8] == b"\x89PNG\r\n\x1a\n":
         fmt = "PNG"
     elif raw[:3] == b"\xff\xd8\xff":
         fmt = "JPEG"
     else:
-        raise ImageError(f"{name}: not a PNG or JPEG image (whatever its name says)")
+        raise ImageError(_("{name}: not a PNG or JPEG image (whatever its name says)").format(name=name))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own caps come first
@@ -148,10 +153,12 @@ def decode_upload(raw: bytes, name: str = "upload") -> np.ndarray:
     except Image.DecompressionBombError:  # past Pillow's own cap (e.g. 30000 x 30000): refused at open
         raise _too_large(name, *_header_size(raw)) from None
     except UnidentifiedImageError:
-        raise ImageError(f"{name}: corrupt or truncated {fmt} (its header cannot be read)") from None
+        raise ImageError(_("{name}: corrupt or truncated {fmt} (its header cannot be read)").format(
+            name=name, fmt=fmt)) from None
     except (OSError, ValueError, SyntaxError, struct_error, EOFError) as exc:
         words = str(exc).split(" <", 1)[0].strip()[:80] or type(exc).__name__  # never an object's repr
-        raise ImageError(f"{name}: corrupt or truncated {fmt} ({words})") from None
+        raise ImageError(_("{name}: corrupt or truncated {fmt} ({words})").format(name=name, fmt=fmt, words=words)) \
+            from None
 
 
 def to_gray8(img: np.ndarray) -> np.ndarray:
@@ -162,7 +169,7 @@ def to_gray8(img: np.ndarray) -> np.ndarray:
     """
     a = np.asarray(img)
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
-        raise ImageError(f"expected a grey, RGB or RGBA image, got an array of shape {a.shape}")
+        raise ImageError(_("expected a grey, RGB or RGBA image, got an array of shape {shape}").format(shape=a.shape))
     if a.dtype != np.uint8:
         a = np.asarray(a, dtype=np.float32)
         a = (a.clip(0, 1) * 255 if a.size and a.max() <= 1.0 else a.clip(0, 255)).round().astype(np.uint8)
@@ -188,8 +195,8 @@ def _lut(values: np.ndarray) -> list[int]:
     return np.clip(np.rint(values), 0, 255).astype(np.uint8).tolist()
 
 
-SWITCHES = {"invert": "flip dark-on-light to light-on-dark", "crop": "crop to the ink",
-            "scale": "scale the digit to 20 px", "center": "centre of mass in the middle"}
+SWITCHES = {"invert": N_("flip dark-on-light to light-on-dark"), "crop": N_("crop to the ink"),
+            "scale": N_("scale the digit to 20 px"), "center": N_("centre of mass in the middle")}  # shown via _()
 
 
 def preprocess(img, invert: bool = True, crop: bool = True, scale: bool = True, center: bool = True) -> Steps:
@@ -208,7 +215,7 @@ def preprocess(img, invert: bool = True, crop: bool = True, scale: bool = True, 
         img = np.asarray(img.convert("RGBA" if "A" in img.getbands() else "RGB"))
     gray = to_gray8(img)
     if gray.size == 0:
-        raise ImageError("the image has no pixels")
+        raise ImageError(_("the image has no pixels"))
     # Polarity: the border is background; MNIST wants a bright digit on black.
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     bg = int(np.median(border))
@@ -222,7 +229,7 @@ def preprocess(img, invert: bool = True, crop: bool = True, scale: bool = True, 
     ink = digit > INK_THRESHOLD * top
     rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
     if top < 0.15 * 255 or len(rows) * len(cols) < MIN_INK_PIXELS or np.count_nonzero(ink) < MIN_INK_PIXELS:
-        return Steps(gray, digit, inverted, None, None, None, True, "nothing drawn: the image is (nearly) empty")
+        return Steps(gray, digit, inverted, None, None, None, True, _("nothing drawn: the image is (nearly) empty"))
     crop = Image.fromarray(digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
     if top < 255:
         crop = crop.point(_lut(_LEVELS * (255.0 / top)))  # full contrast, as MNIST's scans were

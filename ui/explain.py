@@ -1,6 +1,7 @@
 """The "why" views shared by the model pages: trace one value, what-if kernels, attributions,
 "you are here". Each function draws one section from plain inputs and returns plain values;
-all the computation is in ``mnist_core`` (trace, attributions, embeddings)."""
+all the computation is in ``mnist_core`` (trace, attributions, embeddings). Every text is in the
+session's language; the options' values stay English keys (links and tests read them)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from mnist_core.explain.attributions import BASELINES, METHODS, attribute, casca
 from mnist_core.explain.embeddings import build_map, vector_of
 from mnist_core.explain.trace import trace
 from mnist_core.explain.whatif import HAND_KERNELS, parse_kernel, with_kernel, with_weight
+from mnist_core.i18n import N_, _, ngettext
 from mnist_core.mistakes import TAGS, load_tags, set_tag, summary, tag_of
 from mnist_core.safe_text import plain
 from ui import state
@@ -31,17 +33,18 @@ def pick_input(data, prefix: str):
     from ui.ours import input_set
     data = input_set(data)  # our digits: all of them, not only the held-out writers'
     drawing = state.last_drawing()
+    words = {"A test digit": _("A test digit"), "My last drawing": _("My last drawing")}
     sources = ["A test digit"] + (["My last drawing"] if drawing is not None else [])
-    src = st.radio("Input", sources, horizontal=True, key=f"{prefix}_source")
+    src = st.radio(_("Input"), sources, format_func=words.get, horizontal=True, key=f"{prefix}_source")
     if src == "A test digit":
         c1, c2 = st.columns(2)
-        cls = c1.selectbox("Class", list(range(10)), format_func=lambda i: data.classes[i], key=f"{prefix}_class")
+        cls = c1.selectbox(_("Class"), list(range(10)), format_func=lambda i: data.classes[i], key=f"{prefix}_class")
         where = torch.nonzero(data.test_labels == cls).flatten()
         if len(where) == 0:
-            st.warning("no test digits of that class in this dataset")
+            st.warning(_("no test digits of that class in this dataset"))
             st.stop()
-        clamp(f"{prefix}_k", len(where) - 1, "digit")  # a link or another class may ask for one past the end
-        k = c2.number_input(f"Which one (of {len(where)})", 0, len(where) - 1, 0, key=f"{prefix}_k")
+        clamp(f"{prefix}_k", len(where) - 1, N_("digit"))  # a link or another class may ask for one past the end
+        k = c2.number_input(_("Which one (of {n})").format(n=len(where)), 0, len(where) - 1, 0, key=f"{prefix}_k")
         x, label = ins.digit_input(data, "test", int(where[k]))
     else:
         x = torch.from_numpy(((drawing / 255.0 - MEAN) / STD).astype(np.float32))[None, None]
@@ -79,45 +82,51 @@ def select_cell(layer: int, cell: tuple):
 
 def trace_section(spec, model, x, image) -> int:
     """Trace one value: the arithmetic of the selected cell, checked against the model; returns its layer."""
-    st.subheader("Trace one value")
-    st.caption("Click a cell of any feature map above (or type it here) to see how the network computed it.")
+    st.subheader(_("Trace one value"))
+    st.caption(_("Click a cell of any feature map above (or type it here) to see how the network computed it."))
     n = len(spec.layers)
     c1, c2 = st.columns([1, 2])
     st.session_state.setdefault(TRACE_LAYER_KEY, 1)
-    clamp_linked(TRACE_LAYER_KEY, 1, n, "layer")  # a new model, or a link's layer past this one's last
+    clamp_linked(TRACE_LAYER_KEY, 1, n, N_("layer"))  # a new model, or a link's layer past this one's last
     lay = st.session_state[TRACE_LAYER_KEY]
     last = state.TRACE_LAST_LAYER.get()
     if "trace_cell_pos" not in st.session_state or (last if last is not None else lay) != lay:
         out = spec.analyze().layers[lay - 1].out_shape or (1,)  # a new layer: start on its first map's middle
         st.session_state["trace_cell_pos"] = ",".join(["0"] + [str(d // 2) for d in out[1:]])
     state.TRACE_LAST_LAYER.set(lay)
-    layer = c1.number_input("Layer", 1, n, key=TRACE_LAYER_KEY)
-    pos = c2.text_input("Cell: channel,row,column (or unit for a vector)", key="trace_cell_pos")
+    layer = c1.number_input(_("Layer"), 1, n, key=TRACE_LAYER_KEY)
+    pos = c2.text_input(_("Cell: channel,row,column (or unit for a vector)"), key="trace_cell_pos")
     try:
         cell = tuple(int(v) for v in pos.replace(" ", "").split(","))
     except ValueError:
-        st.error("a cell is numbers separated by commas, e.g. 3,10,12 (channel, row, column)")
+        st.error(_("a cell is numbers separated by commas, e.g. 3,10,12 (channel, row, column)"))
         return int(layer)
-    with friendly_errors("trace"):
+    with friendly_errors(_("trace")):
         t = trace(spec, model, x, int(layer), cell)
         left, right = st.columns([1, 2])
-        left.plotly_chart(charts.input_with_box(image, t.box, "What this cell can see" if t.box else "The input"),
+        left.plotly_chart(charts.input_with_box(image, t.box, _("What this cell can see") if t.box else _("The input")),
                           key="trace_box")
         with right:
-            st.markdown(f"**Layer {t.layer}: {plain(t.label)}**, cell {t.cell}")
+            st.markdown(_("**Layer {layer}: {label}**, cell {cell}").format(layer=t.layer, label=plain(t.label),
+                                                                            cell=t.cell))
             _arithmetic(t)
         steps = list(t.steps)
         nxt = t.layer + 1  # the elementwise layers that follow (batch norm, ReLU) act on the same cell
         while nxt <= n and spec.layers[nxt - 1].kind in ELEMENTWISE:
             tn = trace(spec, model, x, nxt, cell)
-            steps += [(f"then layer {nxt} ({tn.label}): {s}", v) for s, v in tn.steps[1:]]
+            steps += [(_("then layer {layer} ({label}): {step}").format(layer=nxt, label=tn.label, step=s), v)
+                      for s, v in tn.steps[1:]]
             nxt += 1
-        st.dataframe(pd.DataFrame(steps, columns=["step", "value"]), hide_index=True, key="trace_steps",
-                     column_config={"value": st.column_config.NumberColumn(format="%.4f")})
+        step_col, value_col = _("step"), _("value")
+        st.dataframe(pd.DataFrame(steps, columns=[step_col, value_col]), hide_index=True, key="trace_steps",
+                     column_config={value_col: st.column_config.NumberColumn(format="%.4f")})
         ok = abs(t.value - t.actual) < 1e-4
-        st.markdown(f"{'✅' if ok else '⚠️'} The arithmetic gives **{t.value:.4f}**; the network computed "
-                    f"**{t.actual:.4f}**" + (" (the same)." if ok else "."))
-        st.caption(f"trace: layer {t.layer} cell {t.cell} = {t.value:.4f}")
+        got = dict(value=f"{t.value:.4f}", actual=f"{t.actual:.4f}")
+        st.markdown("✅ " + _("The arithmetic gives **{value}**; the network computed **{actual}** (the same).")
+                    .format(**got) if ok else
+                    "⚠️ " + _("The arithmetic gives **{value}**; the network computed **{actual}**.").format(**got))
+        st.caption(_("trace: layer {layer} cell {cell} = {value}").format(layer=t.layer, cell=t.cell,
+                                                                          value=f"{t.value:.4f}"))
     return int(layer)
 
 
@@ -127,25 +136,29 @@ def _arithmetic(t):
         ch = 0
         if c_in > 1:
             order = np.argsort(-np.abs(t.channel_sums))
-            ch = st.selectbox(f"Input channel to show (of {c_in}; the rest are summed)", list(range(c_in)),
-                              index=int(order[0]), key="trace_in_ch",
-                              format_func=lambda i: f"{i} (adds {t.channel_sums[i]:+.3f})")
+            ch = st.selectbox(_("Input channel to show (of {n}; the rest are summed)").format(n=c_in),
+                              list(range(c_in)), index=int(order[0]), key="trace_in_ch",
+                              format_func=lambda i: _("{channel} (adds {sum})").format(
+                                  channel=i, sum=f"{t.channel_sums[i]:+.3f}"))
         a, b, c = st.columns(3)
-        a.plotly_chart(charts.number_grid(t.patch[ch], "input patch", diverging=False), key="trace_patch")
-        b.plotly_chart(charts.number_grid(t.kernel[ch], "kernel weights"), key="trace_kernel")
-        c.plotly_chart(charts.number_grid(t.products[ch], "patch x kernel"), key="trace_products")
+        a.plotly_chart(charts.number_grid(t.patch[ch], _("input patch"), diverging=False), key="trace_patch")
+        b.plotly_chart(charts.number_grid(t.kernel[ch], _("kernel weights")), key="trace_kernel")
+        c.plotly_chart(charts.number_grid(t.products[ch], _("patch x kernel")), key="trace_products")
         if c_in > 1:
-            st.caption(f"Channel {ch}'s products add up to {t.channel_sums[ch]:+.4f}; the other {c_in - 1} channels "
-                       f"add {t.channel_sums.sum() - t.channel_sums[ch]:+.4f}.")
+            st.caption(ngettext("Channel {channel}'s products add up to {sum}; the other {n} channel adds {rest}.",
+                                "Channel {channel}'s products add up to {sum}; the other {n} channels add {rest}.",
+                                c_in - 1).format(channel=ch, sum=f"{t.channel_sums[ch]:+.4f}", n=c_in - 1,
+                                                 rest=f"{t.channel_sums.sum() - t.channel_sums[ch]:+.4f}"))
     elif t.patch is not None:  # a pooling window
-        st.plotly_chart(charts.number_grid(t.patch, "the window" + (": the winner is outlined" if t.winner else ""),
-                                           mark=t.winner, diverging=False), key="trace_window")
+        st.plotly_chart(charts.number_grid(t.patch, _("the window: the winner is outlined") if t.winner
+                                           else _("the window"), mark=t.winner, diverging=False), key="trace_window")
     elif t.contributions:
-        st.dataframe(pd.DataFrame(t.contributions, columns=["input", "value", "weight", "value x weight"]),
+        st.dataframe(pd.DataFrame(t.contributions, columns=[_("input"), _("value"), _("weight"),
+                                                            _("value x weight")]),
                      hide_index=True, key="trace_contrib")
 
 
-def clamp(key: str, hi: int, what: str = "value"):
+def clamp(key: str, hi: int, what: str = N_("value")):
     """Keep a number widget's remembered value inside its new range (a smaller model was picked);
     a link's value that had to move is named in one line."""
     clamp_linked(key, 0, hi, what)
@@ -160,14 +173,15 @@ def whatif_model(run_id: str, model):
 def reset_or_save(edited: state.EditedModel, prefix: str, spec, what: str):
     """Reset (drop the session's edited copy) or save it as a new run, naming what was changed."""
     r1, r2, r3 = st.columns([1, 2, 1])
-    if r1.button("↩️ Reset to the trained weights", key=f"{prefix}_reset"):
+    if r1.button(_("↩️ Reset to the trained weights"), key=f"{prefix}_reset"):
         state.drop_edited_model(edited.kind)
         st.rerun()
-    name = r2.text_input("Name for the new run", f"{spec.name} ({what})", key=f"{prefix}_name", max_chars=80)
-    if r3.button("💾 Save as a new run", key=f"{prefix}_save"):
-        with friendly_errors("save"):
+    name = r2.text_input(_("Name for the new run"), _("{name} ({what})").format(name=spec.name, what=what),
+                         key=f"{prefix}_name", max_chars=80)
+    if r3.button(_("💾 Save as a new run"), key=f"{prefix}_save"):
+        with friendly_errors(_("save")):
             run = store().save_edited(name, spec, edited.model, "; ".join(edited.changes), parent=edited.run_id)
-            st.success(f"Saved as {plain(run.run_id)}; the original run is unchanged.")
+            st.success(_("Saved as {run}; the original run is unchanged.").format(run=plain(run.run_id)))
 
 
 def whatif_section(run_id: str, spec, model, x):
@@ -175,89 +189,107 @@ def whatif_section(run_id: str, spec, model, x):
     convs = conv_layers(spec)
     if not convs:
         return model
-    st.subheader("What if a kernel were different?")
+    st.subheader(_("What if a kernel were different?"))
     edits = state.edited_model("what-if", run_id)  # None when another model was picked: its edits do not apply
     current = edits.model if edits else model
     c1, c2, c3 = st.columns(3)
     if st.session_state.get("wi_layer") not in convs:  # another model was picked
         st.session_state.pop("wi_layer", None)
-    layer = c1.selectbox("Conv layer", convs, key="wi_layer")
+    layer = c1.selectbox(_("Conv layer"), convs, key="wi_layer")
     conv = current[layer - 1]
     k = conv.kernel_size[0]
     clamp("wi_filter", conv.out_channels - 1)
     clamp("wi_in", conv.in_channels - 1)
     clamp("wi_row", k - 1)
     clamp("wi_col", k - 1)
-    filt = c2.number_input(f"Filter (of {conv.out_channels})", 0, conv.out_channels - 1, 0, key="wi_filter")
-    hand = c3.selectbox("Load a hand-made kernel", ["—"] + list(HAND_KERNELS) + ["Type my own"], key="wi_hand")
-    typed = st.text_input("Your kernel (rows separated by ;)", "0 -1 0; -1 4 -1; 0 -1 0", key="wi_typed") \
+    filt = c2.number_input(_("Filter (of {n})").format(n=conv.out_channels), 0, conv.out_channels - 1, 0,
+                           key="wi_filter")
+    hand = c3.selectbox(_("Load a hand-made kernel"), ["—"] + list(HAND_KERNELS) + ["Type my own"], key="wi_hand",
+                        format_func=kernel_name)
+    typed = st.text_input(_("Your kernel (rows separated by ;)"), "0 -1 0; -1 4 -1; 0 -1 0", key="wi_typed") \
         if hand == "Type my own" else None
     w1, w2, w3, w4, w5 = st.columns(5)
-    in_ch = w1.number_input("Input channel", 0, conv.in_channels - 1, 0, key="wi_in")
-    row = w2.number_input("Row", 0, k - 1, k // 2, key="wi_row")
-    col = w3.number_input("Column", 0, k - 1, k // 2, key="wi_col")
+    in_ch = w1.number_input(_("Input channel"), 0, conv.in_channels - 1, 0, key="wi_in")
+    row = w2.number_input(_("Row"), 0, k - 1, k // 2, key="wi_row")
+    col = w3.number_input(_("Column"), 0, k - 1, k // 2, key="wi_col")
     old = float(conv.weight[filt, in_ch, row, col].detach())
-    value = w4.number_input("New weight", -100.0, 100.0, old, 0.1, format="%.3f", key="wi_value")
-    apply = w5.button("Apply", key="wi_apply", type="primary")
+    value = w4.number_input(_("New weight"), -100.0, 100.0, old, 0.1, format="%.3f", key="wi_value")
+    apply = w5.button(_("Apply"), key="wi_apply", type="primary")
     if apply:
-        with friendly_errors("what if"):
+        with friendly_errors(_("what if")):
             if hand != "—":
                 kern = parse_kernel(typed) if hand == "Type my own" else HAND_KERNELS[hand]
                 edited = with_kernel(current, layer, int(filt), kern, None if layer == convs[0] else int(in_ch))
-                what = f"layer {layer} filter {filt} := {hand}"
+                what = _("layer {layer} filter {filter} := {kernel}").format(layer=layer, filter=filt,
+                                                                              kernel=kernel_name(hand))
             else:
                 edited = with_weight(current, layer, int(filt), int(in_ch), int(row), int(col), float(value))
-                what = f"layer {layer} filter {filt} weight [{in_ch},{row},{col}] := {value:.3f}"
+                what = _("layer {layer} filter {filter} weight [{at}] := {value}").format(
+                    layer=layer, filter=filt, at=f"{in_ch},{row},{col}", value=f"{value:.3f}")
             state.set_edited_model(edits.with_change(edited, what) if edits else
                                    state.EditedModel("what-if", run_id, edited, (what,)))
             st.rerun()
     if edits:
-        st.info("Edited copy (this session only): " + "; ".join(edits.changes))
+        st.info(_("Edited copy (this session only): {changes}").format(changes="; ".join(edits.changes)))
         before, after = ins.predict(spec, model, x), ins.predict(spec, current, x)
         a, b = st.columns(2)
         a.plotly_chart(charts.probabilities_bar(before), key="wi_before")
         b.plotly_chart(charts.probabilities_bar(after), key="wi_after")
-        st.caption(f"Trained model: {int(before.argmax())} ({before.max():.0%}) · edited copy: "
-                   f"{int(after.argmax())} ({after.max():.0%})")
-        reset_or_save(edits, "wi", spec, "edited")
+        st.caption(_("Trained model: {before} ({before_share}) · edited copy: {after} ({after_share})").format(
+            before=int(before.argmax()), before_share=f"{before.max():.0%}", after=int(after.argmax()),
+            after_share=f"{after.max():.0%}"))
+        reset_or_save(edits, "wi", spec, _("edited"))
     return current
+
+
+def kernel_name(name: str) -> str:
+    """A hand-made kernel's name (or the select's own choices) as the reader calls it."""
+    own = {"—": "—", "Type my own": _("Type my own")}
+    return own[name] if name in own else _(name)
+
+
+def method_name(method: str) -> str:
+    """An attribution method's or baseline's key (``METHODS``, ``BASELINES``: marked N_) in words."""
+    return _(method)
 
 
 def attribution_lab(spec, model, x, image, classes):
     """Four attribution methods side by side for one input and one class."""
-    st.subheader("Which pixels made it decide?")
+    st.subheader(_("Which pixels made it decide?"))
     probs = ins.predict(spec, model, x)
     pred = int(probs.argmax())
     c1, c2, c3 = st.columns(3)
-    choice = c1.selectbox("Explain the class", ["predicted", *range(len(classes))], key="why_target",
-                          format_func=lambda i: f"the predicted one ({classes[pred]})" if i == "predicted"
-                          else f"{classes[i]} ({probs[i]:.0%})")
+    choice = c1.selectbox(_("Explain the class"), ["predicted", *range(len(classes))], key="why_target",
+                          format_func=lambda i: _("the predicted one ({digit})").format(digit=classes[pred])
+                          if i == "predicted" else f"{classes[i]} ({probs[i]:.0%})")
     target = pred if choice == "predicted" else int(choice)  # follows the input unless a class is asked for
-    baseline = c2.selectbox("Integrated gradients' baseline", BASELINES, key="why_baseline")
+    baseline = c2.selectbox(_("Integrated gradients' baseline"), BASELINES, key="why_baseline",
+                            format_func=method_name)
     convs = conv_layers(spec)
-    layer = c3.selectbox("Grad-CAM layer", convs, index=len(convs) - 1, key="why_layer") if convs else None
+    layer = c3.selectbox(_("Grad-CAM layer"), convs, index=len(convs) - 1, key="why_layer") if convs else None
     maps = []
     notes = []
     for m in METHODS:
         if m == "grad-cam" and not convs:
-            notes.append("Grad-CAM: this network has no conv layer to look at.")
+            notes.append(_("Grad-CAM: this network has no conv layer to look at."))
             continue
         a = attribute(spec, model, x, m, target, baseline, layer)
-        maps.append((f"{m} · {a.seconds * 1000:.0f} ms", a.map))
+        maps.append((f"{method_name(m)} · {a.seconds * 1000:.0f} ms", a.map))
         if a.note:
-            notes.append(f"{m}: {a.note}")
+            notes.append(_("{method}: {note}").format(method=method_name(m), note=a.note))
     st.plotly_chart(charts.attribution_maps(maps, image), key="why_maps")
-    st.caption("Red pixels pushed the network towards the class, blue away from it. " + " · ".join(notes))
+    st.caption(_("Red pixels pushed the network towards the class, blue away from it. {notes}").format(
+        notes=" · ".join(notes)))
     return target
 
 
 def sanity_section(spec, model, x, image, target):
-    st.subheader("Sanity check: do the maps explain *this* model?")
-    st.caption("Destroy the network layer by layer, from the top, and draw the map again. A map that stays the same "
-               "for a random network is showing the digit's edges, not what this network learned.")
-    method = st.selectbox("Method to check", METHODS, key="why_sanity_method")
-    if st.button("Run the check", key="why_sanity_run"):
-        with friendly_errors("sanity check"):
+    st.subheader(_("Sanity check: do the maps explain *this* model?"))
+    st.caption(_("Destroy the network layer by layer, from the top, and draw the map again. A map that stays the "
+                 "same for a random network is showing the digit's edges, not what this network learned."))
+    method = st.selectbox(_("Method to check"), METHODS, key="why_sanity_method", format_func=method_name)
+    if st.button(_("Run the check"), key="why_sanity_run"):
+        with friendly_errors(_("sanity check")):
             steps = cascading_randomisation(spec, model, x, method, target)
             state.SANITY_RESULT.set((method, steps))
     got = state.SANITY_RESULT.get()
@@ -266,11 +298,12 @@ def sanity_section(spec, model, x, image, target):
         show = steps[:: max(1, len(steps) // 5)][:5] + ([steps[-1]] if len(steps) > 5 else [])
         st.plotly_chart(charts.attribution_maps([(f"{s.label} · {s.similarity:.2f}", s.map) for s in show], image),
                         key="why_sanity_maps")
-        st.caption(f"{method}: rank similarity to the trained model's map (1 = the same pixels in the same order). "
-                   f"With everything random it is {steps[-1].similarity:.2f}.")
+        st.caption(_("{method}: rank similarity to the trained model's map (1 = the same pixels in the same order). "
+                     "With everything random it is {similarity}.").format(method=method_name(method),
+                                                                           similarity=f"{steps[-1].similarity:.2f}"))
 
 
-@st.cache_resource(max_entries=8, show_spinner="Placing 2,000 training digits on the map…")
+@st.cache_resource(max_entries=8, show_spinner=False)  # the spinner is the caller's, in the reader's language
 def _embedding_map(run_id: str, mtime: float, data_key: tuple, space: str, _data):
     spec, model = load_model(run_id) if space == "features" else (None, None)
     return build_map(_data, space, spec, model, n=2000)
@@ -281,21 +314,23 @@ def embedding_map(run_id: str, data, space: str):
     from mnist_core.runs import DEMO_DIR
     path = DEMO_DIR if run_id == "demo" else store().info(run_id).path
     mtime = (path / "weights.safetensors").stat().st_mtime
-    return _embedding_map(run_id if space == "features" else "", mtime if space == "features" else 0.0,
-                          (data.name, data.kind, len(data.train_labels)), space, data)
+    with st.spinner(_("Placing 2,000 training digits on the map…")):
+        return _embedding_map(run_id if space == "features" else "", mtime if space == "features" else 0.0,
+                              (data.name, data.kind, len(data.train_labels)), space, data)
 
 
-def you_are_here(run_id, spec, model, image, data, where: str = "your digit"):
+def you_are_here(run_id, spec, model, image, data, where: str | None = None):
     """The input as a star among the training digits, and its nearest neighbours, in both spaces."""
-    st.subheader("You are here: among the training digits")
+    where = where or _("your digit")
+    st.subheader(_("You are here: among the training digits"))
     img8 = pixels(image)
     cols = st.columns(2)
     for space, col in zip(("features", "pixels"), cols):
         m = embedding_map(run_id, data, space)
         v = vector_of(space, img8, spec, model)
         star = m.place(v[None])[0]
-        title = ("What the network sees (its last hidden layer)" if space == "features" else "Raw pixels") + \
-            f" · separation {m.separation:.2f}"
+        title = (_("What the network sees (its last hidden layer) · separation {separation}") if space == "features"
+                 else _("Raw pixels · separation {separation}")).format(separation=f"{m.separation:.2f}")
         col.plotly_chart(charts.embedding_map(m.coords, m.labels, data.classes, title, star, where),
                          key=f"why_map_{space}")
         idx, dist = m.neighbours(v, k=8)
@@ -303,13 +338,16 @@ def you_are_here(run_id, spec, model, image, data, where: str = "your digit"):
                                            [data.classes[int(data.train_labels[i])] for i in idx], cols=8,
                                            captions=[f"{data.classes[int(data.train_labels[i])]} · {d:.1f}"
                                                      for i, d in zip(idx, dist)],
-                                           title=f"Nearest training digits in {space}"), key=f"why_nn_{space}")
+                                           title=_("Nearest training digits in the network's features")
+                                           if space == "features" else _("Nearest training digits in pixels")),
+                      key=f"why_nn_{space}")
         votes = np.bincount([int(data.train_labels[i]) for i in idx], minlength=10)
-        col.caption(f"{space}: the 8 nearest are mostly {data.classes[int(votes.argmax())]}s "
-                    f"({votes.max()} of 8).")
-    st.caption("Both maps are PCA of the same 2,000 training digits, so your digit can be placed on them. In pixels, "
-               "neighbours share ink in the same places; in the network's features, they share what it learned "
-               "a digit is. Separation is the mean silhouette (-1 to 1): how apart the classes lie.")
+        col.caption((_("features: the 8 nearest are mostly {digit}s ({n} of 8).") if space == "features" else
+                     _("pixels: the 8 nearest are mostly {digit}s ({n} of 8).")).format(
+            digit=data.classes[int(votes.argmax())], n=votes.max()))
+    st.caption(_("Both maps are PCA of the same 2,000 training digits, so your digit can be placed on them. In "
+                 "pixels, neighbours share ink in the same places; in the network's features, they share what it "
+                 "learned a digit is. Separation is the mean silhouette (-1 to 1): how apart the classes lie."))
 
 
 def tags_folder(run_id: str):
@@ -321,8 +359,8 @@ def mistakes_explained(run_id, spec, model, data, ev, cell, true: int, pred: int
     """A confusion cell's mistakes with what pushed each towards the wrong class, its top two
     probabilities, and a tag a teacher can set (kept with the run)."""
     from mnist_core.inference import to_input
-    st.markdown(f"**Why were these {data.classes[true]}s read as {data.classes[pred]}?** Red: the pixels that "
-                f"pushed towards {data.classes[pred]} (integrated gradients).")
+    st.markdown(_("**Why were these {true}s read as {pred}?** Red: the pixels that pushed towards {pred} "
+                  "(integrated gradients).").format(true=data.classes[true], pred=data.classes[pred]))
     shown = [int(i) for i in cell[:limit]]
     panels = []
     for i in shown:
@@ -330,8 +368,8 @@ def mistakes_explained(run_id, spec, model, data, ev, cell, true: int, pred: int
         top = np.argsort(-ev.probs[i])[:2]
         panels.append((f"#{i}: {data.classes[top[0]]} {ev.probs[i, top[0]]:.0%} · {data.classes[top[1]]} "
                        f"{ev.probs[i, top[1]]:.0%}", a.map, data.test_images[i].numpy() / 255.0))
-    fig = charts.attribution_maps([(t, m) for t, m, _ in panels], np.mean([im for _, _, im in panels], 0))
-    for k, (_, _, im) in enumerate(panels):  # each panel over its own digit, not the mean
+    fig = charts.attribution_maps([(t, m) for t, m, _im in panels], np.mean([p[2] for p in panels], 0))
+    for k, (_t, _m, im) in enumerate(panels):  # each panel over its own digit, not the mean
         fig.data[2 * k].z = im
     st.plotly_chart(fig, key="eval_mistakes")
     folder = tags_folder(run_id)
@@ -340,11 +378,20 @@ def mistakes_explained(run_id, spec, model, data, ev, cell, true: int, pred: int
     for col, i in zip(cols, shown):
         now = tag_of(tags, data.name, i)
         choice = col.selectbox(f"#{i}", ["untagged", *TAGS], index=0 if now is None else 1 + TAGS.index(now),
-                               key=f"eval_tag_{run_id}_{i}")
+                               key=f"eval_tag_{run_id}_{i}", format_func=tag_name)
         new = None if choice == "untagged" else choice
         if new != now:
             tags = set_tag(folder, data.name, i, new)
     counts = summary(tags, data.name)
     wrong = int((ev.pred != ev.labels).sum())
-    st.caption(f"Tags kept with this model: {counts['ambiguous']} ambiguous, {counts['mislabelled']} mislabelled, "
-               f"{counts['model error']} model errors, of its {wrong} mistakes on this test set.")
+    st.caption(ngettext("Tags kept with this model: {ambiguous} ambiguous, {mislabelled} mislabelled, {errors} model "
+                        "errors, of its {n} mistake on this test set.",
+                        "Tags kept with this model: {ambiguous} ambiguous, {mislabelled} mislabelled, {errors} model "
+                        "errors, of its {n} mistakes on this test set.", wrong).format(
+        ambiguous=counts["ambiguous"], mislabelled=counts["mislabelled"], errors=counts["model error"], n=wrong))
+
+
+def tag_name(tag: str) -> str:
+    """A mistake tag's key (``mistakes.TAGS``) in words."""
+    return {"untagged": _("untagged"), "ambiguous": _("ambiguous"), "mislabelled": _("mislabelled"),
+            "model error": _("model error")}.get(tag, tag)

@@ -3,6 +3,7 @@
 A lesson file (JSON) holds an optional architecture spec and training
 settings and an ordered list of steps, each a view, its state and a prompt; a step can
 hide its answer until the student has committed a guess ("predict before you reveal").
+Errors are in the session's language (a lesson is opened in the page's script run).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 
 from mnist_core import MnistLabError, safejson
 from mnist_core.experiments.views import VIEWS, from_query
+from mnist_core.i18n import _
 
 FORMAT = "mnist-lab-lesson/1"
 MAX_BYTES = 256 * 1024
@@ -46,40 +48,42 @@ class Lesson:
         try:
             d = safejson.loads(text, MAX_BYTES)
         except safejson.JSONInputError as exc:
-            raise LessonError(f"cannot open the lesson: {exc}") from None
+            raise LessonError(_("cannot open the lesson: {error}").format(error=exc)) from None
         if not isinstance(d, dict) or d.get("format") != FORMAT:
-            raise LessonError(f"not a lesson file: it has no \"format\": \"{FORMAT}\"")
+            raise LessonError(_("not a lesson file: it has no \"format\": \"{format}\"").format(format=FORMAT))
         steps = d.get("steps")
         if not isinstance(steps, list) or not steps:
-            raise LessonError("a lesson needs at least one step")
+            raise LessonError(_("a lesson needs at least one step"))
         out = []
         for i, s in enumerate(steps, start=1):
             view = s.get("view") if isinstance(s, dict) else None
             if not isinstance(view, str) or view not in VIEWS or not isinstance(s.get("prompt"), str):
-                raise LessonError(f"step {i}: needs a view ({', '.join(VIEWS)}) and a prompt")
+                raise LessonError(_("step {i}: needs a view ({views}) and a prompt").format(
+                    i=i, views=", ".join(VIEWS)))
             raw_state = s.get("state")
             if raw_state is not None and not isinstance(raw_state, dict):
-                raise LessonError(f"step {i}: the state must be an object of settings, such as {{\"cls\": 3}}")
+                raise LessonError(_("step {i}: the state must be an object of settings, such as {example}").format(
+                    i=i, example='{"cls": 3}'))
             answer = s.get("answer", "")
             if not isinstance(answer, str):
-                raise LessonError(f"step {i}: the answer must be text")
+                raise LessonError(_("step {i}: the answer must be text").format(i=i))
             state, notes = from_query(view, {k: str(v) for k, v in (raw_state or {}).items()})
             if notes:
-                raise LessonError(f"step {i}: {notes[0]}")
+                raise LessonError(_("step {i}: {problem}").format(i=i, problem=notes[0]))
             out.append(Step(view, state, s["prompt"][:2000], answer[:2000]))
-        title = d.get("title", "A lesson")
+        title = d.get("title", _("A lesson"))
         if not isinstance(title, str):
-            raise LessonError("the lesson's title must be text")
+            raise LessonError(_("the lesson's title must be text"))
         if d.get("spec") is not None:
             from mnist_core.spec import ArchSpec, SpecError
             try:
                 ArchSpec.from_dict(d["spec"])
             except SpecError as exc:
-                raise LessonError(f"the lesson's network: {exc}") from None
+                raise LessonError(_("the lesson's network: {error}").format(error=exc)) from None
         if d.get("train") is not None:
             from mnist_core.training.config import ConfigError, TrainConfig
             try:
                 TrainConfig.from_dict(d["train"]).validate()
             except ConfigError as exc:
-                raise LessonError(f"the lesson's training settings: {exc}") from None
+                raise LessonError(_("the lesson's training settings: {error}").format(error=exc)) from None
         return cls(title[:200], out, d.get("spec"), d.get("train"))

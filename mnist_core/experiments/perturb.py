@@ -7,6 +7,9 @@ takes a gradient step (FGSM) or several (PGD) with Captum's ``robust`` module, t
 smallest change aimed at the network's weak spot. ``robustness_curve`` measures test
 accuracy on a fixed subset against the strength of one perturbation; ``erase_until_flip``
 removes ink pixels, the most important first, until the answer changes.
+
+The kinds are keys (they travel in shared links); what their strengths mean is marked ``N_``
+and translated where it is shown. Errors are translated when raised, in the page's script run.
 """
 
 from __future__ import annotations
@@ -20,20 +23,29 @@ from torch import nn
 
 from mnist_core import MnistLabError
 from mnist_core.data import MEAN, STD
+from mnist_core.i18n import N_, _
 from mnist_core.inference import evaluate, predict_logits, to_input
 from mnist_core.spec import ArchSpec
 
 # kind -> (what the strength means, its range (min, max), a step for sliders)
 KINDS = {
-    "shift": ("pixels to the right and down", (-8, 8), 1),
-    "rotate": ("degrees of turn", (-90, 90), 5),
-    "scale": ("percent bigger (negative: smaller)", (-60, 60), 5),
-    "thickness": ("pixels thicker (negative: thinner)", (-2, 2), 1),
-    "erase": ("rows erased, from the top", (0, 28), 1),
-    "noise": ("noise level (std, in % of white)", (0, 100), 5),
-    "fgsm": ("epsilon (in % of white), one gradient step", (0, 50), 1),
-    "pgd": ("epsilon (in % of white), 10 gradient steps", (0, 50), 1),
+    "shift": (N_("pixels to the right and down"), (-8, 8), 1),
+    "rotate": (N_("degrees of turn"), (-90, 90), 5),
+    "scale": (N_("percent bigger (negative: smaller)"), (-60, 60), 5),
+    "thickness": (N_("pixels thicker (negative: thinner)"), (-2, 2), 1),
+    "erase": (N_("rows erased, from the top"), (0, 28), 1),
+    "noise": (N_("noise level (std, in % of white)"), (0, 100), 5),
+    "fgsm": (N_("epsilon (in % of white), one gradient step"), (0, 50), 1),
+    "pgd": (N_("epsilon (in % of white), 10 gradient steps"), (0, 50), 1),
 }
+# the kinds as a reader calls them (the keys stay English in links and files)
+KIND_NAMES = {"shift": N_("shift"), "rotate": N_("rotate"), "scale": N_("scale"), "thickness": N_("thickness"),
+              "erase": N_("erase"), "noise": N_("noise"), "fgsm": N_("FGSM attack"), "pgd": N_("PGD attack")}
+
+
+def kind_name(kind: str) -> str:
+    """A perturbation's name in the session's language."""
+    return _(KIND_NAMES.get(kind, kind))
 
 
 class PerturbError(MnistLabError):
@@ -42,10 +54,12 @@ class PerturbError(MnistLabError):
 
 def _check(kind: str, strength: float):
     if kind not in KINDS:
-        raise PerturbError(f"unknown perturbation {kind!r}: choose one of {', '.join(KINDS)}")
+        raise PerturbError(_("unknown perturbation {kind}: choose one of {kinds}").format(
+            kind=repr(kind), kinds=", ".join(KINDS)))
     lo, hi = KINDS[kind][1]
     if not (isinstance(strength, (int, float)) and np.isfinite(strength) and lo <= strength <= hi):
-        raise PerturbError(f"{kind} strength must be between {lo} and {hi} ({KINDS[kind][0]}), not {strength}")
+        raise PerturbError(_("{kind} strength must be between {lo} and {hi} ({unit}), not {strength}").format(
+            kind=kind, lo=lo, hi=hi, unit=_(KINDS[kind][0]), strength=strength))
 
 
 def _affine(x: torch.Tensor, angle: float = 0.0, scale: float = 1.0, tx: float = 0.0, ty: float = 0.0):
@@ -62,7 +76,7 @@ def perturb_batch(images: torch.Tensor, kind: str, strength: float, seed: int = 
     """uint8 (B, 28, 28) -> uint8 (B, 28, 28), perturbed (not the adversarial kinds: those need a model)."""
     _check(kind, strength)
     if kind in ("fgsm", "pgd"):
-        raise PerturbError("adversarial steps need a model: use adversarial()")
+        raise PerturbError(_("adversarial steps need a model: use adversarial()"))
     if strength == 0:
         return images.clone()
     x = images.float().unsqueeze(1) / 255.0  # (B, 1, 28, 28) in 0..1

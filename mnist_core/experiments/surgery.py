@@ -18,6 +18,7 @@ from torch import nn
 
 from mnist_core import MnistLabError
 from mnist_core.explain.embeddings import sample_indices
+from mnist_core.i18n import _
 from mnist_core.inference import predict_logits
 
 
@@ -33,11 +34,12 @@ def fixed_subset(labels: torch.Tensor, n: int = 2000, seed: int = 0) -> torch.Te
 def ablate(model: nn.Module, layer: int, filters: list[int]) -> nn.Module:
     """A copy of ``model`` with filters ``filters`` of conv ``layer`` (1-based) set to zero."""
     if not 1 <= layer <= len(model) or not isinstance(model[layer - 1], nn.Conv2d):
-        raise SurgeryError(f"layer {layer} is not a convolution")
+        raise SurgeryError(_("layer {layer} is not a convolution").format(layer=layer))
     conv = model[layer - 1]
     bad = [f for f in filters if not 0 <= int(f) < conv.out_channels]
     if bad:
-        raise SurgeryError(f"filter {bad[0]} does not exist: layer {layer} has filters 0-{conv.out_channels - 1}")
+        raise SurgeryError(_("filter {filter} does not exist: layer {layer} has filters 0-{last}").format(
+            filter=bad[0], layer=layer, last=conv.out_channels - 1))
     new = copy.deepcopy(model)
     with torch.no_grad():
         idx = torch.tensor([int(f) for f in filters], dtype=torch.long)
@@ -62,6 +64,6 @@ def ablation_sweep(model: nn.Module, layer: int, images: torch.Tensor, labels: t
     base, _ = per_class_accuracy(model, images, labels)
     n = model[layer - 1].out_channels if isinstance(model[layer - 1], nn.Conv2d) else 0
     if not n:
-        raise SurgeryError(f"layer {layer} is not a convolution")
+        raise SurgeryError(_("layer {layer} is not a convolution").format(layer=layer))
     drops = [(f, base - per_class_accuracy(ablate(model, layer, [f]), images, labels)[0]) for f in range(n)]
     return sorted(drops, key=lambda d: -d[1])

@@ -7,6 +7,7 @@ still replay their epochs. ``frame`` computes what one moment looks like for one
 the first layer's kernels, its feature maps, the ten probabilities, and accuracy and the
 confusion matrix on a fixed test subset. ``EmbeddingBasis`` fixes one 2-D basis (PCA of
 the final model's features) so the class clusters are seen to form in the same picture.
+A snapshot's label is in the session's language (``snapshots`` is called in the page's run).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from torch import nn
 from mnist_core import MnistLabError
 from mnist_core.explain.activations import kernels, layer_outputs
 from mnist_core.explain.embeddings import feature_layer, features, sample_indices
+from mnist_core.i18n import _
 from mnist_core.inference import evaluate_model, predict
 from mnist_core.runs import model_for, read_weights
 from mnist_core.spec import ArchSpec
@@ -49,11 +51,11 @@ def snapshots(run_dir: Path) -> list[Snapshot]:
         m = re.fullmatch(r"step_(\d+)", p.stem)
         if m:
             n = int(m.group(1))
-            out.append(Snapshot("the random start" if n == 0 else f"step {n}", n, p))
+            out.append(Snapshot(_("the random start") if n == 0 else _("step {n}").format(n=n), n, p))
     for p in sorted((Path(run_dir) / "epochs").glob("epoch_*.safetensors")):
         m = re.fullmatch(r"epoch_(\d+)", p.stem)
         if m:
-            out.append(Snapshot(f"end of epoch {int(m.group(1))}", 10 ** 9 + int(m.group(1)), p))
+            out.append(Snapshot(_("end of epoch {n}").format(n=int(m.group(1))), 10 ** 9 + int(m.group(1)), p))
     return sorted(out, key=lambda s: s.order)
 
 
@@ -94,7 +96,7 @@ class EmbeddingBasis:
                  n: int = 1000, seed: int = 0):
         from sklearn.decomposition import PCA
         if feature_layer(spec) == 0:
-            raise TimeTravelError("this network has no hidden layer to map")
+            raise TimeTravelError(_("this network has no hidden layer to map"))
         idx = torch.from_numpy(sample_indices(len(labels), n, seed))
         self.spec, self.images, self.labels = spec, images[idx], labels[idx].numpy()
         self.pca = PCA(n_components=2, random_state=seed).fit(features(spec, final, self.images))

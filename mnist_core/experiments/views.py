@@ -3,7 +3,8 @@ view (like TensorFlow Playground's ``state.ts``) that drives both reading and wr
 
 ``from_query`` reads a link back with each value checked: a bad or stale value falls back to
 its default with one line saying so (the value cut to 40 characters), never an exception. The
-lines are plain text; a page shows them through ``safe_text.plain`` like any user value.
+lines are plain text; a page shows them through ``safe_text.plain`` like any user value. They are
+in the session's language (links are read in the page's script run); the parameters stay English.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from mnist_core import MnistLabError
 from mnist_core.experiments.perturb import KINDS
+from mnist_core.i18n import N_, _
 from mnist_core.safe_text import clip
 
 
@@ -25,7 +27,7 @@ class ViewError(MnistLabError):
 class Field:
     default: Any
     parse: Callable[[str], Any]   # raises ValueError for a bad value
-    words: str                    # what a good value is, for the one-line message
+    words: str                    # what a good value is, for the one-line message (N_: translated there)
 
 
 def _int_in(lo: int, hi: int) -> Callable[[str], int]:
@@ -61,24 +63,24 @@ def _run_id(v: str) -> str:
 
 VIEWS: dict[str, dict[str, Field]] = {
     "experiments": {
-        "model": Field("demo", _run_id, "a run id or demo"),
-        "source": Field("test", _choice(("test", "drawing")), "test or drawing"),
-        "cls": Field(7, _int_in(0, 9), "a digit 0-9"),
-        "k": Field(0, _int_in(0, 100_000), "a whole number"),
-        "kind": Field("rotate", _choice(tuple(KINDS)), "one of " + ", ".join(KINDS)),
-        "strength": Field(30, _int_in(-100, 100), "a whole number from -100 to 100"),
+        "model": Field("demo", _run_id, N_("a run id or demo")),
+        "source": Field("test", _choice(("test", "drawing")), N_("test or drawing")),
+        "cls": Field(7, _int_in(0, 9), N_("a digit 0-9")),
+        "k": Field(0, _int_in(0, 100_000), N_("a whole number")),
+        "kind": Field("rotate", _choice(tuple(KINDS)), N_("one of {kinds}")),
+        "strength": Field(30, _int_in(-100, 100), N_("a whole number from -100 to 100")),
     },
     "timetravel": {
-        "model": Field("demo", _run_id, "a run id or demo"),
-        "moment": Field(-1, _int_in(-1, 1000), "a snapshot number"),
-        "cls": Field(7, _int_in(0, 9), "a digit 0-9"),
-        "k": Field(0, _int_in(0, 100_000), "a whole number"),
+        "model": Field("demo", _run_id, N_("a run id or demo")),
+        "moment": Field(-1, _int_in(-1, 1000), N_("a snapshot number")),
+        "cls": Field(7, _int_in(0, 9), N_("a digit 0-9")),
+        "k": Field(0, _int_in(0, 100_000), N_("a whole number")),
     },
     "inside": {
-        "model": Field("demo", _run_id, "a run id or demo"),
-        "cls": Field(7, _int_in(0, 9), "a digit 0-9"),
-        "k": Field(0, _int_in(0, 100_000), "a whole number"),
-        "layer": Field(1, _int_in(1, 40), "a layer number"),
+        "model": Field("demo", _run_id, N_("a run id or demo")),
+        "cls": Field(7, _int_in(0, 9), N_("a digit 0-9")),
+        "k": Field(0, _int_in(0, 100_000), N_("a whole number")),
+        "layer": Field(1, _int_in(1, 40), N_("a layer number")),
     },
     "gradient": {
         "model": Field("demo", _run_id, "a run id or demo"),
@@ -92,12 +94,14 @@ VIEWS: dict[str, dict[str, Field]] = {
     },
 }
 PAGES = {"experiments": "experiments", "timetravel": "timetravel", "inside": "inside", "gradient": "gradient"}
+# what ``out_of_range`` may be told a value is: its callers pass these English words
+WHATS = (N_("digit"), N_("layer"), N_("moment"), N_("value"))
 
 
 def from_query(view: str, params) -> tuple[dict, list[str]]:
     """(the view's state, one line per value that was bad and replaced by its default)."""
     if view not in VIEWS:
-        raise ViewError(f"unknown view {view!r}: choose one of {', '.join(VIEWS)}")
+        raise ViewError(_("unknown view {view}: choose one of {views}").format(view=repr(view), views=", ".join(VIEWS)))
     state, notes = {}, []
     for name, f in VIEWS[view].items():
         raw = params.get(name) if hasattr(params, "get") else None
@@ -108,15 +112,21 @@ def from_query(view: str, params) -> tuple[dict, list[str]]:
             state[name] = f.parse(str(raw))
         except (ValueError, TypeError):
             state[name] = f.default
-            notes.append(f"The link's {name}={clip(raw, 40)!r} is not {f.words}: showing {f.default!r} instead.")
+            notes.append(_("The link's {name}={value} is not {words}: showing {default} instead.").format(
+                name=name, value=repr(clip(raw, 40)), words=_(f.words).format(kinds=", ".join(KINDS)),
+                default=repr(f.default)))
     return state, notes
 
 
 def out_of_range(field: str, asked: int, shown: int, what: str) -> str:
     """The one line for a link's value that parses but lies past what this model or dataset has
     (``what``: "digit", "layer", "moment"), in the words of ``from_query``'s notes."""
-    where = "past the last" if asked > shown else "before the first"
-    return f"The link's {field}={asked} is {where} {what} ({shown}): showing {shown} instead."
+    words = _(what)
+    if asked > shown:
+        return _("The link's {field}={asked} is past the last {what} ({shown}): showing {shown} instead.").format(
+            field=field, asked=asked, what=words, shown=shown)
+    return _("The link's {field}={asked} is before the first {what} ({shown}): showing {shown} instead.").format(
+        field=field, asked=asked, what=words, shown=shown)
 
 
 def to_query(view: str, state: dict) -> dict[str, str]:

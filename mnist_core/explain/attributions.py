@@ -11,6 +11,9 @@ Four methods, side by side for one input and one target class (Captum does the m
 The sanity check (Adebayo et al., 2018, "Sanity checks for saliency maps"): randomise the
 weights layer by layer from the top down and compute the map again. A map that barely
 changes when the model it explains is destroyed is showing the input's edges, not the model.
+
+The methods' and baselines' names are keys, marked ``N_`` and translated where they are shown;
+notes, labels and errors are in the session's language (computed in the page's script run).
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from torch import nn
 
 from mnist_core import MnistLabError
 from mnist_core.data import MEAN, STD
+from mnist_core.i18n import N_, _
 from mnist_core.spec import ArchSpec
 
-METHODS = ("saliency", "integrated gradients", "grad-cam", "occlusion")
-BASELINES = ("black", "blurred")
+METHODS = (N_("saliency"), N_("integrated gradients"), N_("grad-cam"), N_("occlusion"))
+BASELINES = (N_("black"), N_("blurred"))
 BLACK = -MEAN / STD  # a black pixel, normalised
 
 
@@ -79,9 +83,11 @@ def attribute(spec: ArchSpec, model: nn.Module, x: torch.Tensor, method: str, ta
     from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Occlusion, Saliency
 
     if method not in METHODS:
-        raise AttributionError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+        raise AttributionError(_("unknown method {method}: choose one of {methods}").format(
+            method=repr(method), methods=", ".join(METHODS)))
     if baseline not in BASELINES:
-        raise AttributionError(f"unknown baseline {baseline!r}: choose black or blurred")
+        raise AttributionError(_("unknown baseline {baseline}: choose black or blurred").format(
+            baseline=repr(baseline)))
     model.eval()
     f = Scores(model, spec.ends_with_softmax()).eval()
     x = x.detach().clone().float()
@@ -90,7 +96,8 @@ def attribute(spec: ArchSpec, model: nn.Module, x: torch.Tensor, method: str, ta
             target = int(f(x).argmax(1))
     target = int(target)
     if not 0 <= target < spec.num_classes:
-        raise AttributionError(f"class {target} does not exist: choose 0-{spec.num_classes - 1}")
+        raise AttributionError(_("class {target} does not exist: choose 0-{last}").format(
+            target=target, last=spec.num_classes - 1))
     t0 = time.perf_counter()
     note = ""
     base = torch.full_like(x, BLACK) if baseline == "black" else blurred(x)
@@ -99,23 +106,25 @@ def attribute(spec: ArchSpec, model: nn.Module, x: torch.Tensor, method: str, ta
     elif method == "integrated gradients":
         a = IntegratedGradients(f).attribute(x, baselines=base, target=target, n_steps=32,
                                              internal_batch_size=32)
-        note = f"baseline: {baseline} image"
+        note = _("baseline: a black image") if baseline == "black" else _("baseline: the input blurred")
     elif method == "grad-cam":
         convs = conv_layers(spec)
         if not convs:
-            raise AttributionError("Grad-CAM needs a conv layer, and this network has none")
+            raise AttributionError(_("Grad-CAM needs a conv layer, and this network has none"))
         layer = convs[-1] if layer is None else layer
         if layer not in convs:
-            raise AttributionError(f"layer {layer} is not a conv layer: choose one of {convs}")
+            raise AttributionError(_("layer {layer} is not a conv layer: choose one of {convs}").format(
+                layer=layer, convs=convs))
         cam = LayerGradCam(f, model[layer - 1]).attribute(x, target=target, relu_attributions=True)
         h = cam.shape[-1]
         a = LayerAttribution.interpolate(cam, (28, 28), interpolate_mode="bilinear")
-        note = (f"layer {layer} sees the digit as a {h}x{cam.shape[-2]} grid, so each of its cells covers about "
-                f"{28 / h:.0f}x{28 / h:.0f} pixels: a coarse map, upsampled")
+        note = _("layer {layer} sees the digit as a {grid} grid, so each of its cells covers about {cell} pixels: "
+                 "a coarse map, upsampled").format(layer=layer, grid=f"{h}x{cam.shape[-2]}",
+                                                  cell=f"{28 / h:.0f}x{28 / h:.0f}")
     else:
         a = Occlusion(f).attribute(x, sliding_window_shapes=(1, 4, 4), strides=(1, 2, 2), baselines=BLACK,
                                    target=target, perturbations_per_eval=64)  # 169 squares in 3 batches
-        note = "a 4x4 black square slid in steps of 2 px"
+        note = _("a 4x4 black square slid in steps of 2 px")
     return Attribution(method, target, a.detach()[0, 0].float().numpy(), time.perf_counter() - t0, note)
 
 
@@ -165,10 +174,11 @@ def cascading_randomisation(spec: ArchSpec, model: nn.Module, x: torch.Tensor, m
     """The map for the trained model, then with layers randomised from the top down, one more
     learnable layer each step. The target stays the trained model's (predicted) class."""
     first = attribute(spec, model, x, method, target, baseline)
-    steps = [SanityStep("trained model", first.map, 1.0)]
+    steps = [SanityStep(_("trained model"), first.map, 1.0)]
     learnable = [i for i in range(len(model), 0, -1) if any(True for _ in model[i - 1].parameters())]
     for i in learnable:
         m = randomised(model, i, seed)
         a = attribute(spec, m, x, method, first.target, baseline)
-        steps.append(SanityStep(f"layers {i}-{len(model)} random", a.map, rank_similarity(first.map, a.map)))
+        steps.append(SanityStep(_("layers {first}-{last} random").format(first=i, last=len(model)), a.map,
+                                rank_similarity(first.map, a.map)))
     return steps

@@ -18,6 +18,7 @@ from torch import nn
 
 from mnist_core import MnistLabError
 from mnist_core.data import Dataset
+from mnist_core.i18n import _
 from mnist_core.inference import to_input
 from mnist_core.spec import ArchSpec
 
@@ -30,7 +31,7 @@ def feature_layer(spec: ArchSpec) -> int:
     """How many layers feed the last Linear layer (its input is the embedding)."""
     linear = [i for i, lay in enumerate(spec.layers) if lay.kind == "Linear"]
     if not linear:
-        raise EmbeddingError("this network has no Linear layer to read features before")
+        raise EmbeddingError(_("this network has no Linear layer to read features before"))
     return linear[-1]
 
 
@@ -83,14 +84,14 @@ def build_map(data: Dataset, space: str = "features", spec: ArchSpec | None = No
     from sklearn.neighbors import NearestNeighbors
 
     if space not in ("features", "pixels"):
-        raise EmbeddingError(f"unknown space {space!r}: features or pixels")
+        raise EmbeddingError(_("unknown space {space}: features or pixels").format(space=repr(space)))
     idx = sample_indices(len(data.train_labels), n, seed)
     images = data.train_images[torch.from_numpy(idx)]
     if space == "pixels":
         vecs = pixel_vectors(images)
     else:
         if spec is None or model is None:
-            raise EmbeddingError("a feature map needs a model")
+            raise EmbeddingError(_("a feature map needs a model"))
         vecs = features(spec, model, images)
     pca = PCA(n_components=2, random_state=seed).fit(vecs)
     coords, labels = pca.transform(vecs), data.train_labels[torch.from_numpy(idx)].numpy()

@@ -7,6 +7,9 @@ pre-activation; a pooling window and its winner; a normalisation's mean and scal
 dense unit's biggest contributions) and the value that arithmetic arrives at, beside
 the value the model really computed (a test holds them equal to 1e-4 for every layer
 kind in the presets). ``receptive_box`` outlines the input pixels a cell can see.
+
+The steps' words and the errors are in the session's language: a trace is computed in the
+page's script run (the CLI's and a job's thread read English).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mnist_core import MnistLabError
+from mnist_core.i18n import _
 from mnist_core.spec import ArchSpec
 
 
@@ -76,14 +80,15 @@ def receptive_box(spec: ArchSpec, layer: int, y: int, x: int) -> tuple[int, int,
 def _check(out: torch.Tensor, cell: tuple):
     shape = tuple(out.shape[1:])
     if len(cell) != len(shape) or any(not 0 <= int(c) < n for c, n in zip(cell, shape)):
-        raise TraceError(f"cell {tuple(int(c) for c in cell)} is outside this layer's output of shape "
-                         f"{'x'.join(map(str, shape))}")
+        raise TraceError(_("cell {cell} is outside this layer's output of shape {shape}").format(
+            cell=tuple(int(c) for c in cell), shape="x".join(map(str, shape))))
 
 
 def trace(spec: ArchSpec, model: nn.Module, x: torch.Tensor, layer: int, cell: tuple) -> Trace:
     """The arithmetic of one cell of ``layer`` (1-based): ``cell`` is (channel, y, x) or (unit,)."""
     if not 1 <= layer <= len(spec.layers):
-        raise TraceError(f"layer {layer} does not exist: this network has layers 1-{len(spec.layers)}")
+        raise TraceError(_("layer {layer} does not exist: this network has layers 1-{last}").format(
+            layer=layer, last=len(spec.layers)))
     hs = _inputs_outputs(model, x)
     inp, out = hs[layer - 1][0], hs[layer][0]  # drop the batch axis
     cell = tuple(int(c) for c in cell)
@@ -107,41 +112,44 @@ def trace(spec: ArchSpec, model: nn.Module, x: torch.Tensor, layer: int, cell: t
         norm = (xv - mean) / np.sqrt(var + mod.eps)
         t.value = norm * g + b
         std = float(np.sqrt(var + mod.eps))
-        t.steps = [("input", xv), ("channel mean (from training)", mean), ("channel std", std),
-                   ("normalised = (input - mean) / std", norm), ("x scale (gamma)", g), ("+ shift (beta)", b),
-                   ("output", t.value)]
+        t.steps = [(_("input"), xv), (_("channel mean (from training)"), mean), (_("channel std"), std),
+                   (_("normalised = (input - mean) / std"), norm), (_("x scale (gamma)"), g),
+                   (_("+ shift (beta)"), b), (_("output"), t.value)]
     elif isinstance(mod, nn.ReLU):
         t.value = max(float(v), 0.0)
-        t.steps = [("input", float(v)), ("ReLU: max(input, 0)", t.value)]
+        t.steps = [(_("input"), float(v)), (_("ReLU: max(input, 0)"), t.value)]
     elif isinstance(mod, nn.LeakyReLU):
         xv = float(v)
         t.value = xv if xv >= 0 else xv * mod.negative_slope
-        t.steps = [("input", xv), (f"LeakyReLU: input, or {mod.negative_slope} x input below 0", t.value)]
+        t.steps = [(_("input"), xv), (_("LeakyReLU: input, or {slope} x input below 0").format(
+            slope=mod.negative_slope), t.value)]
     elif isinstance(mod, nn.Tanh):
         t.value = float(np.tanh(float(v)))
-        t.steps = [("input", float(v)), ("tanh(input)", t.value)]
+        t.steps = [(_("input"), float(v)), (_("tanh(input)"), t.value)]
     elif isinstance(mod, nn.Sigmoid):
         t.value = float(1 / (1 + np.exp(-float(v))))
-        t.steps = [("input", float(v)), ("1 / (1 + e^-input)", t.value)]
+        t.steps = [(_("input"), float(v)), (_("1 / (1 + e^-input)"), t.value)]
     elif isinstance(mod, nn.Dropout):
         t.value = float(v)
-        t.steps = [("input", float(v)), ("dropout is off when predicting: unchanged", t.value)]
+        t.steps = [(_("input"), float(v)), (_("dropout is off when predicting: unchanged"), t.value)]
     elif isinstance(mod, nn.Flatten):
         src = np.unravel_index(cell[0], tuple(inp.shape))
         t.value = float(inp[tuple(int(i) for i in src)])
-        t.steps = [(f"taken from channel {src[0]}, row {src[1]}, column {src[2]}" if len(src) == 3
-                    else f"taken from position {src}", t.value)]
+        t.steps = [(_("taken from channel {channel}, row {row}, column {col}").format(
+            channel=src[0], row=src[1], col=src[2]) if len(src) == 3
+            else _("taken from position {position}").format(position=tuple(int(i) for i in src)), t.value)]
     elif isinstance(mod, nn.Linear):
         _linear(t, mod, inp, cell[0])
     elif isinstance(mod, nn.Softmax):
         logits = inp.double()
         e = torch.exp(logits - logits.max())
         t.value = float(e[cell[0]] / e.sum())
-        t.steps = [("its score", float(logits[cell[0]])), ("e^(score - top score)", float(e[cell[0]])),
-                   ("sum of e^ over all classes", float(e.sum())), ("probability = share of the sum", t.value)]
+        t.steps = [(_("its score"), float(logits[cell[0]])), (_("e^(score - top score)"), float(e[cell[0]])),
+                   (_("sum of e^ over all classes"), float(e.sum())),
+                   (_("probability = share of the sum"), t.value)]
     else:  # a layer kind this module does not explain: say what it is, keep the real value
         t.value = actual
-        t.steps = [(f"{lay.kind}: output", actual)]
+        t.steps = [(_("{kind}: output").format(kind=lay.kind), actual)]
     return t
 
 
@@ -157,9 +165,9 @@ def _conv(t: Trace, mod: nn.Conv2d, inp: torch.Tensor, cell: tuple):
     t.patch, t.kernel, t.products = patch.numpy(), w.numpy(), prod.numpy()
     t.channel_sums = prod.sum((1, 2)).numpy()
     t.value = total + bias
-    t.steps = [(f"sum of the {prod.numel()} products (patch x kernel)", total),
-               ("+ bias" if mod.bias is not None else "+ bias (this layer has none)", bias),
-               ("= pre-activation (this layer's output)", t.value)]
+    t.steps = [(_("sum of the {n} products (patch x kernel)").format(n=prod.numel()), total),
+               (_("+ bias") if mod.bias is not None else _("+ bias (this layer has none)"), bias),
+               (_("= pre-activation (this layer's output)"), t.value)]
 
 
 def _pool(t: Trace, mod, inp: torch.Tensor, cell: tuple):
@@ -175,12 +183,13 @@ def _pool(t: Trace, mod, inp: torch.Tensor, cell: tuple):
         r, q = np.unravel_index(int(win.argmax()), tuple(win.shape))
         t.winner = (int(r), int(q))
         t.value = float(win.max())
-        t.steps = [(f"the largest of the {win.numel()} values in the window (row {r}, column {q})", t.value)]
+        t.steps = [(_("the largest of the {n} values in the window (row {row}, column {col})").format(
+            n=win.numel(), row=r, col=q), t.value)]
     else:
         n = win.numel() if mod.count_include_pad or p == 0 else int(torch.isfinite(win).sum())
         t.value = float(win.sum()) / n
-        t.steps = [(f"sum of the {win.numel()} values in the window", float(win.sum())),
-                   (f"/ {n} = the average", t.value)]
+        t.steps = [(_("sum of the {n} values in the window").format(n=win.numel()), float(win.sum())),
+                   (_("/ {n} = the average").format(n=n), t.value)]
 
 
 def _linear(t: Trace, mod: nn.Linear, inp: torch.Tensor, unit: int):
@@ -192,7 +201,7 @@ def _linear(t: Trace, mod: nn.Linear, inp: torch.Tensor, unit: int):
     t.contributions = [(int(i), float(xv[i]), float(w[i]), float(prod[i])) for i in order]
     t.value = float(prod.sum()) + bias
     top = float(prod[order].sum())
-    t.steps = [(f"the {len(order)} biggest of {len(xv)} input x weight products", top),
-               (f"+ the other {len(xv) - len(order)} products", float(prod.sum()) - top),
-               ("+ bias", bias), ("= this unit's output", t.value)]
+    t.steps = [(_("the {n} biggest of {total} input x weight products").format(n=len(order), total=len(xv)), top),
+               (_("+ the other {n} products").format(n=len(xv) - len(order)), float(prod.sum()) - top),
+               (_("+ bias"), bias), (_("= this unit's output"), t.value)]
 
