@@ -16,6 +16,7 @@ from mnist_core.i18n import _
 from mnist_core.jobs.local import SLOTS
 from mnist_core.safe_text import lesson_markdown, plain
 from ui import state
+from ui.classroom import rerun_part
 from ui.common import friendly_errors, store
 
 LIVE_EVERY = 2.0  # seconds between the board's looks at the poll and the class: a guess shows within this
@@ -297,7 +298,7 @@ def poll_panel():
             polls.reveal(me, poll.id)
         except MnistLabError as exc:
             _refusal(exc)
-        st.rerun(scope="fragment")
+        rerun_part()
     nxt = None
     if lesson is not None and shown.index is not None and shown.lesson == lesson.title[:120] \
             and shown.index + 1 < len(lesson.steps):
@@ -307,7 +308,7 @@ def poll_panel():
             polls.next_poll(me, cid, _lesson_step(lesson, nxt, ",".join(shown.choices)))
         except MnistLabError as exc:
             _refusal(exc)
-        st.rerun(scope="fragment")
+        rerun_part()
 
 
 poll_panel()

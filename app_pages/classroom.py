@@ -8,7 +8,7 @@ from mnist_core.experiments.views import link
 from mnist_core.i18n import _
 from mnist_core.safe_text import lesson_markdown, plain
 from ui import identity, state
-from ui.classroom import POLL_EVERY
+from ui.classroom import POLL_EVERY, rerun_part
 
 st.title(_("🏫 Class"))
 me = state.actor()
@@ -86,7 +86,7 @@ def live_poll():
             except MnistLabError as exc:
                 _refusal(exc)
             else:
-                st.rerun(scope="fragment")
+                rerun_part()
         st.caption(_("A guess is final once committed: think first, then commit."))
     elif mine is not None:
         st.success(_("Your guess: {guess}").format(guess=plain(mine, 200)))

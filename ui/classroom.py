@@ -20,6 +20,15 @@ CLASS_PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "classroom.py"
 POLL_EVERY = 3.0  # seconds between a member's looks at the class's poll: Reveal reaches them within this
 
 
+def rerun_part() -> None:
+    """Rerun the fragment a button of it was clicked in (the whole page when it ran as a whole)."""
+    from streamlit.errors import StreamlitAPIException
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:  # drawn in a full run of the page: a fragment rerun is not allowed then
+        st.rerun()
+
+
 def sidebar_indicator() -> None:
     """For a class member: the class, and a line when a question is open or its answer revealed."""
     me = state.ACTOR.get()
