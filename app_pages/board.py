@@ -1,6 +1,7 @@
 """The teacher's board: start a class, show its code large, see who is in and what they trained, run the poll."""
 
 import contextlib
+import html
 import inspect
 import io
 import time
@@ -97,7 +98,8 @@ if room.closed is None:
     join_link = f"{address.rstrip('/')}/classroom?code={room.code}"
     left, right = st.columns([3, 2])
     with left:
-        st.markdown(_("**Join at** {link}").format(link=plain(address.rstrip("/") + "/classroom", 200)))
+        where = html.escape(address.rstrip("/") + "/classroom")  # typed by the teacher: escaped, never markup
+        st.html(f'<div style="font-size:1.6rem">{html.escape(_("Join at"))} <b>{where}</b></div>')
         # the code is drawn from the class-code alphabet (capitals and digits): nothing to escape
         st.html(f'<div data-testid="bd-code" style="font-size:7rem;font-weight:800;letter-spacing:0.25em;'
                 f'font-family:monospace;line-height:1.1">{room.code}</div>')
@@ -206,7 +208,8 @@ def runs_panel():
         left, right = st.columns(2)
         with left:
             st.markdown(_("**Leaderboard** (test accuracy, %)"))
-            st.dataframe(table(ranked[:10]), hide_index=True, width="stretch")
+            st.dataframe(table(ranked[:10])[[_("student"), _("run"), _("test accuracy"), _("multiply-adds")]],
+                         hide_index=True, width="stretch")
         with right:
             st.plotly_chart(board.scatter(rows, _("multiply-adds per digit"), _("test accuracy"),
                                           _("Pareto front")), key="bd_scatter")

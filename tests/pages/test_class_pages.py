@@ -170,3 +170,17 @@ def test_the_teacher_stays_the_teacher_on_a_reload_without_the_key(app, monkeypa
     again = no_exception(app("board").run())  # a new tab, no key in its address
     assert not again.error and again.session_state["actor"].is_teacher
     assert again.session_state["actor"].visitor_id == at.session_state["actor"].visitor_id
+
+
+def test_the_class_page_and_its_refusals_speak_chinese(app):
+    room = classes.start_class(_teacher(), "P3")
+    at = app("classroom")
+    at.query_params["lang"] = "zh"
+    no_exception(at.run())
+    assert at.title[0].value == "🏫 课堂"
+    assert [b.label for b in at.button if b.label == "加入课堂"]
+    at.text_input(key="cl_code").input(room.code)
+    at.text_input(key="cl_nickname").input("")
+    next(b for b in at.button if b.label == "加入课堂").click()
+    at.run()
+    assert [e.value for e in at.error] == ["需要一个昵称"]
