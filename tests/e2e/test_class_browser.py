@@ -76,7 +76,7 @@ def _page(browser):
 
 
 def _heading(page, title):
-    page.get_by_role("heading", name=title).first.wait_for()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=120_000)  # a first visit on a loaded machine
     wait_idle(page)
 
 
@@ -105,7 +105,7 @@ def test_two_students_join_guess_and_see_the_reveal(server, browser, monkeypatch
     try:
         tctx, teacher = _page(browser)
         contexts.append(tctx)
-        teacher.goto(f"{server}/board?teacher={KEY}")
+        teacher.goto(f"{server}/board?teacher={KEY}", wait_until="commit")
         _heading(teacher, "📋 Board")
         assert "teacher=" not in teacher.url and KEY not in teacher.url  # dropped from the address bar
         assert KEY not in str([c["value"] for c in tctx.cookies()])  # the cookie holds a proof, not the key
@@ -118,28 +118,33 @@ def test_two_students_join_guess_and_see_the_reveal(server, browser, monkeypatch
         wait_idle(teacher)
         teacher.locator('[data-testid="stImage"] img').first.wait_for()  # the QR code
 
-        teacher.goto(f"{server}/board")  # a reload without the key: the cookie keeps the teacher
+        teacher.goto(f"{server}/board", wait_until="commit")  # a reload without the key: the cookie keeps the teacher
         _heading(teacher, "📋 Board")
 
         students = {}
         for nick in ("Ana", "Bea"):
             ctx, pg = _page(browser)
             contexts.append(ctx)
-            pg.goto(f"{server}/board")  # not the teacher: no board for a student
-            pg.get_by_role("heading", name="🗂️ Dataset").first.wait_for()
-            assert pg.get_by_role("heading", name="📋 Board").count() == 0
-            pg.goto(f"{server}/classroom?code={code}")  # the join link of the QR code
+            pg.goto(f"{server}/classroom?code={code}", wait_until="commit")  # the join link of the QR code
             _heading(pg, "🏫 Class")
+            assert pg.locator('[data-testid="stSidebarNav"]').get_by_text("Board").count() == 0
             pg.get_by_label("Nickname", exact=True).fill(nick)
             pg.get_by_role("button", name="Join the class").click()
             _wait_text(pg, f"You are {nick} in this class.")
             students[nick] = pg
         _lay_class_runs(runs, monkeypatch)
-        _wait_text(teacher, "best run")  # each student's runs reach the board's table
+        teacher.get_by_text("best run").first.wait_for(state="attached")  # the runs reach the board's table
+        # (a table's cells are drawn on a canvas; its text is in a hidden grid for screen readers)
         teacher.locator(".js-plotly-plot").first.wait_for()  # accuracy vs multiply-adds, the front drawn
         ana = students["Ana"]
-        ana.reload()  # a reload keeps the visitor, so the class
+        ana.reload(wait_until="commit")  # a reload keeps the visitor, so the class
         _wait_text(ana, "You are Ana in this class.")
+        bea = students["Bea"]
+        bea.goto(f"{server}/board", wait_until="commit")  # a student who types the board's address
+        bea.get_by_role("heading", name="🗂️ Dataset").first.wait_for()  # gets the first page, not the board
+        assert bea.get_by_role("heading", name="📋 Board").count() == 0
+        bea.goto(f"{server}/classroom", wait_until="commit")
+        _wait_text(bea, "You are Bea in this class.")
 
         teacher.get_by_text("a question of my own").click()
         wait_idle(teacher)
@@ -172,12 +177,17 @@ def test_two_students_join_guess_and_see_the_reveal(server, browser, monkeypatch
 
         DOCS.mkdir(parents=True, exist_ok=True)
         teacher.set_viewport_size({"width": 1400, "height": 2600})
-        teacher.reload()  # from the top (the cookie keeps the teacher)
+        teacher.reload(wait_until="commit")  # from the top (the cookie keeps the teacher)
         _heading(teacher, "📋 Board")
         teacher.locator(".js-plotly-plot").first.wait_for()
         wait_idle(teacher)
         time.sleep(1.5)
         teacher.screenshot(path=str(DOCS / "board.png"))
+    except Exception:
+        for k, ctx in enumerate(contexts):  # what each browser showed, for the failure's reader
+            for pg in ctx.pages:
+                pg.screenshot(path=str(ROOT / ".cache" / f"class-browser-failure-{k}.png"))
+        raise
     finally:
         for ctx in contexts:
             ctx.close()
