@@ -184,3 +184,83 @@ def test_the_class_page_and_its_refusals_speak_chinese(app):
     next(b for b in at.button if b.label == "加入课堂").click()
     at.run()
     assert [e.value for e in at.error] == ["需要一个昵称"]
+
+
+def _lay_run(runs, run_id, owner, preset="seed004", acc=0.95):
+    """A finished run on disk as the run store lays it out, recorded as ``owner``'s."""
+    import time
+
+    from mnist_core.classroom import ownership
+    from mnist_core.presets import PRESETS
+    from mnist_core.runs import atomic_json
+    from tests.pages.conftest import ROOT
+    path = runs / run_id
+    path.mkdir(parents=True)
+    atomic_json(path / "spec.json", PRESETS[preset].spec().to_dict())
+    (path / "config.json").write_text((ROOT / "tests" / "fixtures" / "wave2_run" / "config.json").read_text())
+    atomic_json(path / "summary.json", {"name": f"{run_id} name", "status": "finished", "created": time.time(),
+                                        "finished": time.time(), "dataset": "mnist", "test_accuracy": acc,
+                                        "train_seconds": 3.0})
+    (path / "metrics.jsonl").touch()
+    ownership.record_run(run_id, owner)
+
+
+def test_the_board_lists_each_students_runs_and_clears_one_students(app, monkeypatch):
+    import ui.common
+    from mnist_core.classroom import ownership
+    monkeypatch.setenv("MNIST_LAB_TEACHER_KEY", KEY)
+    teacher = _teacher()
+    room = classes.start_class(teacher, "P3")
+    ana, bea = _student(room, "Ana"), _student(room, "Bea")
+    runs = ui.common.RUNS_DIR
+    _lay_run(runs, "20260101-090000-a1-0001", ana, "seed004", 0.96)
+    _lay_run(runs, "20260101-090001-a2-0002", ana, "lenet5", 0.98)
+    _lay_run(runs, "20260101-090002-b1-0003", bea, "seed000", 0.90)
+    at = app("board")
+    at.query_params["teacher"] = KEY
+    no_exception(at.run())
+    table = next(d.value for d in at.dataframe if "multiply-adds" in d.value.columns and "state" in d.value.columns)
+    assert sorted(zip(table["student"], table["test accuracy"], strict=True)) == [
+        ("Ana", 96.0), ("Ana", 98.0), ("Bea", 90.0)]
+    assert (table["multiply-adds"] > 0).all() and (table["parameters"] > 0).all()
+    assert "Ana: 20260101-090000-a1-0001 name" in texts(at) and "Ana: 20260101-090001-a2-0002 name" in texts(at)
+    m = {x.nickname: x.id for x in classes.members(teacher, room.id)}
+    at.selectbox(key="bd_student").set_value(m["Ana"])
+    next(b for b in at.button if b.label == "Clear their runs").click()
+    no_exception(at.run())
+    assert "2 run(s) of Ana deleted." in [s.value for s in at.success]
+    assert sorted(p.name for p in runs.iterdir()) == ["20260101-090002-b1-0003"]  # Bea's run is untouched
+    assert ownership.runs_of(class_id=room.id) == ["20260101-090002-b1-0003"]
+
+
+def test_the_board_polls_a_lessons_steps_and_next_moves_the_class(app, monkeypatch):
+    from mnist_core.experiments.lessons import Lesson, Step
+    monkeypatch.setenv("MNIST_LAB_TEACHER_KEY", KEY)
+    room = classes.start_class(_teacher(), "P3")
+    ana = _student(room, "Ana")
+    at = app("board")
+    at.query_params["teacher"] = KEY
+    at.session_state["lesson"] = Lesson("Kernels", [Step("experiments", {}, "Which digit?", "7"),
+                                                    Step("experiments", {}, "And now?", "1")])
+    no_exception(at.run())
+    at.text_input(key="bd_lesson_choices").input("1, 7")
+    next(b for b in at.button if b.label == "Ask the class").click()
+    no_exception(at.run())
+    shown = polls.current_poll(ana, room.id)
+    assert (shown.step["prompt"], shown.step["index"], shown.step["choices"]) == ("Which digit?", 0, ["1", "7"])
+    next(b for b in at.button if b.label == "Next step").click()
+    no_exception(at.run())
+    now = polls.current_poll(ana, room.id)
+    assert now.id != shown.id and (now.step["prompt"], now.step["index"], now.state) == ("And now?", 1, "open")
+    assert next(b for b in at.button if b.label == "Next step").disabled  # the last step
+
+
+def test_the_banner_is_printed_once_per_process(monkeypatch, capsys):
+    import ui.identity
+    monkeypatch.setattr(ui.identity, "_banner_printed", False)
+    monkeypatch.delenv("MNIST_LAB_TEACHER_KEY", raising=False)
+    ui.identity.print_banner()
+    ui.identity.print_banner()
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("Teacher: open http://localhost:")
+    assert f"?teacher={identity.teacher_key()}" in out[0]
