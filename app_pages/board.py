@@ -147,9 +147,8 @@ def members_panel():
         st.caption(_("Nobody has joined yet."))
         return
     run_counts: dict[str, int] = {}
-    for run_id in ownership.runs_of(class_id=cid):
-        o = ownership.owner_of(run_id)
-        if o and o.owner_id:
+    for o in ownership.owners(ownership.runs_of(class_id=cid)).values():  # one query, not one a run
+        if o.owner_id:
             run_counts[o.owner_id] = run_counts.get(o.owner_id, 0) + 1
     now = time.time()
     st.dataframe(pd.DataFrame([{

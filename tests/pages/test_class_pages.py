@@ -264,3 +264,12 @@ def test_the_banner_is_printed_once_per_process(monkeypatch, capsys):
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and out[0].startswith("Teacher: open http://localhost:")
     assert f"?teacher={identity.teacher_key()}" in out[0]
+
+
+def test_a_token_in_the_address_is_dropped_and_never_an_identity(app):
+    v = browser.arrive()
+    at = app("classroom")
+    at.query_params["visitor"] = v.token  # someone pasted a link that carries a token
+    no_exception(at.run())
+    assert "visitor" not in at.query_params
+    assert at.session_state["actor"].visitor_id != v.actor.visitor_id  # a link never carries who you are
