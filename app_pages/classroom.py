@@ -1,5 +1,7 @@
 """Class: join the teacher's class with its code and a nickname, then answer the live poll."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from mnist_core import MnistLabError
@@ -20,6 +22,7 @@ def _refusal(exc: Exception) -> None:
 
 if me.is_teacher:
     st.info(_("You are the teacher on this browser: start a class and run the poll on the Board page."))
+    st.page_link(Path(__file__).with_name("board.py"), label=_("Open the Board"), icon="📋")
 
 if me.class_id is None:
     st.markdown(_("Join your teacher's class with the code on the board and a nickname. No account, no e-mail: "

@@ -273,3 +273,11 @@ def test_a_token_in_the_address_is_dropped_and_never_an_identity(app):
     no_exception(at.run())
     assert "visitor" not in at.query_params
     assert at.session_state["actor"].visitor_id != v.actor.visitor_id  # a link never carries who you are
+
+
+def test_the_teachers_class_page_links_to_the_board(app, monkeypatch):
+    monkeypatch.setenv("MNIST_LAB_TEACHER_KEY", KEY)
+    at = app("classroom")
+    at.query_params["teacher"] = KEY
+    no_exception(at.run())
+    assert [p.label for p in at.get("page_link")] == ["Open the Board"]
