@@ -110,7 +110,7 @@ def test_two_students_join_guess_and_see_the_reveal(server, browser, monkeypatch
         assert "teacher=" not in teacher.url and KEY not in teacher.url  # dropped from the address bar
         assert KEY not in str([c["value"] for c in tctx.cookies()])  # the cookie holds a proof, not the key
         teacher.get_by_label("Title (optional)", exact=True).fill("Period 3")  # in a form: Enter would submit it
-        teacher.get_by_role("button", name="Start a class").click()
+        teacher.get_by_role("button", name="Start a class").first.click()
         code_box = teacher.locator('[data-testid="bd-code"]')
         code_box.wait_for()
         code = code_box.inner_text().strip()
@@ -129,13 +129,14 @@ def test_two_students_join_guess_and_see_the_reveal(server, browser, monkeypatch
             _heading(pg, "🏫 Class")
             assert pg.locator('[data-testid="stSidebarNav"]').get_by_text("Board").count() == 0
             pg.get_by_label("Nickname", exact=True).fill(nick)
-            pg.get_by_role("button", name="Join the class").click()
+            pg.get_by_role("button", name="Join the class").first.click()
             _wait_text(pg, f"You are {nick} in this class.")
             students[nick] = pg
         _lay_class_runs(runs, monkeypatch)
         teacher.get_by_text("best run").first.wait_for(state="attached")  # the runs reach the board's table
         # (a table's cells are drawn on a canvas; its text is in a hidden grid for screen readers)
-        teacher.locator(".js-plotly-plot").first.wait_for()  # accuracy vs multiply-adds, the front drawn
+        teacher.locator(".js-plotly-plot").first.wait_for(state="attached", timeout=120_000)  # accuracy vs
+        # multiply-adds with the front drawn (below the fold: attached, not necessarily painted yet)
         ana = students["Ana"]
         ana.reload(wait_until="commit")  # a reload keeps the visitor, so the class
         _wait_text(ana, "You are Ana in this class.")
@@ -151,7 +152,7 @@ def test_two_students_join_guess_and_see_the_reveal(server, browser, monkeypatch
         _type(teacher, "Question", "What will the network answer?")
         _type(teacher, "Choices, separated by commas (empty: students type their answer)", "1, 7")
         _type(teacher, "Answer (shown on Reveal)", "7")
-        teacher.get_by_role("button", name="Ask the class").click()
+        teacher.get_by_role("button", name="Ask the class").first.click()
         wait_idle(teacher)
 
         for nick, guess in (("Ana", "7"), ("Bea", "1")):
@@ -159,12 +160,13 @@ def test_two_students_join_guess_and_see_the_reveal(server, browser, monkeypatch
             _wait_text(pg, "What will the network answer?")
             pg.locator('[data-testid="stRadio"]').get_by_text(guess, exact=True).click()
             wait_idle(pg)
-            pg.get_by_role("button", name="Commit my guess").click()
+            pg.get_by_role("button", name="Commit my guess").first.click()
             _wait_text(pg, f"Your guess: {guess}")
         to_board = _wait_text(teacher, "2 of 2 answered.", timeout=20)
         _no_exception(teacher)
 
-        teacher.get_by_role("button", name="Reveal").click()
+        # .first: under load a fragment's next run may draw while the last one's elements are still shown
+        teacher.get_by_role("button", name="Reveal").first.click()
         t0 = time.time()
         for pg in students.values():
             pg.get_by_text("Answer: 7").first.wait_for(timeout=20_000)
@@ -179,9 +181,11 @@ def test_two_students_join_guess_and_see_the_reveal(server, browser, monkeypatch
         teacher.set_viewport_size({"width": 1400, "height": 2600})
         teacher.reload(wait_until="commit")  # from the top (the cookie keeps the teacher)
         _heading(teacher, "📋 Board")
-        teacher.locator(".js-plotly-plot").first.wait_for()
+        teacher.locator(".js-plotly-plot").first.wait_for(state="attached", timeout=120_000)
         wait_idle(teacher)
-        time.sleep(1.5)
+        deadline = time.time() + 20  # a fragment that is rerunning fades its elements: shoot between runs
+        while teacher.locator('[data-stale="true"]').count() and time.time() < deadline:
+            time.sleep(0.1)
         teacher.screenshot(path=str(DOCS / "board.png"))
     except Exception:
         for k, ctx in enumerate(contexts):  # what each browser showed, for the failure's reader
