@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from mnist_core.i18n import _
+from ui import identity
 from ui.common import accessible_theme, sidebar, use_language
 
 PAGES = Path(__file__).parent / "app_pages"  # from this file, not the entrypoint: cloud/streamlit_app.py runs it too
@@ -12,6 +13,7 @@ PAGES = Path(__file__).parent / "app_pages"  # from this file, not the entrypoin
 st.set_page_config(page_title="MNIST Lab", page_icon="🔢", layout="wide")
 use_language()  # before any text: every _() below reads this session's language
 accessible_theme()
+me = identity.who()  # this browser's visitor (its cookie), the teacher with ?teacher=KEY; before any page
 
 pages = {
     "Data": [st.Page(PAGES / "dataset.py", title="Dataset", icon="🗂️", default=True)],
@@ -26,8 +28,13 @@ pages = {
                st.Page(PAGES / "experiments.py", title="Experiments", icon="🧪"),
                st.Page(PAGES / "lesson.py", title="Lesson", icon="🎓"),
                st.Page(PAGES / "evaluation.py", title="Evaluation", icon="🎯"),
-               st.Page(PAGES / "report.py", title="My report", icon="📄")],
+               st.Page(PAGES / "report.py", title=_("My report"), icon="📄")],
+    _("Class"): [st.Page(PAGES / "classroom.py", title=_("Class"), icon="🏫")]
+    + ([st.Page(PAGES / "board.py", title=_("Board"), icon="📋")] if me.is_teacher else []),  # it refuses others too
 }
 nav = st.navigation(pages)
 sidebar()
+identity.show_notes()
+with st.sidebar:
+    identity.write_cookies()
 nav.run()

@@ -17,7 +17,7 @@ from mnist_core.runs import RunError, RunStore, load_demo
 from mnist_core.safe_text import plain
 from mnist_core.settings import ray_address
 from mnist_core.training.devices import describe_device, pick_device, size_thread_pool
-from ui import state
+from ui import classroom, state
 
 RUNS_DIR = settings.runs_dir()
 size_thread_pool()  # once per server: torch would size its pool from the host's cores, not the container's
@@ -218,6 +218,7 @@ def sidebar():
         job = current_job()
         every = refresh_every(job.snapshot().state) if job is not None else None
         st.fragment(_job_indicator, run_every=every and every * 2)()  # ticks on every page while it trains
+        classroom.sidebar_indicator()  # a class member: the class, and a question waiting
 
 
 def _job_indicator():

@@ -107,6 +107,14 @@ ACTOR: Slot[Any] = Slot(
     "database takes it; made on first use")
 VISITOR_TOKEN: Slot[str | None] = Slot(
     "visitor_token", None, "this browser's visitor token (only the browser keeps it; the database stores its hash)")
+TEACHER_PROOF: Slot[str | None] = Slot(
+    "teacher_proof", None, "the teacher cookie's value (an HMAC of the visitor id under the teacher key), None: "
+    "not the teacher")
+COOKIES_PENDING: Slot[bool] = Slot(
+    "cookies_pending", False, "the browser's cookies differ from this session's token or proof: write them")
+CLASS_READ: Slot[float] = Slot("class_read", 0.0, "when the actor's class was last read from the class database")
+IDENTITY_NOTES: Slot[tuple | None] = Slot(
+    "identity_notes", None, "((note, values), ...), when: a refused token or a wrong teacher key, shown a short while")
 LANGUAGE: Slot[str | None] = Slot(
     "language", None, "the language chosen in the sidebar or by ?lang=; None: the browser's (st.context.locale)")
 ACTIVE_MODEL: Slot[str] = Slot(
@@ -142,6 +150,13 @@ LESSON_FILE_SEEN: Slot[str | None] = Slot(
 LESSON_STEP: Slot[int] = Slot("lesson_step", 0, "the step of the lesson being shown")
 LESSON_GUESSES: Slot[dict[int, str]] = Slot(
     "lesson_guesses", {}, "step -> the guess committed for it: the answer shows only after one", factory=dict)
+BOARD_CLASS: Slot[int | None] = Slot("board_class", None, "the class the teacher's board shows (its id)")
+BOARD_LESSON: Slot[Lesson | None] = Slot(
+    "board_lesson", None, "the lesson file opened on the board (else the board polls the Lesson page's lesson)")
+BOARD_LESSON_FILE_SEEN: Slot[str | None] = Slot(
+    "board_lesson_file_seen", None, "the lesson file already opened on the board: the uploader keeps its file")
+CLASS_POLL_SEEN: Slot[tuple | None] = Slot(
+    "class_poll_seen", None, "(poll id, state) the Class page last showed: the sidebar says when a new one comes")
 SHUFFLE_SEED: Slot[int | None] = Slot("dataset_shuffle_seed", None, "the Dataset grid's shuffle, None for in order")
 TSNE_ASKED: Slot[tuple | None] = Slot(
     "dataset_tsne_asked", None, "the t-SNE asked for with the button (it takes seconds, so it runs on request)")
@@ -177,14 +192,12 @@ ADAPT_LAST: Slot[dict | None] = Slot(
 # --- accessors ----------------------------------------------------------------------------------------------
 
 def actor():
-    """Who this session is, for every rule that asks (run store, class database): a new visitor on first use."""
-    from mnist_core.classroom.identity import Actor, new_visitor
+    """Who this session is, for every rule that asks (run store, class database): from the browser's
+    cookie, made on first use (``ui.identity.who``, which app.py calls before any page draws)."""
     me = ACTOR.get()
     if me is None:
-        visitor_id, token = new_visitor()
-        me = Actor(visitor_id)
-        ACTOR.set(me)
-        VISITOR_TOKEN.set(token)
+        from ui.identity import who
+        me = who()
     return me
 
 
