@@ -18,10 +18,11 @@ def two_runs(sample):
     import ui.common
     spec = presets.get("seed001").spec()
     cfg = TrainConfig(epochs=1, max_batches=5)
-    res = fit(spec, cfg, sample)
+    logged = []
+    res = fit(spec, cfg, sample, callback=logged.append)
     store = RunStore(ui.common.RUNS_DIR)
-    return store.save_result("my own run", spec, cfg, res).path.name, \
-        store.save_result("someone else's run", spec, cfg, res).path.name
+    return store.save_result("my own run", spec, cfg, res, logged=logged).path.name, \
+        store.save_result("someone else's run", spec, cfg, res, logged=logged).path.name
 
 
 def test_a_new_visitor_is_told_how_to_get_runs_into_the_report(app):
