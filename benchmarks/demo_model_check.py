@@ -15,6 +15,7 @@ For each model named (run folders, or "demo" for the shipped one), in one proces
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ from mnist_core.inference import (  # noqa: E402
     predict,
     to_input,  # noqa: E402
 )
-from mnist_core.preprocess import preprocess  # noqa: E402
+from mnist_core.preprocess import ImageError, preprocess  # noqa: E402
 from mnist_core.runs import RunStore, load_demo  # noqa: E402
 
 
@@ -45,8 +46,14 @@ def scans(spec, model, checks) -> dict:
         x = to_input(torch.from_numpy(images))
         with torch.no_grad():
             direct = probabilities(spec, model(x), temperature(model)).argmax(1).numpy()
-            pre = torch.cat([preprocess(im).tensor() for im in images])
-            through = probabilities(spec, model(pre), temperature(model)).argmax(1).numpy()
+            through = np.full(len(images), -1)  # a digit the preprocessing calls empty (too faint) is read wrong
+            kept = []
+            for i, im in enumerate(images):
+                with contextlib.suppress(ImageError):
+                    kept.append((i, preprocess(im).tensor()))
+            if kept:
+                pre = torch.cat([t for _, t in kept])
+                through[[i for i, _ in kept]] = probabilities(spec, model(pre), temperature(model)).argmax(1).numpy()
         out[kind] = {"direct": round(float((direct == labels).mean()), 4),
                      "preprocessed": round(float((through == labels).mean()), 4)}
     out["mean"] = {k: round(float(np.mean([v[k] for v in out.values()])), 4) for k in ("direct", "preprocessed")}
