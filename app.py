@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnist_core.i18n import _
 from ui.common import sidebar, use_language
 
 PAGES = Path(__file__).parent / "app_pages"  # from this file, not the entrypoint: cloud/streamlit_app.py runs it too
@@ -11,18 +12,19 @@ PAGES = Path(__file__).parent / "app_pages"  # from this file, not the entrypoin
 st.set_page_config(page_title="MNIST Lab", page_icon="🔢", layout="wide")
 use_language()  # before any text: every _() below reads this session's language
 
-pages = {
-    "Data": [st.Page(PAGES / "dataset.py", title="Dataset", icon="🗂️", default=True)],
-    "Model": [st.Page(PAGES / "architecture.py", title="Architecture", icon="🧱"),
-              st.Page(PAGES / "training.py", title="Training", icon="📈"),
-              st.Page(PAGES / "timetravel.py", title="Time travel", icon="⏪"),
-              st.Page(PAGES / "sweep.py", title="Class sweep", icon="🧮")],
-    "Use it": [st.Page(PAGES / "draw.py", title="Draw", icon="✏️"),
-               st.Page(PAGES / "inside.py", title="Inside the CNN", icon="🔬"),
-               st.Page(PAGES / "why.py", title="Why it decides", icon="🧭"),
-               st.Page(PAGES / "experiments.py", title="Experiments", icon="🧪"),
-               st.Page(PAGES / "lesson.py", title="Lesson", icon="🎓"),
-               st.Page(PAGES / "evaluation.py", title="Evaluation", icon="🎯")],
+pages = {  # section names and titles in this session's language: use_language() ran above
+    _("Data"): [st.Page(PAGES / "dataset.py", title=_("Dataset"), icon="🗂️", default=True),
+                st.Page(PAGES / "glossary.py", title=_("Glossary"), icon="📖")],
+    _("Model"): [st.Page(PAGES / "architecture.py", title=_("Architecture"), icon="🧱"),
+                 st.Page(PAGES / "training.py", title=_("Training"), icon="📈"),
+                 st.Page(PAGES / "timetravel.py", title=_("Time travel"), icon="⏪"),
+                 st.Page(PAGES / "sweep.py", title=_("Class sweep"), icon="🧮")],
+    _("Use it"): [st.Page(PAGES / "draw.py", title=_("Draw"), icon="✏️"),
+                  st.Page(PAGES / "inside.py", title=_("Inside the CNN"), icon="🔬"),
+                  st.Page(PAGES / "why.py", title=_("Why it decides"), icon="🧭"),
+                  st.Page(PAGES / "experiments.py", title=_("Experiments"), icon="🧪"),
+                  st.Page(PAGES / "lesson.py", title=_("Lesson"), icon="🎓"),
+                  st.Page(PAGES / "evaluation.py", title=_("Evaluation"), icon="🎯")],
 }
 nav = st.navigation(pages)
 sidebar()
