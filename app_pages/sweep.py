@@ -34,7 +34,7 @@ st.caption(f"The preset trains at {PARAMS[param]} {presets.get(preset).train.get
            + ("Settings run in parallel on the " + where() + "." if ray_address() else
               "Settings wait their turn for this server's training slots."))
 
-b1, b2, _ = st.columns([1, 1, 4])
+b1, b2, _rest = st.columns([1, 1, 4])
 if b1.button("▶️ Start the sweep", type="primary", key="sw_start", disabled=busy):
     with friendly_errors("cannot start the sweep"):
         values = parse_values(text, param)
