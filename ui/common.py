@@ -11,7 +11,7 @@ import torch
 
 from mnist_core import MnistLabError, settings
 from mnist_core.data import DATASETS, DataError, Dataset, load_dataset
-from mnist_core.i18n import LANGUAGES, N_, _, language, ngettext
+from mnist_core.i18n import LANGUAGES, N_, _, language, ngettext, tr_error
 from mnist_core.jobs.local import SLOTS
 from mnist_core.jobs.start import where
 from mnist_core.runs import RunError, RunStore, load_demo
@@ -34,7 +34,7 @@ def friendly_errors(what: str = ""):
     try:
         yield
     except MnistLabError as exc:
-        said = _(str(exc))  # a fixed sentence marked N_ where it was raised reads in this session's language
+        said = tr_error(exc)  # a sentence marked N_ (or a Text) where it was raised reads in this session's language
         st.error(plain(_("{what}: {error}").format(what=what, error=said) if what else said))
     except Exception as exc:  # a bug: still one line for the user, the trace for the server log
         import traceback
@@ -79,7 +79,7 @@ def dataset() -> Dataset | None:
         with st.spinner(_("Loading the digits…")):
             return _dataset(name, None)  # load_dataset looks in MNIST_DATA_DIR, ./data and the cache
     except DataError as exc:
-        st.error(plain(_("{what}: {error}").format(what=DATASETS[name]["title"], error=_(str(exc)))))
+        st.error(plain(_("{what}: {error}").format(what=DATASETS[name]["title"], error=tr_error(exc))))
         return None
 
 
@@ -151,7 +151,7 @@ def model_picker(key: str, label: str | None = None):
     try:
         spec, model = load_model(run_id)
     except MnistLabError as exc:
-        st.error(plain(_("cannot load {model}: {error}").format(model=choice, error=_(str(exc)))))
+        st.error(plain(_("cannot load {model}: {error}").format(model=choice, error=tr_error(exc))))
         return None
     return run_id, spec, model
 
