@@ -77,11 +77,34 @@ def _place_order(place: str) -> tuple[str, int]:
     return file, int(line)
 
 
-def problems(lang: str = "zh") -> list[str]:
+def duplicates(path: Path) -> list[str]:
+    """msgids a catalog holds twice (a union merge of two branches that added the same text): Babel would
+    keep one of them silently, so the two translations must be made one by hand."""
+    seen: dict[tuple, int] = {}
+    out = []
+    context = None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines, 1):
+        if line.startswith("msgctxt "):
+            context = line[8:]
+        elif line.startswith("msgid "):
+            text, k = line[6:], n
+            while k < len(lines) and lines[k].startswith('"'):  # a msgid continued on the next lines
+                text += lines[k]
+                k += 1
+            key = (context, text)
+            if key in seen and text != '""':
+                out.append(f"duplicate: {text} (lines {seen[key]} and {n} of the catalog)")
+            seen.setdefault(key, n)
+            context = None
+    return out
+
+
+def problems(lang: str = "zh", code: dict | None = None, catalog=None) -> list[str]:
     """One line per fault: a text of the code the catalog misses, an empty or fuzzy translation, a stale
     entry (no longer in the code), a translation whose placeholders differ from its msgid's."""
-    code = extract()
-    catalog = read_catalog(lang)
+    code = extract() if code is None else code
+    catalog = read_catalog(lang) if catalog is None else catalog
     out = []
     entries = {}
     for m in catalog:
@@ -131,7 +154,8 @@ def main(argv: list[str]) -> int:
         print(f"{POT.relative_to(ROOT)}: {n} texts")
         return 0
     if argv[:1] == ["check"]:
-        faults = problems(argv[1] if len(argv) > 1 else "zh")
+        lang = argv[1] if len(argv) > 1 else "zh"
+        faults = duplicates(po_path(lang)) + problems(lang)
         print("\n".join(faults) or "the catalog matches the code")
         return 1 if faults else 0
     print("usage: python -m mnist_core.locale_tools pot|check [lang]")
