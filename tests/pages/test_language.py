@@ -1,6 +1,7 @@
 """One language per session: ?lang= opens it at once, the sidebar switches it, and every link the app
 makes (the address of a shared view, a lesson's links, the glossary's page links) carries it."""
 
+from mnist_core import i18n
 from mnist_core.experiments.lessons import Lesson, Step
 from mnist_core.experiments.views import from_query, link
 
@@ -55,7 +56,6 @@ def test_an_unknown_lang_falls_back_to_english_without_a_word_lost(app):
 
 
 def test_view_links_carry_the_language():
-    from mnist_core import i18n
     assert link("inside", {"cls": 3}, lang="zh").endswith("&lang=zh")
     assert link("timetravel", {}, lang="zh-CN").endswith("&lang=zh")
     i18n.set_language("zh")
@@ -113,3 +113,23 @@ def test_the_glossary_links_its_pages_in_the_language(app):
     assert at.title[0].value.endswith("术语对照")
     links = at.get("page_link")
     assert links and all(p.proto.query_string == "lang=zh" for p in links)
+
+
+def test_the_browsers_language_is_the_default_and_a_choice_wins_over_it(app, monkeypatch):
+    import streamlit
+
+    class ChineseBrowser:
+        locale = "zh-CN"
+        url = ""
+        headers = {}
+        cookies = {}
+    monkeypatch.setattr(streamlit, "context", ChineseBrowser())
+    at = no_exception(app().run())
+    assert "当前模型" in sidebar_text(at) and at.selectbox(key="sidebar_lang").value == "zh"
+    assert "lang" not in at.query_params  # nobody chose: the address stays as it was
+    i18n.set_language("zh")  # AppTest formats the last run's radios again in this thread: in its language
+    try:
+        at.selectbox(key="sidebar_lang").set_value("en").run()
+    finally:
+        i18n.set_language("en")
+    assert "Active model" in sidebar_text(at) and qp(at, "lang") == "en"
