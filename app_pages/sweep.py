@@ -40,7 +40,7 @@ text = st.text_input(_("Settings (up to {n}, separated by commas)").format(n=MAX
 st.caption(_("{sentence} {next}").format(  # two sentences: Chinese puts no space between them
     sentence=_("The preset trains at {param} {value}.").format(
         param=param_words(param), value=presets.get(preset).train.get(param, _("(default)"))),
-    next=_("Settings run in parallel on the {where}.").format(where=where()) if ray_address() else
+    next=_("Settings run in parallel on the {where}.").format(where=tr(where())) if ray_address() else
     _("Settings wait their turn for this server's training slots.")))
 
 b1, b2, _rest = st.columns([1, 1, 4])

@@ -11,7 +11,7 @@ import torch
 
 from mnist_core import MnistLabError, settings
 from mnist_core.data import DATASETS, DataError, Dataset, load_dataset
-from mnist_core.i18n import LANGUAGES, N_, _, language, ngettext, tr_error
+from mnist_core.i18n import LANGUAGES, N_, _, language, ngettext, tr, tr_error
 from mnist_core.jobs.local import SLOTS
 from mnist_core.jobs.start import where
 from mnist_core.runs import RunError, RunStore, load_demo
@@ -274,7 +274,7 @@ def _job_indicator():
         else:
             st.caption(_("Last run: {name} ({state})").format(name=name, state=state_words(snap.state)))
     if ray_address():
-        st.caption(_("Training runs on the {where}").format(where=where()))
+        st.caption(_("Training runs on the {where}").format(where=tr(where())))
     elif SLOTS.busy or SLOTS.queued:
         st.caption(_("Server: {busy} training, {queued} waiting").format(
             busy=ngettext("{n} run", "{n} runs", SLOTS.busy).format(n=SLOTS.busy), queued=SLOTS.queued))
