@@ -250,7 +250,7 @@ def sidebar():
 
 JOB_STATES = {"queued": N_("queued"), "running": N_("running"), "paused": N_("paused"),
               "finished": N_("finished"), "stopped": N_("stopped"), "diverged": N_("diverged"),
-              "failed": N_("failed"), "cancelled": N_("cancelled")}
+              "failed": N_("failed"), "cancelled": N_("cancelled"), "interrupted": N_("interrupted")}
 
 
 def state_words(s: str) -> str:
