@@ -20,7 +20,9 @@ SETTINGS = {"out_channels": N_("out_channels (kernels)"), "kernel_size": N_("ker
             "negative_slope": N_("negative_slope")}
 
 
-def setting_words(name: str) -> str:
+def setting_words(name: str, kind: str = "") -> str:
+    if name == "kernel_size" and kind.endswith("Pool2d"):  # a pool has a window, not a kernel of weights
+        return _("kernel_size (window)")
     return _(SETTINGS[name]) if name in SETTINGS else name
 
 
@@ -76,15 +78,15 @@ for i, layer in enumerate(builder.layers()):
                 v = layer[f.name]
                 key = f"L{uid}_{f.name}"
                 if isinstance(f.default, bool):
-                    box.checkbox(setting_words(f.name), value=v, key=key)
+                    box.checkbox(setting_words(f.name, layer["type"]), value=v, key=key)
                     continue
                 # The spec's own bounds: whatever the parser let in, the widget can show.
                 lo, hi = builder.widget_range(layer["type"], f.name)
                 if isinstance(f.default, float):
-                    box.number_input(setting_words(f.name), lo, hi, float(v), 0.05, key=key)
+                    box.number_input(setting_words(f.name, layer["type"]), lo, hi, float(v), 0.05, key=key)
                 else:
-                    box.number_input(_("{setting} (0 = kernel)").format(setting=setting_words(f.name))
-                                     if f.default is None else setting_words(f.name),
+                    box.number_input(_("{setting} (0 = kernel)").format(setting=setting_words(f.name, layer["type"]))
+                                     if f.default is None else setting_words(f.name, layer["type"]),
                                      lo, hi, int(v or 0), 1, key=key)
         shape = "x".join(map(str, info.out_shape)) if info and info.out_shape else "?"
         st.caption(_("→ output {shape}").format(shape=shape) + (_(" · {n} params").format(n=f"{info.params:,}")
