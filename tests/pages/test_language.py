@@ -1,11 +1,24 @@
 """One language per session: ?lang= opens it at once, the sidebar switches it, and every link the app
 makes (the address of a shared view, a lesson's links, the glossary's page links) carries it."""
 
+import contextlib
+
 from mnist_core import i18n
 from mnist_core.experiments.lessons import Lesson, Step
 from mnist_core.experiments.views import from_query, link
 
 from .conftest import no_exception, texts
+
+
+@contextlib.contextmanager
+def speaking(lang: str):
+    """AppTest formats the last run's options again in the test's own thread (before the next run): in that
+    thread's language, which must then be the one the session's page was drawn in."""
+    i18n.set_language(lang)
+    try:
+        yield
+    finally:
+        i18n.set_language("en")
 
 
 def sidebar_text(at) -> str:
@@ -32,10 +45,12 @@ def test_the_sidebar_switch_changes_the_language_and_the_address(app):
     at.selectbox(key="sidebar_lang").set_value("zh").run()
     no_exception(at)
     assert "当前模型" in sidebar_text(at) and qp(at, "lang") == "zh"
-    at.switch_page("app_pages/architecture.py").run()  # the choice is the session's, not the page's
+    with speaking("zh"):
+        at.switch_page("app_pages/architecture.py").run()  # the choice is the session's, not the page's
     no_exception(at)
     assert "当前模型" in sidebar_text(at) and qp(at, "lang") == "zh"
-    at.selectbox(key="sidebar_lang").set_value("en").run()
+    with speaking("zh"):
+        at.selectbox(key="sidebar_lang").set_value("en").run()
     assert "Active model" in sidebar_text(at) and qp(at, "lang") == "en"
 
 
@@ -44,7 +59,8 @@ def test_two_sessions_two_languages(app):
     zh.query_params["lang"] = "zh"
     no_exception(zh.run())
     no_exception(en.run())
-    no_exception(zh.run())  # a rerun of the Chinese session after the English one ran
+    with speaking("zh"):
+        no_exception(zh.run())  # a rerun of the Chinese session after the English one ran
     assert "当前模型" in sidebar_text(zh) and "Active model" in sidebar_text(en)
 
 
@@ -90,8 +106,10 @@ def test_the_time_travel_address_keeps_the_language_and_switching_is_not_a_new_l
     at.query_params.update({"lang": "zh", "moment": "0"})
     no_exception(at.run(timeout=120))
     assert qp(at, "lang") == "zh" and qp(at, "moment") == "0"
-    at.select_slider(key="tt_index").set_value(1).run(timeout=120)
-    at.selectbox(key="sidebar_lang").set_value("en").run(timeout=120)
+    with speaking("zh"):
+        at.select_slider(key="tt_index").set_value(1).run(timeout=120)
+        assert at.session_state["tt_index"] == 1
+        at.selectbox(key="sidebar_lang").set_value("en").run(timeout=120)
     no_exception(at)
     assert qp(at, "lang") == "en" and at.session_state["tt_index"] == 1  # the link was not applied again
 
@@ -127,9 +145,6 @@ def test_the_browsers_language_is_the_default_and_a_choice_wins_over_it(app, mon
     at = no_exception(app().run())
     assert "当前模型" in sidebar_text(at) and at.selectbox(key="sidebar_lang").value == "zh"
     assert "lang" not in at.query_params  # nobody chose: the address stays as it was
-    i18n.set_language("zh")  # AppTest formats the last run's radios again in this thread: in its language
-    try:
+    with speaking("zh"):
         at.selectbox(key="sidebar_lang").set_value("en").run()
-    finally:
-        i18n.set_language("en")
     assert "Active model" in sidebar_text(at) and qp(at, "lang") == "en"
