@@ -15,20 +15,21 @@ use_language()  # before any text: every _() below reads this session's language
 accessible_theme()
 me = identity.who()  # this browser's visitor (its cookie), the teacher with ?teacher=KEY; before any page
 
-pages = {
-    "Data": [st.Page(PAGES / "dataset.py", title="Dataset", icon="🗂️", default=True)],
-    "Model": [st.Page(PAGES / "architecture.py", title="Architecture", icon="🧱"),
-              st.Page(PAGES / "training.py", title="Training", icon="📈"),
-              st.Page(PAGES / "timetravel.py", title="Time travel", icon="⏪"),
-              st.Page(PAGES / "sweep.py", title="Class sweep", icon="🧮")],
-    "Use it": [st.Page(PAGES / "draw.py", title="Draw", icon="✏️"),
-               st.Page(PAGES / "inside.py", title="Inside the CNN", icon="🔬"),
-               st.Page(PAGES / "gradient.py", title=_("Trace a gradient"), icon="📉"),
-               st.Page(PAGES / "why.py", title="Why it decides", icon="🧭"),
-               st.Page(PAGES / "experiments.py", title="Experiments", icon="🧪"),
-               st.Page(PAGES / "lesson.py", title="Lesson", icon="🎓"),
-               st.Page(PAGES / "evaluation.py", title="Evaluation", icon="🎯"),
-               st.Page(PAGES / "report.py", title=_("My report"), icon="📄")],
+pages = {  # section names and titles in this session's language: use_language() ran above
+    _("Data"): [st.Page(PAGES / "dataset.py", title=_("Dataset"), icon="🗂️", default=True),
+                st.Page(PAGES / "glossary.py", title=_("Glossary"), icon="📖")],
+    _("Model"): [st.Page(PAGES / "architecture.py", title=_("Architecture"), icon="🧱"),
+                 st.Page(PAGES / "training.py", title=_("Training"), icon="📈"),
+                 st.Page(PAGES / "timetravel.py", title=_("Time travel"), icon="⏪"),
+                 st.Page(PAGES / "sweep.py", title=_("Class sweep"), icon="🧮")],
+    _("Use it"): [st.Page(PAGES / "draw.py", title=_("Draw"), icon="✏️"),
+                  st.Page(PAGES / "inside.py", title=_("Inside the CNN"), icon="🔬"),
+                  st.Page(PAGES / "gradient.py", title=_("Trace a gradient"), icon="📉"),
+                  st.Page(PAGES / "why.py", title=_("Why it decides"), icon="🧭"),
+                  st.Page(PAGES / "experiments.py", title=_("Experiments"), icon="🧪"),
+                  st.Page(PAGES / "lesson.py", title=_("Lesson"), icon="🎓"),
+                  st.Page(PAGES / "evaluation.py", title=_("Evaluation"), icon="🎯"),
+                  st.Page(PAGES / "report.py", title=_("My report"), icon="📄")],
     _("Class"): [st.Page(PAGES / "classroom.py", title=_("Class"), icon="🏫")]
     + ([st.Page(PAGES / "board.py", title=_("Board"), icon="📋")] if me.is_teacher else []),  # it refuses others too
 }

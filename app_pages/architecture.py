@@ -4,12 +4,27 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import charts, presets
+from mnist_core.i18n import N_, _, tr, tr_error
 from mnist_core.safe_text import plain
 from mnist_core.spec import LAYER_TYPES, ArchSpec, SpecError
 from ui import builder, state
 from ui.common import friendly_errors
 
-st.title("🧱 Architecture")
+st.title("🧱 " + _("Architecture"))
+
+# the table's columns and the layers' settings, in words (the spec's own names stay in the JSON and the code)
+COLUMNS = {"#": "#", "layer": N_("layer"), "input": N_("input"), "output": N_("output"), "params": N_("params"),
+           "MACs": N_("MACs"), "receptive field": N_("receptive field"), "message": N_("message")}
+SETTINGS = {"out_channels": N_("out_channels (kernels)"), "kernel_size": N_("kernel_size"), "stride": N_("stride"),
+            "padding": N_("padding"), "bias": N_("bias"), "p": N_("p (drop share)"), "out_features": N_("out_features"),
+            "negative_slope": N_("negative_slope")}
+
+
+def setting_words(name: str, kind: str = "") -> str:
+    if name == "kernel_size" and kind.endswith("Pool2d"):  # a pool has a window, not a kernel of weights
+        return _("kernel_size (window)")
+    return _(SETTINGS[name]) if name in SETTINGS else name
+
 
 # --- where to start --------------------------------------------------------------------------
 if not builder.started():
@@ -17,20 +32,20 @@ if not builder.started():
 
 c1, c2, c3 = st.columns([3, 1, 1])
 names = list(presets.PRESETS)
-preset_name = c1.selectbox("Start from a preset", names, key="arch_preset_choice",
+preset_name = c1.selectbox(_("Start from a preset"), names, key="arch_preset_choice",
                            index=names.index(builder.preset() or "seed001"),
-                           format_func=lambda n: f"{presets.get(n).title} — {presets.get(n).description}")
-if c2.button("Load preset", key="arch_load", width="stretch"):
+                           format_func=lambda n: f"{_(presets.get(n).title)} — {_(presets.get(n).description)}")
+if c2.button(_("Load preset"), key="arch_load", width="stretch"):
     builder.set_spec(presets.get(preset_name).spec(), preset=preset_name)
     st.rerun()
-if c3.button("Start from scratch", key="arch_scratch", width="stretch"):
+if c3.button(_("Start from scratch"), key="arch_scratch", width="stretch"):
     builder.set_spec(ArchSpec(name="custom"))
     st.rerun()
 
-uploaded = st.file_uploader("…or upload a spec (JSON)", type=["json"], key="arch_upload")
+uploaded = st.file_uploader(_("…or upload a spec (JSON)"), type=["json"], key="arch_upload")
 if uploaded is not None and state.ARCH_UPLOAD_SEEN.get() != uploaded.file_id:
     state.ARCH_UPLOAD_SEEN.set(uploaded.file_id)
-    with friendly_errors(f"cannot use {uploaded.name}"):
+    with friendly_errors(_("cannot use {file}").format(file=uploaded.name)):
         builder.set_spec(ArchSpec.from_json(uploaded.getvalue()))
         st.rerun()
 
@@ -42,18 +57,18 @@ try:
     engine = presets.get(preset).train.get("engine") if preset else None
     analysis = spec.analyze(loss="nll" if engine == "numpy" else "cross_entropy")
 except SpecError as exc:  # settings that do not even parse: say so, keep the editor alive
-    st.error(plain(str(exc)))
+    st.error(plain(tr_error(exc)))
     spec, analysis = None, None
 
-st.subheader("Layers")
-st.caption("Input: 1x28x28 (one grey channel). Channels and features are inferred from the layer before.")
+st.subheader(_("Layers"))
+st.caption(_("Input: 1x28x28 (one grey channel). Channels and features are inferred from the layer before."))
 kinds = list(LAYER_TYPES)
 for i, layer in enumerate(builder.layers()):
     uid = layer["uid"]
     info = analysis.layers[i] if analysis and i < len(analysis.layers) else None
     cols = st.columns([0.4, 1.6, 4, 0.5, 0.5, 0.5])
     cols[0].markdown(f"**{i + 1}**")
-    cols[1].selectbox("type", kinds, index=kinds.index(layer["type"]), key=f"L{uid}_type",
+    cols[1].selectbox(_("type"), kinds, index=kinds.index(layer["type"]), key=f"L{uid}_type",
                       label_visibility="collapsed")
     with cols[2]:
         settings = builder.settings_of(layer["type"])
@@ -63,28 +78,30 @@ for i, layer in enumerate(builder.layers()):
                 v = layer[f.name]
                 key = f"L{uid}_{f.name}"
                 if isinstance(f.default, bool):
-                    box.checkbox(f.name, value=v, key=key)
+                    box.checkbox(setting_words(f.name, layer["type"]), value=v, key=key)
                     continue
                 # The spec's own bounds: whatever the parser let in, the widget can show.
                 lo, hi = builder.widget_range(layer["type"], f.name)
                 if isinstance(f.default, float):
-                    box.number_input(f.name, lo, hi, float(v), 0.05, key=key)
+                    box.number_input(setting_words(f.name, layer["type"]), lo, hi, float(v), 0.05, key=key)
                 else:
-                    box.number_input(f.name + (" (0 = kernel)" if f.default is None else ""),
+                    box.number_input(_("{setting} (0 = kernel)").format(setting=setting_words(f.name, layer["type"]))
+                                     if f.default is None else setting_words(f.name, layer["type"]),
                                      lo, hi, int(v or 0), 1, key=key)
         shape = "x".join(map(str, info.out_shape)) if info and info.out_shape else "?"
-        st.caption(f"→ output {shape}" + (f" · {info.params:,} params" if info and info.params else ""))
+        st.caption(_("→ output {shape}").format(shape=shape) + (_(" · {n} params").format(n=f"{info.params:,}")
+                                                                if info and info.params else ""))
     cols[3].button("↑", key=f"up{uid}", on_click=builder.move, args=(i, -1), disabled=i == 0)
     cols[4].button("↓", key=f"down{uid}", on_click=builder.move, args=(i, 1))
     cols[5].button("✕", key=f"del{uid}", on_click=builder.remove, args=(i,))
     if info and info.error:
-        st.error(plain(info.error))
+        st.error(plain(tr(info.error)))
     elif info and info.warning:
-        st.warning(plain(info.warning))
+        st.warning(plain(tr(info.warning)))
 
 a1, a2 = st.columns([2, 1])
-new_kind = a1.selectbox("Add a layer", kinds, key="arch_new_kind")
-if a2.button("➕ Add at the end", key="arch_add", width="stretch"):
+new_kind = a1.selectbox(_("Add a layer"), kinds, key="arch_new_kind")
+if a2.button("➕ " + _("Add at the end"), key="arch_add", width="stretch"):
     builder.insert(len(builder.layers()), new_kind)
     st.rerun()
 
@@ -92,31 +109,33 @@ if analysis is None:
     st.stop()
 for err in analysis.errors:
     if not any(err == li.error for li in analysis.layers):
-        st.error(plain(err))
+        st.error(plain(tr(err)))
 
 # --- the table, totals and diagram ----------------------------------------------------------------------
-st.subheader("Shapes, parameters and cost")
+st.subheader(_("Shapes, parameters and cost"))
 m1, m2, m3 = st.columns(3)
-m1.metric("Parameters", f"{analysis.total_params:,}")
-m2.metric("Multiply-adds per image", f"{analysis.total_macs:,}")
-m3.metric("Layers", len(spec.layers))
-st.dataframe(pd.DataFrame(analysis.rows()), hide_index=True, width="stretch", key="arch_table")
+m1.metric(_("Parameters"), f"{analysis.total_params:,}")
+m2.metric(_("Multiply-adds per image"), f"{analysis.total_macs:,}")
+m3.metric(_("Layers"), len(spec.layers))
+table = pd.DataFrame([{**row, "message": tr(row["message"])} for row in analysis.rows()])
+st.dataframe(table.rename(columns=lambda c: _(COLUMNS.get(c, c))), hide_index=True, width="stretch",
+             key="arch_table")
 if analysis.ok:
     st.plotly_chart(charts.architecture_diagram(analysis.rows()), key="arch_diagram")
 
 # --- export and hand-over ---------------------------------------------------------------------------------
-st.subheader("Export")
+st.subheader(_("Export"))
 e1, e2, e3 = st.columns(3)
-e1.download_button("⬇️ Spec JSON", spec.to_json(), file_name=f"{spec.file_stem()}.json", mime="application/json",
+e1.download_button("⬇️ " + _("Spec JSON"), spec.to_json(), file_name=f"{spec.file_stem()}.json", mime="application/json",
                    key="arch_dl_json")
 if analysis.ok:
     code = spec.to_code()
-    e2.download_button("⬇️ PyTorch code", code, file_name=f"{spec.file_stem()}.py", mime="text/x-python",
+    e2.download_button("⬇️ " + _("PyTorch code"), code, file_name=f"{spec.file_stem()}.py", mime="text/x-python",
                        key="arch_dl_code")
-    if e3.button("🚀 Train this", key="arch_train", type="primary"):
+    if e3.button("🚀 " + _("Train this"), key="arch_train", type="primary"):
         state.hand_to_training(spec, builder.preset())
         st.switch_page("app_pages/training.py")
-    with st.expander("PyTorch code"):
+    with st.expander(_("PyTorch code")):
         st.code(code, language="python")
 else:
-    e3.button("🚀 Train this", key="arch_train", disabled=True, help="fix the messages above first")
+    e3.button("🚀 " + _("Train this"), key="arch_train", disabled=True, help=_("fix the messages above first"))

@@ -99,7 +99,8 @@ if room.closed is None:
     left, right = st.columns([3, 2])
     with left:
         where = html.escape(address.rstrip("/") + "/classroom")  # typed by the teacher: escaped, never markup
-        st.html(f'<div style="font-size:1.6rem">{html.escape(_("Join at"))} <b>{where}</b></div>')
+        join_at = html.escape(_("Join at"))
+        st.html(f'<div style="font-size:1.6rem">{join_at} <b>{where}</b></div>')
         # the code is drawn from the class-code alphabet (capitals and digits): nothing to escape
         st.html(f'<div data-testid="bd-code" style="font-size:7rem;font-weight:800;letter-spacing:0.25em;'
                 f'font-family:monospace;line-height:1.1">{room.code}</div>')

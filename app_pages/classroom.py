@@ -74,7 +74,7 @@ def live_poll():
                                                          n=shown.count))
     st.markdown(f"### {lesson_markdown(shown.prompt)}")
     if shown.view:
-        st.markdown(f"[{_('Open this view')}]({link(shown.view, shown.state)[1:]})")
+        st.markdown(_("[Open this view]({link})").format(link=link(shown.view, shown.state)[1:]))
     mine = polls.my_answer(me, poll.id)
     if mine is None and not revealed:
         if shown.choices:

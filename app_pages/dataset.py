@@ -6,24 +6,26 @@ import torch
 
 from mnist_core import charts
 from mnist_core.explain import digits as ins
+from mnist_core.i18n import N_, _, ngettext
 from ui import state
-from ui.common import dataset, friendly_errors, load_model
+from ui.common import dataset, describe_data, friendly_errors, load_model
 from ui.explain import embedding_map
 from ui.ours import dataset_section, is_ours
 
-st.title("🗂️ Dataset")
+st.title("🗂️ " + _("Dataset"))
 data = dataset()
 if data is None:
     st.stop()
 classes = data.classes
 if is_ours(data):  # our digits: by writer, beside MNIST's (the sections below are for the big file sets)
-    st.caption(data.describe())
+    st.caption(describe_data(data))
     dataset_section(data)
     st.stop()
-st.caption(data.describe())
+st.caption(describe_data(data))
+SPLITS = {"train": N_("train"), "test": N_("test")}
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Running t-SNE…")
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
 def tsne(key: tuple, _images):
     """``key``: (dataset name, kind, size, split, n), all that the picture depends on besides the images."""
     return ins.tsne_2d(_images, n=key[-1])
@@ -31,10 +33,10 @@ def tsne(key: tuple, _images):
 
 # --- browse -------------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns([1, 3, 1, 1])
-split = c1.radio("Split", ["train", "test"], horizontal=True, key="ds_split")
-chosen = c2.multiselect("Classes", list(range(10)), format_func=lambda i: classes[i], key="ds_classes",
-                        placeholder="all classes")
-if c3.button("🔀 Shuffle", key="ds_shuffle"):
+split = c1.radio(_("Split"), list(SPLITS), horizontal=True, key="ds_split", format_func=lambda s: _(SPLITS[s]))
+chosen = c2.multiselect(_("Classes"), list(range(10)), format_func=lambda i: classes[i], key="ds_classes",
+                        placeholder=_("all classes"))
+if c3.button("🔀 " + _("Shuffle"), key="ds_shuffle"):
     state.SHUFFLE_SEED.set(int(np.random.default_rng().integers(1 << 30)))
 per_page = 40
 images, labels = data.split(split)
@@ -44,57 +46,64 @@ seed = state.SHUFFLE_SEED.get()
 if seed is not None:
     idx = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))]
 pages = max(1, -(-len(idx) // per_page))
-page = c4.number_input("Page", 1, pages, 1, key="ds_page")
+page = c4.number_input(_("Page"), 1, pages, 1, key="ds_page")
 show = idx[(page - 1) * per_page: page * per_page]
 st.plotly_chart(charts.digit_grid(images[show].numpy(), [classes[int(labels[i])] for i in show],
                                   captions=[f"{classes[int(labels[i])]} · #{int(i)}" for i in show]),
                 key="ds_grid")
-st.caption(f"{len(idx):,} digits match · page {page} of {pages}")
+st.caption(ngettext("{n} digit matches · page {page} of {pages}", "{n} digits match · page {page} of {pages}",
+                    len(idx)).format(n=f"{len(idx):,}", page=page, pages=pages))
 
 # --- statistics ---------------------------------------------------------------------------
 left, right = st.columns(2)
 left.plotly_chart(charts.class_balance(ins.class_counts(labels), classes,
-                                       f"Digits per class ({split})"), key="ds_balance")
+                                       _("Digits per class ({split})").format(split=_(SPLITS[split]))),
+                  key="ds_balance")
 counts, edges = ins.pixel_histogram(images)
 right.plotly_chart(charts.pixel_histogram(counts, edges), key="ds_hist")
 st.plotly_chart(charts.mean_digits(ins.mean_digits(images, labels), classes), key="ds_means")
 
 # --- one digit up close ---------------------------------------------------------------------
-st.subheader("One digit, pixel by pixel")
-i = st.number_input("Index in this split", 0, len(images) - 1, int(show[0]) if len(show) else 0, key="ds_index")
-st.plotly_chart(charts.digit_heatmap(images[i].numpy(), f"#{i}: {classes[int(labels[i])]} (hover for values)"),
+st.subheader(_("One digit, pixel by pixel"))
+i = st.number_input(_("Index in this split"), 0, len(images) - 1, int(show[0]) if len(show) else 0, key="ds_index")
+st.plotly_chart(charts.digit_heatmap(images[i].numpy(), _("#{i}: {digit} (hover for values)").format(
+    i=i, digit=classes[int(labels[i])])),
                 key="ds_one")
 
 # --- 2-D projection ----------------------------------------------------------------------------
-st.subheader("The digits in two dimensions")
-method = st.radio("Method", ["PCA", "t-SNE"], horizontal=True, key="ds_method",
-                  help="PCA is instant; t-SNE takes a few seconds on a sample and separates the classes better.")
-n = st.slider("Digits in the picture", 300, 3000, 1500, 100, key="ds_proj_n")
-with friendly_errors("projection"):
+st.subheader(_("The digits in two dimensions"))
+method = st.radio(_("Method"), ["PCA", "t-SNE"], horizontal=True, key="ds_method",
+                  help=_("PCA is instant; t-SNE takes a few seconds on a sample and separates the classes better."))
+n = st.slider(_("Digits in the picture"), 300, 3000, 1500, 100, key="ds_proj_n")
+with friendly_errors(_("projection")):
     if method == "PCA":
         xy, used = ins.pca_2d(images, n=n)
     else:
         key = (data.name, data.kind, len(images), split, n)
         if state.TSNE_ASKED.get() != key:
-            if st.button("Run t-SNE", key="ds_run_tsne"):
+            if st.button(_("Run t-SNE"), key="ds_run_tsne"):
                 state.TSNE_ASKED.set(key)
             else:
-                st.info("t-SNE runs on request: press the button (about 10 s for 1,500 digits).")
-        xy, used = tsne(key, images) if state.TSNE_ASKED.get() == key else (None, None)
+                st.info(_("t-SNE runs on request: press the button (about 10 s for 1,500 digits)."))
+        xy, used = None, None
+        if state.TSNE_ASKED.get() == key:
+            with st.spinner(_("Running t-SNE…")):
+                xy, used = tsne(key, images)
     if xy is not None:
         st.plotly_chart(charts.projection(xy, labels[torch.from_numpy(used)].numpy(), classes, method,
                                           hover=[f"#{int(j)}" for j in used]), key="ds_proj")
 
 # --- pixels vs what a network sees -----------------------------------------------------------------
-st.subheader("What the network learned to separate")
-st.caption("The same 2,000 training digits twice: by their raw pixels, and by the features the active model's "
-           "last hidden layer gives them. Change the active model on a model page.")
-with friendly_errors("maps"):
+st.subheader(_("What the network learned to separate"))
+st.caption(_("The same 2,000 training digits twice: by their raw pixels, and by the features the active model's "
+             "last hidden layer gives them. Change the active model on a model page."))
+with friendly_errors(_("maps")):
     active = state.active_model()
-    spec, _ = load_model(active)
+    spec, _model = load_model(active)
     left, right = st.columns(2)
     for space, col in (("pixels", left), ("features", right)):
         m = embedding_map(active, data, space)
-        name = "Raw pixels" if space == "pixels" else f"{spec.name}'s features"
-        col.plotly_chart(charts.embedding_map(m.coords, m.labels, classes, f"{name} · separation {m.separation:.2f}"),
+        name = _("Raw pixels") if space == "pixels" else _("{model}'s features").format(model=spec.name)
+        col.plotly_chart(charts.embedding_map(m.coords, m.labels, classes, _("{name} · separation {value}").format(
+            name=name, value=f"{m.separation:.2f}")),
                          key=f"ds_map_{space}")

@@ -4,43 +4,49 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import charts, presets
+from mnist_core.i18n import N_, _, tr
 from mnist_core.jobs.start import start_job
 from mnist_core.safe_text import plain
 from mnist_core.training.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, TrainConfig, with_changes
 from mnist_core.training.events import Step
 from mnist_core.training.numpy_engine import UNSUPPORTED
 from ui import state
-from ui.common import current_job, dataset, friendly_errors, refresh_every, store
+from ui.common import current_job, dataset, friendly_errors, refresh_every, state_words, store
 from ui.live import live_view
 from ui.ours import adapt_section
 
-st.title("📈 Training")
+st.title("📈 " + _("Training"))
 data = dataset()
 if data is None:
     st.stop()
 
 # --- what to train -------------------------------------------------------------------------------
 handed = state.train_spec()
-sources = ["A preset"] + (["The network from the Architecture page"] if handed else [])
+PRESET_SOURCE, HANDED_SOURCE = N_("A preset"), N_("The network from the Architecture page")  # shown translated
+sources = [PRESET_SOURCE] + ([HANDED_SOURCE] if handed else [])
 if state.take_training_request():  # Architecture's "Train this": this page selects it, before the radio exists
     st.session_state["tr_source"] = sources[-1]
-source = st.radio("Train", sources, horizontal=True, key="tr_source")
-if source == "A preset":
-    pname = st.selectbox("Preset", list(presets.PRESETS), key="tr_preset",
-                         format_func=lambda n: f"{presets.get(n).title} — {presets.get(n).origin}")
+source = st.radio(_("Train"), sources, horizontal=True, key="tr_source", format_func=_)
+if source == PRESET_SOURCE:
+    pname = st.selectbox(_("Preset"), list(presets.PRESETS), key="tr_preset",
+                         format_func=lambda n: f"{_(presets.get(n).title)} — {_(presets.get(n).origin)}")
     spec = presets.get(pname).spec()
 else:
     pname = handed.preset
     spec = handed.spec()
     analysis = spec.analyze()
     if analysis.ok:
-        st.caption(f"{plain(spec.name, 80)}: {len(spec.layers)} layers, {analysis.total_params:,} parameters")
+        st.caption(_("{name}: {layers} layers, {params} parameters").format(
+            name=plain(spec.name, 80), layers=len(spec.layers), params=f"{analysis.total_params:,}"))
     else:  # the count stops at the first layer that fails its check: a total would be a wrong number
-        st.error(plain(f"{spec.name} cannot be trained: {analysis.errors[0]}"))
+        st.error(plain(_("{name} cannot be trained: {error}").format(name=spec.name, error=tr(analysis.errors[0]))))
 base = TrainConfig(**(presets.get(pname).train if pname else {}))
-st.caption("The form starts from the preset's original settings." if pname else "Default settings.")
+st.caption(_("The form starts from the preset's original settings.") if pname else _("Default settings."))
 numpy = base.engine == "numpy"  # seed004's from-scratch engine: plain SGD on mean cross-entropy only
-NUMPY_WHY = "The NumPy engine (seed004, written by hand) trains with plain SGD on mean cross-entropy only"
+NUMPY_WHY = _("The NumPy engine (seed004, written by hand) trains with plain SGD on mean cross-entropy only")
+SETTING_WORDS = {"optimizer": N_("Optimizer"), "weight_decay": N_("Weight decay"),
+                 "label_smoothing": N_("Label smoothing"), "augment": N_("Augment (distort each batch)"),
+                 "val_split": N_("Validation split"), "loss_reduction": N_("Loss reduction")}
 
 
 def lock(help: str | None = None) -> dict:
@@ -49,53 +55,55 @@ def lock(help: str | None = None) -> dict:
 
 
 if numpy:
-    st.info("This network is trained by hand-written NumPy code, as seed004 was: plain SGD on the mean "
-            f"cross-entropy, so {', '.join(k.replace('_', ' ') for k in UNSUPPORTED)} are greyed out.")
+    st.info(_("This network is trained by hand-written NumPy code, as seed004 was: plain SGD on the mean "
+              "cross-entropy, so {settings} are greyed out.").format(
+        settings=_(", ").join(_(SETTING_WORDS[k]) if k in SETTING_WORDS else k for k in UNSUPPORTED)))
 
 # --- the settings form ---------------------------------------------------------------------------
 k = f"_{pname}"  # keys per preset: switching presets refills the form with that preset's settings
 with st.form("tr_form"):
     f1, f2, f3, f4 = st.columns(4)
-    optimizer = f1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(base.optimizer), key="tr_opt" + k,
+    optimizer = f1.selectbox(_("Optimizer"), OPTIMIZERS, index=OPTIMIZERS.index(base.optimizer), key="tr_opt" + k,
                              **lock())
-    lr = f2.number_input("Learning rate", 1e-6, 10.0, float(base.lr), format="%.5f", key="tr_lr" + k)
-    schedule = f3.selectbox("Schedule", SCHEDULES, index=SCHEDULES.index(base.schedule), key="tr_sched" + k)
-    epochs = f4.number_input("Epochs", 1, 200, int(base.epochs), key="tr_epochs" + k)
+    lr = f2.number_input(_("Learning rate"), 1e-6, 10.0, float(base.lr), format="%.5f", key="tr_lr" + k)
+    schedule = f3.selectbox(_("Schedule"), SCHEDULES, index=SCHEDULES.index(base.schedule), key="tr_sched" + k)
+    epochs = f4.number_input(_("Epochs"), 1, 200, int(base.epochs), key="tr_epochs" + k)
     g1, g2, g3, g4 = st.columns(4)
-    batch = g1.number_input("Batch size", 1, 8192, int(base.batch_size), key="tr_bs" + k)
-    wd = g2.number_input("Weight decay", 0.0, 1.0, float(base.weight_decay), format="%.5f", key="tr_wd" + k, **lock())
-    ls = g3.number_input("Label smoothing", 0.0, 0.5, float(base.label_smoothing), 0.05, key="tr_ls" + k, **lock())
-    augment = g4.checkbox("Augment (distort each batch)", value=base.augment, key="tr_aug" + k, **lock())
-    with st.expander("More settings"):
+    batch = g1.number_input(_("Batch size"), 1, 8192, int(base.batch_size), key="tr_bs" + k)
+    wd = g2.number_input(_("Weight decay"), 0.0, 1.0, float(base.weight_decay), format="%.5f", key="tr_wd" + k,
+                         **lock())
+    ls = g3.number_input(_("Label smoothing"), 0.0, 0.5, float(base.label_smoothing), 0.05, key="tr_ls" + k, **lock())
+    augment = g4.checkbox(_("Augment (distort each batch)"), value=base.augment, key="tr_aug" + k, **lock())
+    with st.expander(_("More settings")):
         h1, h2, h3, h4 = st.columns(4)
-        subset = h1.number_input("Train on the first N digits (0 = all)", 0, 60000, 0, key="tr_subset" + k)
-        val = h2.number_input("Validation split", 0.0, 0.4, float(base.val_split), 0.05, key="tr_val" + k, **lock())
-        seed = h3.number_input("Seed", 0, 10**6, int(base.seed), key="tr_seed" + k)
-        device = h4.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key="tr_device" + k)
+        subset = h1.number_input(_("Train on the first N digits (0 = all)"), 0, 60000, 0, key="tr_subset" + k)
+        val = h2.number_input(_("Validation split"), 0.0, 0.4, float(base.val_split), 0.05, key="tr_val" + k, **lock())
+        seed = h3.number_input(_("Seed"), 0, 10**6, int(base.seed), key="tr_seed" + k)
+        device = h4.selectbox(_("Device"), ["auto", "cpu", "cuda", "mps"], key="tr_device" + k)
         j1, j2, j3 = st.columns(3)
-        max_batches = j1.number_input("Batches per epoch (0 = all; a dry run)", 0, 100000, 0, key="tr_mb" + k)
-        momentum = j2.number_input("Momentum", 0.0, 0.99, float(base.momentum), 0.05, key="tr_mom" + k, **lock())
-        reduction = j3.selectbox("Loss reduction", ["mean", "sum"], index=["mean", "sum"].index(base.loss_reduction),
+        max_batches = j1.number_input(_("Batches per epoch (0 = all; a dry run)"), 0, 100000, 0, key="tr_mb" + k)
+        momentum = j2.number_input(_("Momentum"), 0.0, 0.99, float(base.momentum), 0.05, key="tr_mom" + k, **lock())
+        reduction = j3.selectbox(_("Loss reduction"), ["mean", "sum"], index=["mean", "sum"].index(base.loss_reduction),
                                  key="tr_red" + k, **lock())
         a1, a2, a3 = st.columns(3)
-        style = a1.selectbox("Augmentation", AUGMENT_STYLES, index=AUGMENT_STYLES.index(base.augment_style),
-                             key="tr_augstyle" + k, **lock("affine: small turns, shifts and scales; handwriting: "
-                                                            "wider ones, slant, thicker and thinner strokes, blur"))
-        calibrate = a2.checkbox("Calibrate confidence on the validation split", value=base.calibrate,
-                                key="tr_cal" + k, **lock("Fits a temperature so that '90% sure' means right 90% "
-                                                         "of the time; needs a validation split"))
-        outliers = a3.number_input("Non-digits per batch (share)", 0.0, 0.5, float(base.outliers), 0.05,
+        style = a1.selectbox(_("Augmentation"), AUGMENT_STYLES, index=AUGMENT_STYLES.index(base.augment_style),
+                             key="tr_augstyle" + k, **lock(_("affine: small turns, shifts and scales; handwriting: "
+                                                              "wider ones, slant, thicker and thinner strokes, blur")))
+        calibrate = a2.checkbox(_("Calibrate confidence on the validation split"), value=base.calibrate,
+                                key="tr_cal" + k, **lock(_("Fits a temperature so that '90% sure' means right 90% "
+                                                           "of the time; needs a validation split")))
+        outliers = a3.number_input(_("Non-digits per batch (share)"), 0.0, 0.5, float(base.outliers), 0.05,
                                    key="tr_outl" + k,
-                                   **lock("Letters and scribbles the network is taught to be unsure of"))
-    name = st.text_input("Run name", value=spec.name, max_chars=80, key="tr_name" + k)
-    submitted = st.form_submit_button("▶️ Start training", type="primary")
+                                   **lock(_("Letters and scribbles the network is taught to be unsure of")))
+    name = st.text_input(_("Run name"), value=spec.name, max_chars=80, key="tr_name" + k)
+    submitted = st.form_submit_button("▶️ " + _("Start training"), type="primary")
 
 if submitted:
     job = current_job()
     if job is not None and job.snapshot().active:
-        st.warning("A run of yours is still going: stop it first (one run per person at a time).")
+        st.warning(_("A run of yours is still going: stop it first (one run per person at a time)."))
     else:
-        with friendly_errors("cannot start"):
+        with friendly_errors(_("cannot start")):
             cfg = with_changes(base, {
                 "optimizer": optimizer, "lr": lr, "schedule": schedule, "epochs": int(epochs),
                 "batch_size": int(batch), "weight_decay": wd, "label_smoothing": ls, "augment": augment,
@@ -112,43 +120,50 @@ drawn = job.snapshot().state if job is not None else None
 state.set_job_drawn_state(drawn)
 st.fragment(live_view, run_every=refresh_every(drawn))()  # only this part reruns
 
+HISTORY = {"id": N_("id"), "name": N_("name"), "preset": N_("preset"), "status": N_("status"),
+           "test accuracy": N_("test accuracy"), "seconds": N_("seconds"), "device": N_("device"),
+           "optimizer": N_("optimizer"), "lr": N_("lr"), "batch": N_("batch"), "epochs": N_("epochs"),
+           "problem": N_("problem")}
+
 # --- history -------------------------------------------------------------------------------------------
-st.subheader("Run history")
+st.subheader(_("Run history"))
 runs = store().list(damaged=True)  # damaged folders too, with the reason, so they can be deleted
 if not runs:
-    st.caption("Finished runs appear here.")
+    st.caption(_("Finished runs appear here."))
 else:
     rows = [{"id": r.run_id, "name": r.display_name, "preset": r.summary.get("preset"),
-             "status": r.summary.get("status"), "test accuracy": r.summary.get("test_accuracy"),
+             "status": state_words(r.summary.get("status")), "test accuracy": r.summary.get("test_accuracy"),
              "seconds": r.summary.get("train_seconds"), "device": r.summary.get("device"),
              "optimizer": r.config.get("optimizer"), "lr": r.config.get("lr"), "batch": r.config.get("batch_size"),
              "epochs": r.summary.get("epochs"), "problem": r.damaged or ""} for r in runs]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="tr_history",
-                 column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+    st.dataframe(pd.DataFrame(rows).rename(columns=lambda c: _(HISTORY.get(c, c))), hide_index=True,
+                 width="stretch", key="tr_history",
+                 column_config={_("test accuracy"): st.column_config.NumberColumn(format="percent")})
     for r in runs:
         if r.damaged:
-            st.warning(f"Run {r.run_id} is damaged ({r.damaged}): it is not offered as a model; delete it below.")
+            st.warning(_("Run {run} is damaged ({why}): it is not offered as a model; delete it below.").format(
+                run=r.run_id, why=tr(r.damaged)))
     ids = [r.run_id for r in runs]
     names = {r.run_id: r.display_name for r in runs}
     healthy = [r.run_id for r in runs if r.damaged is None]
-    chosen = st.multiselect("Overlay the curves of", healthy, default=healthy[:min(2, len(healthy))],
+    chosen = st.multiselect(_("Overlay the curves of"), healthy, default=healthy[:min(2, len(healthy))],
                             key="tr_overlay", format_func=lambda i: f"{names[i]} ({i})")
     if chosen:
-        with friendly_errors("curves"):
+        with friendly_errors(_("curves")):
             curves = {f"{names[i]} ({i[-4:]})": [e for e in store().metrics(i) if isinstance(e, Step)]
                       for i in chosen}
             st.plotly_chart(charts.runs_overlay(curves, "loss"), key="tr_overlay_chart")
-    with st.expander("Rename or delete a run"):
-        target = st.selectbox("Run", ids, format_func=lambda i: f"{names[i]} ({i})", key="tr_edit_run")
+    with st.expander(_("Rename or delete a run")):
+        target = st.selectbox(_("Run"), ids, format_func=lambda i: f"{names[i]} ({i})", key="tr_edit_run")
         n1, n2 = st.columns([3, 1])
-        new_name = n1.text_input("New name", key="tr_new_name", max_chars=80)
-        if n2.button("Rename", key="tr_rename") and new_name.strip():
-            with friendly_errors("rename"):
+        new_name = n1.text_input(_("New name"), key="tr_new_name", max_chars=80)
+        if n2.button(_("Rename"), key="tr_rename") and new_name.strip():
+            with friendly_errors(_("rename")):
                 store().rename(target, new_name)
                 st.rerun()
-        sure = st.checkbox("Yes, delete this run for good", key="tr_sure")
-        if st.button("🗑️ Delete", key="tr_delete", disabled=not sure):
-            with friendly_errors("delete"):  # the store refuses a run that is training, whoever started it
+        sure = st.checkbox(_("Yes, delete this run for good"), key="tr_sure")
+        if st.button("🗑️ " + _("Delete"), key="tr_delete", disabled=not sure):
+            with friendly_errors(_("delete")):  # the store refuses a run that is training, whoever started it
                 store().delete(target)
                 if state.active_model() == target:
                     state.set_active_model("demo")

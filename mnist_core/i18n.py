@@ -105,3 +105,51 @@ def pgettext(context: str, message: str) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for extraction and leave it English: it is translated where it is shown."""
     return message
+
+
+class Text(str):
+    """A sentence made in ``mnist_core`` from a template and values, English wherever it goes as a ``str``
+    (the CLI, logs, JSON, tests), that the page shows in the session's language with ``tr``:
+    ``SpecError(Text(N_("layer {i} ({label}) {problem}"), i=3, label="Conv2d", problem=...))``.
+
+    Values may be ``Text`` themselves (a problem inside a layer's message): ``tr`` translates them too.
+    It pickles as itself (a job in another process, a deep copy), so it stays translatable."""
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, **params):
+        self = super().__new__(cls, template.format(**params) if params else template)
+        self.template, self.params = template, params
+        return self
+
+    def __reduce__(self):
+        return _rebuild_text, (self.template, self.params)
+
+
+def _rebuild_text(template: str, params: dict) -> Text:
+    return Text(template, **params)
+
+
+def tr(text: object) -> str:
+    """``text`` in this session's language: a ``Text`` by its template and values (the values that are
+    ``Text`` translated too; others, such as a user's names, as they are), a plain string as the catalog
+    has it (a fixed sentence marked ``N_``), anything else as ``str`` shows it."""
+    if isinstance(text, Text):
+        said = _(text.template)
+        if not text.params:
+            return said
+        values = {k: tr(v) if isinstance(v, Text) else v for k, v in text.params.items()}  # a name stays a name
+        try:
+            return said.format(**values)
+        except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder: the English, right
+            return text.template.format(**values)
+    if isinstance(text, str):
+        return _(text) if text else text
+    return str(text)
+
+
+def tr_error(exc: BaseException) -> str:
+    """An exception's message in this session's language (``tr`` of what it was raised with)."""
+    arg = exc.args[0] if len(exc.args) == 1 else None
+    return tr(arg) if isinstance(arg, str) else tr(str(exc))

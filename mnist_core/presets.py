@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mnist_core import MnistLabError
+from mnist_core.i18n import N_, Text
 from mnist_core.spec import (
     ArchSpec,
     AvgPool2d,
@@ -23,9 +24,9 @@ from mnist_core.spec import (
 @dataclass
 class Preset:
     name: str
-    title: str
-    description: str
-    layers: list
+    title: str                                 # title, description and origin are English marked N_:
+    description: str                           # a page shows them with _() (the Chinese titles name the
+    layers: list                               # seed tutorials as they call themselves)
     train: dict = field(default_factory=dict)  # TrainConfig overrides: the original settings
     origin: str = ""                           # what the original program reached, in words
 
@@ -48,67 +49,68 @@ def _strided_net(c1, c2, hidden):
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
-    Preset("seed000", "tiny (seed000)",
-           "Three small 3x3 convs and a softmax before a loss that applies its own: a classic bug to spot.",
+    Preset("seed000", N_("tiny (seed000)"),
+           N_("Three small 3x3 convs and a softmax before a loss that applies its own: a classic bug to spot."),
            _conv_block(4, 3, pad=2) + _conv_block(8, 3) + _conv_block(16, 3) + [Flatten(), Linear(10), Softmax()],
            dict(optimizer="adam", lr=1e-3, epochs=10, batch_size=64, loss_reduction="sum"),
-           "shows kernels and feature maps; accuracy not given (batch size not given either: 64 here)"),
-    Preset("seed001", "two-conv (seed001)",
-           "Two 5x5 conv blocks and one Linear layer: the classic PyTorch MNIST tutorial net.",
+           N_("shows kernels and feature maps; accuracy not given (batch size not given either: 64 here)")),
+    Preset("seed001", N_("two-conv (seed001)"),
+           N_("Two 5x5 conv blocks and one Linear layer: the classic PyTorch MNIST tutorial net."),
            _conv_block(16, 5, pad=2) + _conv_block(32, 5, pad=2) + [Flatten(), Linear(10)],
            dict(optimizer="adam", lr=1e-3, epochs=2, batch_size=200),
-           "about 98% after 2 epochs"),
-    Preset("seed002", "keras (seed002)",
-           "The Keras tutorial CNN: two 3x3 conv blocks, a 64-unit hidden layer, then 10 outputs.",
+           N_("about 98% after 2 epochs")),
+    Preset("seed002", N_("keras (seed002)"),
+           N_("The Keras tutorial CNN: two 3x3 conv blocks, a 64-unit hidden layer, then 10 outputs."),
            _conv_block(32, 3) + _conv_block(64, 3) + [Flatten(), Linear(64), ReLU(), Linear(10)],
            dict(optimizer="adam", lr=1e-3, epochs=10, batch_size=32),
-           "about 99% after 10 epochs"),
-    Preset("seed003", "deep (seed003)",
-           "Four 5x5 convs with Adam at 0.01, a rate so high that it collapses to chance. At this rate the "
-           "outcome depends on the initial weights: about half of all seeds collapse (seed 1, the default, "
-           "does; seed 0 learns).",
+           N_("about 99% after 10 epochs")),
+    Preset("seed003", N_("deep (seed003)"),
+           N_("Four 5x5 convs with Adam at 0.01, a rate so high that it collapses to chance. At this rate the "
+              "outcome depends on the initial weights: about half of all seeds collapse (seed 1, the default, "
+              "does; seed 0 learns)."),
            _conv_block(16, 5, pad=2) + _conv_block(32, 5, pad=2, pool=False) + _conv_block(32, 5, pad=2)
            + _conv_block(64, 5, pad=2, pool=False) + [Flatten(), Linear(10)],
            dict(optimizer="adam", lr=0.01, epochs=9, batch_size=64, seed=1),
-           "collapses to chance (loss stuck at 2.30) at lr 0.01; measured over seeds 0-7 (600 steps each on "
-           "the full MNIST) seeds 1, 2, 4 and 5 collapsed, 0, 3, 6 and 7 reached 96-97%"),
-    Preset("seed004", "from scratch (seed004)",
-           "784 -> 50 sigmoid -> 10 softmax, trained by hand-written NumPy backprop.",
+           N_("collapses to chance (loss stuck at 2.30) at lr 0.01; measured over seeds 0-7 (600 steps each on "
+              "the full MNIST) seeds 1, 2, 4 and 5 collapsed, 0, 3, 6 and 7 reached 96-97%")),
+    Preset("seed004", N_("from scratch (seed004)"),
+           N_("784 -> 50 sigmoid -> 10 softmax, trained by hand-written NumPy backprop."),
            [Flatten(), Linear(50), Sigmoid(), Linear(10), Softmax()],
            dict(engine="numpy", optimizer="sgd", lr=0.1, batch_size=100, epochs=17, max_steps=10_000),
-           "94.6% after 10,000 SGD steps"),
-    Preset("lenet5", "LeNet-5",
-           "LeCun's 1998 network: 5x5 convs, average pooling, tanh, and 120-84-10 dense layers.",
+           N_("94.6% after 10,000 SGD steps")),
+    Preset("lenet5", N_("LeNet-5"),
+           N_("LeCun's 1998 network: 5x5 convs, average pooling, tanh, and 120-84-10 dense layers."),
            [Conv2d(6, 5, padding=2), Tanh(), AvgPool2d(2), Conv2d(16, 5), Tanh(), AvgPool2d(2),
             Flatten(), Linear(120), Tanh(), Linear(84), Tanh(), Linear(10)],
            dict(optimizer="adam", lr=1e-3, epochs=5, batch_size=128),
-           "about 99% (LeCun et al. 1998: 0.95% error)"),
-    Preset("fast", "fast (99% in seconds)",
-           "A strided 5x5 stem, one 3x3 conv block and a small dense head, trained for one epoch "
-           "with a one-cycle schedule: the quickest way to 99% on a laptop CPU.",
+           N_("about 99% (LeCun et al. 1998: 0.95% error)")),
+    Preset("fast", N_("fast (99% in seconds)"),
+           N_("A strided 5x5 stem, one 3x3 conv block and a small dense head, trained for one epoch "
+              "with a one-cycle schedule: the quickest way to 99% on a laptop CPU."),
            _strided_net(16, 24, 96),
            dict(optimizer="adam", lr=6e-3, betas=(0.7, 0.9), schedule="onecycle", epochs=1, batch_size=256,
                 label_smoothing=0.1),
-           "99% in one epoch"),
-    Preset("demo", "demo (reads handwriting)",
-           "The fast network, a little wider, trained six epochs on digits turned, slanted, scaled, shifted, "
-           "thickened and thinned the way people write, shown non-digits (letters, scribbles) to be unsure of, then "
-           "calibrated: the app's shipped model.",
+           N_("99% in one epoch")),
+    Preset("demo", N_("demo (reads handwriting)"),
+           N_("The fast network, a little wider, trained six epochs on digits turned, slanted, scaled, shifted, "
+              "thickened and thinned the way people write, shown non-digits (letters, scribbles) to be unsure of, "
+              "then calibrated: the app's shipped model."),
            _strided_net(16, 32, 128),
            dict(optimizer="adam", lr=6e-3, betas=(0.7, 0.9), schedule="onecycle", epochs=6, batch_size=256,
                 augment=True, augment_style="handwriting", val_split=0.05, calibrate=True, outliers=0.1),
-           "99.3%+ with calibrated confidence"),
-    Preset("best", "best (99.5%)",
-           "The fast network made wider, trained three epochs on randomly shifted, turned and scaled digits, "
-           "with AdamW, label smoothing and a one-cycle schedule.",
+           N_("99.3%+ with calibrated confidence")),
+    Preset("best", N_("best (99.5%)"),
+           N_("The fast network made wider, trained three epochs on randomly shifted, turned and scaled digits, "
+              "with AdamW, label smoothing and a one-cycle schedule."),
            _strided_net(24, 48, 128),
            dict(optimizer="adamw", lr=4e-3, betas=(0.9, 0.99), schedule="onecycle", epochs=3, batch_size=128,
                 weight_decay=5e-4, label_smoothing=0.1, augment=True),
-           "99.5% in three epochs"),
+           N_("99.5% in three epochs")),
 ]}
 
 
 def get(name: str) -> Preset:
     if name not in PRESETS:
-        raise MnistLabError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+        raise MnistLabError(Text(N_("unknown preset {name}: choose one of {names}"), name=repr(name),
+                                 names=", ".join(PRESETS)))
     return PRESETS[name]

@@ -17,6 +17,7 @@ from typing import ClassVar
 from torch import nn
 
 from mnist_core import MnistLabError, safejson
+from mnist_core.i18n import N_, Text
 
 Shape = tuple[int, ...]  # (C, H, W) for maps, (F,) once flattened
 
@@ -37,22 +38,23 @@ class Bound:
     Architecture page's widgets use it as their min and max, and analysis checks it."""
     lo: int | float
     hi: int | float
-    rule: str  # the plain-language range, with {lo} and {hi}
+    rule: str  # the plain-language range, with {lo} and {hi}, marked N_ (a page shows it translated)
 
     @property
     def whole(self) -> bool:
         return isinstance(self.lo, int)
 
-    def says(self) -> str:
-        return self.rule.format(lo=self.lo, hi=self.hi)
+    def says(self) -> Text:
+        return Text(self.rule, lo=self.lo, hi=self.hi)
 
     def problem(self, value) -> str | None:
         """Why ``value`` is not a setting in this range, or None."""
         if isinstance(value, bool) or not isinstance(value, int if self.whole else (int, float)):
-            return f"{self.says()}, as a whole number" if self.whole else f"{self.says()}, as a number"
+            return Text(N_("{rule}, as a whole number") if self.whole else N_("{rule}, as a number"), rule=self.says())
         if not self.lo <= value <= self.hi:  # also NaN, for which every comparison is false
             shown = f"{value:g}" if isinstance(value, float) else str(value)
-            return f"{self.says()}, not {shown if len(shown) <= 20 else 'a number that large'}"
+            return Text(N_("{rule}, not {value}"), rule=self.says(),
+                        value=shown if len(shown) <= 20 else Text(N_("a number that large")))
         return None
 
 
@@ -99,7 +101,7 @@ class Layer:
                 if problem:
                     return problem
             elif isinstance(f.default, bool) and not isinstance(value, bool):
-                return f"{f.name} must be true or false"
+                return Text(N_("{name} must be true or false"), name=f.name)
         return self.relations()
 
     def type_problem(self) -> bool:
@@ -141,16 +143,16 @@ class Conv2d(Layer):
             (f" s{self.stride}" if self.stride != 1 else "") + (f" p{self.padding}" if self.padding else "")
 
     bounds: ClassVar[dict[str, Bound]] = {
-        "out_channels": Bound(1, MAX_CHANNELS, "needs between {lo} and {hi} output channels"),
-        "kernel_size": Bound(1, MAX_KERNEL, "kernel size must be between {lo} and {hi}"),
-        "stride": Bound(1, MAX_KERNEL, "stride must be between {lo} and {hi}"),
-        "padding": Bound(0, MAX_KERNEL - 1, "padding must be between {lo} and {hi}")}
+        "out_channels": Bound(1, MAX_CHANNELS, N_("needs between {lo} and {hi} output channels")),
+        "kernel_size": Bound(1, MAX_KERNEL, N_("kernel size must be between {lo} and {hi}")),
+        "stride": Bound(1, MAX_KERNEL, N_("stride must be between {lo} and {hi}")),
+        "padding": Bound(0, MAX_KERNEL - 1, N_("padding must be between {lo} and {hi}"))}
 
     def relations(self):
         if self.stride > self.kernel_size:
-            return "stride must be between 1 and the kernel size"
+            return Text(N_("stride must be between 1 and the kernel size"))
         if self.padding >= self.kernel_size:
-            return "padding must be between 0 and kernel size - 1"
+            return Text(N_("padding must be between 0 and kernel size - 1"))
         return None
 
     def out_shape(self, s):
@@ -194,13 +196,13 @@ class _Pool(Layer):
             (f" s{self.stride}" if self.stride and self.stride != self.kernel_size else "")
 
     bounds: ClassVar[dict[str, Bound]] = {
-        "kernel_size": Bound(1, MAX_KERNEL, "kernel size must be between {lo} and {hi}"),
-        "stride": Bound(1, MAX_KERNEL, "stride must be between {lo} and {hi}"),
-        "padding": Bound(0, MAX_KERNEL // 2, "padding must be between {lo} and {hi}")}
+        "kernel_size": Bound(1, MAX_KERNEL, N_("kernel size must be between {lo} and {hi}")),
+        "stride": Bound(1, MAX_KERNEL, N_("stride must be between {lo} and {hi}")),
+        "padding": Bound(0, MAX_KERNEL // 2, N_("padding must be between {lo} and {hi}"))}
 
     def relations(self):
         if self.padding > self.kernel_size // 2:
-            return "padding must be at most half the kernel size"
+            return Text(N_("padding must be at most half the kernel size"))
         return None
 
     def out_shape(self, s):
@@ -280,7 +282,7 @@ class Dropout(Layer):
         return f"Dropout {self.p:g}"
 
     bounds: ClassVar[dict[str, Bound]] = {
-        "p": Bound(0.0, 0.99, "the drop probability p must be between {lo:g} and {hi:g}")}
+        "p": Bound(0.0, 0.99, N_("the drop probability p must be between {lo:g} and {hi:g}"))}
 
     def module(self, s):
         return nn.Dropout(self.p)
@@ -314,7 +316,7 @@ class Linear(Layer):
         return f"Linear {self.out_features}"
 
     bounds: ClassVar[dict[str, Bound]] = {
-        "out_features": Bound(1, MAX_FEATURES, "needs between {lo} and {hi} output features")}
+        "out_features": Bound(1, MAX_FEATURES, N_("needs between {lo} and {hi} output features"))}
 
     def out_shape(self, s):
         return (self.out_features,)
@@ -361,7 +363,7 @@ class LeakyReLU(Layer):
     negative_slope: float = 0.01
 
     bounds: ClassVar[dict[str, Bound]] = {
-        "negative_slope": Bound(0.0, 0.99, "the negative slope must be between {lo:g} and {hi:g}")}
+        "negative_slope": Bound(0.0, 0.99, N_("the negative slope must be between {lo:g} and {hi:g}"))}
 
     def module(self, s):
         return nn.LeakyReLU(self.negative_slope)
@@ -394,13 +396,15 @@ def _shown(text: str, limit: int = 40) -> str:
 
 def layer_from_dict(d: dict, index: int | None = None) -> Layer:
     """One layer from its dict; every setting is type-checked and inside its ``Bound``."""
-    where = f"layer {index}" if index is not None else "layer"
+    where = Text(N_("layer {i}"), i=index) if index is not None else Text(N_("layer"))
     if not isinstance(d, dict):
-        raise SpecError(f"{where}: expected an object like {{\"type\": \"Conv2d\", ...}}")
+        raise SpecError(Text(N_('{where}: expected an object like {{"type": "Conv2d", ...}}'), where=where))
     kind = d.get("type")
     if not isinstance(kind, str) or kind not in LAYER_TYPES:
-        what = f"unknown layer type {_shown(kind)}" if isinstance(kind, str) else "no layer type"
-        raise SpecError(f"{where}: {what}; use one of {', '.join(LAYER_TYPES)}")
+        what = Text(N_("unknown layer type {kind}"), kind=_shown(kind)) if isinstance(kind, str) \
+            else Text(N_("no layer type"))
+        raise SpecError(Text(N_("{where}: {what}; use one of {types}"), where=where, what=what,
+                             types=", ".join(LAYER_TYPES)))
     cls = LAYER_TYPES[kind]
     known = {f.name: f for f in fields(cls)}
     kwargs = {}
@@ -408,36 +412,37 @@ def layer_from_dict(d: dict, index: int | None = None) -> Layer:
         if key == "type":
             continue
         if key not in known:
-            raise SpecError(f"{where} ({kind}): unknown setting {_shown(key)}; "
-                            f"it takes {', '.join(known) or 'no settings'}")
+            raise SpecError(Text(N_("{where} ({kind}): unknown setting {key}; it takes {known}"), where=where,
+                                 kind=kind, key=_shown(key), known=", ".join(known) or Text(N_("no settings"))))
         default = known[key].default
-        value = _coerce(value, default, f"{where} ({kind}) setting {key!r}")
+        setting = Text(N_("{where} ({kind}) setting {key}"), where=where, kind=kind, key=repr(key))
+        value = _coerce(value, default, setting)
         bound = cls.bounds.get(key)
         if bound is not None and value is not None:
             problem = bound.problem(value)
             if problem:
-                raise SpecError(f"{where} ({kind}) {problem}")
+                raise SpecError(Text(N_("{where} ({kind}) {problem}"), where=where, kind=kind, problem=problem))
         kwargs[key] = value
     return cls(**kwargs)
 
 
-def _coerce(value, default, where: str):
+def _coerce(value, default, where: Text):
     """``value`` as the type of ``default``; the message never echoes a value that is not a number."""
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise SpecError(f"{where} must be true or false")
+            raise SpecError(Text(N_("{where} must be true or false"), where=where))
         return value
     if isinstance(default, int) or default is None:  # ints, and pool strides that may be None
         if value is None and default is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                 (isinstance(value, float) and not value.is_integer()):  # is_integer: False for inf and NaN
-            raise SpecError(f"{where} must be a whole number")
+            raise SpecError(Text(N_("{where} must be a whole number"), where=where))
         return int(value)
     if isinstance(default, float):
         if not isinstance(value, bool) and isinstance(value, (int, float)) and abs(value) < 1e300:
             return float(value)  # the comparison is false for NaN, and safe for ints too long for a float
-        raise SpecError(f"{where} must be a finite number")
+        raise SpecError(Text(N_("{where} must be a finite number"), where=where))
     return value
 
 
@@ -475,9 +480,11 @@ class Analysis:
                  "message": li.error or li.warning or ""} for li in self.layers]
 
 
-def _shape_words(s: Shape) -> str:
-    return f"a {s[1]}x{s[2]} map with {s[0]} channel{'s' if s[0] != 1 else ''}" if len(s) == 3 \
-        else f"a flat vector of {s[0]} features"
+def _shape_words(s: Shape) -> Text:
+    if len(s) == 3:
+        return Text(N_("a {h}x{w} map with {c} channel") if s[0] == 1 else N_("a {h}x{w} map with {c} channels"),
+                    h=s[1], w=s[2], c=s[0])
+    return Text(N_("a flat vector of {n} feature") if s[0] == 1 else N_("a flat vector of {n} features"), n=s[0])
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -488,9 +495,9 @@ def _text(d: dict, key: str, default: str, limit: int, one_line: bool = False) -
     if value is None:
         return default
     if not isinstance(value, str):
-        raise SpecError(f"the spec's {key} must be text")
+        raise SpecError(Text(N_("the spec's {key} must be text"), key=key))
     if one_line and _CONTROL.search(value):
-        raise SpecError(f"the spec's {key} must be one line of text, without control characters")
+        raise SpecError(Text(N_("the spec's {key} must be one line of text, without control characters"), key=key))
     return value[:limit]
 
 
@@ -513,19 +520,20 @@ class ArchSpec:
     @classmethod
     def from_dict(cls, d) -> ArchSpec:
         if not isinstance(d, dict):
-            raise SpecError("a spec must be a JSON object with a \"layers\" list")
+            raise SpecError(N_('a spec must be a JSON object with a "layers" list'))
         layers = d.get("layers")
         if not isinstance(layers, list):
-            raise SpecError("the spec has no \"layers\" list")
+            raise SpecError(N_('the spec has no "layers" list'))
         if len(layers) > MAX_LAYERS:
-            raise SpecError(f"the spec has {len(layers)} layers; the cap is {MAX_LAYERS}")
+            raise SpecError(Text(N_("the spec has {n} layers; the cap is {cap}"), n=len(layers), cap=MAX_LAYERS))
         shape = d.get("input_shape", list(INPUT_SHAPE))
         if shape != list(INPUT_SHAPE) or not all(type(v) is int for v in shape):
             # The data is 1x28x28 everywhere: another shape would analyse as fine and fail in training.
-            raise SpecError("input_shape must be [1, 28, 28]: every dataset here is 28x28 digits in one grey channel")
+            raise SpecError(N_("input_shape must be [1, 28, 28]: every dataset here is 28x28 digits in one grey "
+                               "channel"))
         num_classes = d.get("num_classes", 10)
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or not 2 <= num_classes <= 1000:
-            raise SpecError("num_classes must be a whole number between 2 and 1000")
+            raise SpecError(N_("num_classes must be a whole number between 2 and 1000"))
         return cls(name=_text(d, "name", "custom", MAX_NAME, one_line=True),
                    description=_text(d, "description", "", 300),
                    layers=[layer_from_dict(l, i + 1) for i, l in enumerate(layers)],
@@ -548,15 +556,15 @@ class ArchSpec:
         rf, jump = 1, 1
         total_p = total_m = 0
         if not self.layers:
-            errors.append("the network has no layers: start from a preset or add a layer")
+            errors.append(Text(N_("the network has no layers: start from a preset or add a layer")))
         if len(self.layers) > MAX_LAYERS:
-            errors.append(f"the network has {len(self.layers)} layers; the cap is {MAX_LAYERS}")
+            errors.append(Text(N_("the network has {n} layers; the cap is {cap}"), n=len(self.layers), cap=MAX_LAYERS))
         if tuple(self.input_shape) != INPUT_SHAPE or not all(type(v) is int for v in self.input_shape):
-            errors.append("the input must be 1x28x28: every dataset here is 28x28 digits in one grey channel")
+            errors.append(Text(N_("the input must be 1x28x28: every dataset here is 28x28 digits in one grey channel")))
             shape = None
         if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) \
                 or not 2 <= self.num_classes <= 1000:
-            errors.append("num_classes must be a whole number between 2 and 1000")
+            errors.append(Text(N_("num_classes must be a whole number between 2 and 1000")))
             shape = None
         for i, layer in enumerate(self.layers, start=1):
             problem = layer.check()
@@ -569,7 +577,7 @@ class ArchSpec:
             if problem is None:
                 problem = self._fit_problem(layer, shape)
             if problem:
-                info.error = f"layer {i} ({label}) {problem}"
+                info.error = Text(N_("layer {i} ({label}) {problem}"), i=i, label=label, problem=problem)
                 errors.append(info.error)
                 shape = None
                 continue
@@ -585,37 +593,40 @@ class ArchSpec:
             shape = out
         if shape is not None and self.layers:
             if len(shape) != 1:
-                errors.append(f"the network ends with {_shape_words(shape)}: add Flatten and "
-                              f"Linear({self.num_classes}) at the end")
+                errors.append(Text(N_("the network ends with {shape}: add Flatten and Linear({n}) at the end"),
+                                   shape=_shape_words(shape), n=self.num_classes))
             elif shape[0] != self.num_classes:
-                errors.append(f"the network ends with {shape[0]} outputs but needs {self.num_classes} "
-                              f"(one per class): make the last Linear layer output {self.num_classes}")
+                errors.append(Text(N_("the network ends with {outputs} outputs but needs {n} (one per class): "
+                                      "make the last Linear layer output {n}"), outputs=shape[0], n=self.num_classes))
         if total_p > MAX_PARAMS:
-            errors.append(f"the network has {total_p:,} parameters; the cap on this server is {MAX_PARAMS:,}: "
-                          "use fewer channels or pool before the Linear layer")
+            errors.append(Text(N_("the network has {n} parameters; the cap on this server is {cap}: use fewer "
+                                  "channels or pool before the Linear layer"), n=f"{total_p:,}", cap=f"{MAX_PARAMS:,}"))
         if self.layers and isinstance(self.layers[-1], Softmax) and loss == "cross_entropy":
-            msg = (f"layer {len(self.layers)} (Softmax) feeds cross-entropy, which applies its own softmax: "
-                   "the model still learns, but slowly; remove the Softmax (predictions add it back)")
+            msg = Text(N_("layer {i} (Softmax) feeds cross-entropy, which applies its own softmax: the model still "
+                          "learns, but slowly; remove the Softmax (predictions add it back)"), i=len(self.layers))
             infos[-1].warning = msg
             warnings.append(msg)
         return Analysis(infos, errors, warnings, total_p, total_m)
 
     def _fit_problem(self, layer: Layer, s: Shape) -> str | None:
         if layer.needs == "map" and len(s) != 3:
-            return (f"receives {_shape_words(s)} but needs a 2-D map: move it before the Flatten layer")
+            return Text(N_("receives {shape} but needs a 2-D map: move it before the Flatten layer"),
+                        shape=_shape_words(s))
         if layer.needs == "flat" and len(s) != 1:
-            return (f"receives {_shape_words(s)}: add a Flatten layer before it")
+            return Text(N_("receives {shape}: add a Flatten layer before it"), shape=_shape_words(s))
         if isinstance(layer, (Conv2d, _Pool)):
             k, pad = layer.kernel_size, layer.padding
             if s[1] + 2 * pad < k or s[2] + 2 * pad < k:
-                fix = "remove a pooling layer or add padding" if isinstance(layer, _Pool) \
-                    else "use a smaller kernel, add padding or pool less before it"
-                return f"receives a {s[1]}x{s[2]} map, smaller than its {k}x{k} window: {fix}"
+                fix = Text(N_("remove a pooling layer or add padding")) if isinstance(layer, _Pool) \
+                    else Text(N_("use a smaller kernel, add padding or pool less before it"))
+                return Text(N_("receives a {h}x{w} map, smaller than its {k}x{k} window: {fix}"), h=s[1], w=s[2],
+                            k=k, fix=fix)
             out = layer.out_shape(s)
             if out[1] < 1 or out[2] < 1:
-                return f"would output an empty map from {s[1]}x{s[2]}: add padding or reduce the stride"
+                return Text(N_("would output an empty map from {h}x{w}: add padding or reduce the stride"),
+                            h=s[1], w=s[2])
         if isinstance(layer, Linear) and s[0] * layer.out_features > MAX_PARAMS:
-            return f"would hold {s[0] * layer.out_features:,} weights: pool more before flattening"
+            return Text(N_("would hold {n} weights: pool more before flattening"), n=f"{s[0] * layer.out_features:,}")
         return None
 
     # --- building ------------------------------------------------------------
@@ -641,7 +652,7 @@ class ArchSpec:
         can end the string. Every number is formatted with ``:d`` or ``repr(float)`` after
         ``analyze`` has type-checked it, so nothing else a layer emits is pasted text."""
         if not class_name.isidentifier() or keyword.iskeyword(class_name):
-            raise SpecError("the class name of the exported code must be a Python identifier")
+            raise SpecError(N_("the class name of the exported code must be a Python identifier"))
         shapes = self.shapes()
         fmt = lambda s: "(B, " + ", ".join(f"{n:d}" for n in s) + ")"  # noqa: E731
         doc = repr(f"{self.name}: generated by MNIST Lab from its layer spec.")

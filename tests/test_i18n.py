@@ -36,3 +36,41 @@ def test_two_threads_read_two_languages():
     for t in threads:
         t.join()
     assert seen == {"zh": "语言", "en": "Language"}
+
+
+def test_a_text_is_english_as_a_string_and_translated_where_shown():
+    import copy
+    import pickle
+
+    from mnist_core.spec import ArchSpec, SpecError
+    analysis = ArchSpec.from_dict({"layers": [{"type": "Conv2d"}, {"type": "Linear", "out_features": 10}]}).analyze()
+    err = analysis.errors[0]
+    assert str(err).startswith("layer 2 (Linear 10) receives a 26x26 map with 8 channels")  # the CLI's English
+    for same in (err, pickle.loads(pickle.dumps(err)), copy.deepcopy(err)):  # a job in another process, a copy
+        i18n.set_language("zh")
+        try:
+            shown = i18n.tr(same)
+        finally:
+            i18n.set_language("en")
+        assert shown.startswith("第 2 层（Linear 10）：收到的是 8 个通道的 26x26 特征图"), shown  # nested Texts too
+    try:
+        ArchSpec.from_dict({"layers": [{"type": "Conv2d", "kernel_size": 99}]})
+    except SpecError as exc:
+        i18n.set_language("zh")
+        try:
+            assert i18n.tr_error(exc) == "第 1 层（Conv2d）：卷积核大小须在 1 到 11 之间，而不是 99"
+        finally:
+            i18n.set_language("en")
+        assert i18n.tr_error(exc) == str(exc) == "layer 1 (Conv2d) kernel size must be between 1 and 11, not 99"
+
+
+def test_a_text_keeps_a_users_name_and_survives_a_translation_that_lost_a_placeholder(monkeypatch):
+    t = i18n.Text("{name} must be true or false", name="Training")  # a name that is also a msgid stays a name
+    i18n.set_language("zh")
+    try:
+        assert i18n.tr(t) == "Training 只能是 true 或 false"
+        broken = i18n.Text("layer {i}", i=3)
+        monkeypatch.setattr(i18n, "_", lambda m: "第 {n} 层" if m == "layer {i}" else m)
+        assert i18n.tr(broken) == "layer 3"  # the English, right, rather than an exception on the page
+    finally:
+        i18n.set_language("en")

@@ -11,12 +11,13 @@ import torch
 
 from mnist_core import MnistLabError, settings
 from mnist_core.data import DATASETS, DataError, Dataset, load_dataset
+from mnist_core.i18n import LANGUAGES, N_, _, language, ngettext, tr, tr_error
 from mnist_core.jobs.local import SLOTS
 from mnist_core.jobs.start import where
 from mnist_core.runs import RunError, RunStore, load_demo
 from mnist_core.safe_text import plain
 from mnist_core.settings import ray_address
-from mnist_core.training.devices import describe_device, pick_device, size_thread_pool
+from mnist_core.training.devices import pick_device, size_thread_pool
 from ui import classroom, state
 
 RUNS_DIR = settings.runs_dir()
@@ -33,12 +34,13 @@ def friendly_errors(what: str = ""):
     try:
         yield
     except MnistLabError as exc:
-        st.error(plain(f"{what}: {exc}" if what else str(exc)))
+        said = tr_error(exc)  # a sentence marked N_ (or a Text) where it was raised reads in this session's language
+        st.error(plain(_("{what}: {error}").format(what=what, error=said) if what else said))
     except Exception as exc:  # a bug: still one line for the user, the trace for the server log
         import traceback
         traceback.print_exc()
-        st.error(plain(f"{what}: unexpected {type(exc).__name__}: {exc}" if what
-                       else f"unexpected {type(exc).__name__}: {exc}"))
+        said = _("unexpected {kind}: {error}").format(kind=type(exc).__name__, error=exc)
+        st.error(plain(_("{what}: {error}").format(what=what, error=said) if what else said))
 
 
 ACCESSIBLE_CSS = """<style>
@@ -55,16 +57,30 @@ def accessible_theme():
 
 
 def use_language() -> str:
-    """This script run's language: ``?lang=`` in the address, else the sidebar's choice, else the browser's."""
+    """This script run's language: ``?lang=`` in the address, else the sidebar's choice, else the browser's.
+
+    A link's ``?lang=`` becomes the session's choice (a page switch drops the query, the choice stays), and
+    the address keeps the choice in step, so that what a visitor copies from the address bar carries it."""
     from mnist_core.i18n import normalize, set_language
-    lang = (normalize(st.query_params.get("lang")) or state.LANGUAGE.get()
-            or normalize(getattr(st.context, "locale", None)))
-    return set_language(lang)
+    asked = normalize(st.query_params.get("lang"))
+    if asked is not None:
+        state.LANGUAGE.set(asked)
+    chosen = state.LANGUAGE.get()
+    if chosen is not None and st.query_params.get("lang") != chosen:
+        st.query_params["lang"] = chosen
+    return set_language(chosen or normalize(getattr(st.context, "locale", None)))
+
+
+def _language_chosen() -> None:
+    """The sidebar's switch: the session's language, and the address with it."""
+    lang = st.session_state.get("sidebar_lang")
+    state.LANGUAGE.set(lang)
+    st.query_params["lang"] = lang
 
 
 # --- shared, read-only resources ----------------------------------------------------
 
-@st.cache_resource(max_entries=3, show_spinner="Loading the digits…")  # one per dataset (MNIST, Fashion, KMNIST)
+@st.cache_resource(max_entries=3, show_spinner=False)  # one per dataset (MNIST, Fashion, KMNIST)
 def _dataset(name: str, data_dir: str | None) -> Dataset:
     return load_dataset(name, data_dir=data_dir or None)
 
@@ -76,10 +92,21 @@ def dataset() -> Dataset | None:
         from ui.ours import our_set
         return our_set()
     try:
-        return _dataset(name, None)  # load_dataset looks in MNIST_DATA_DIR, ./data and the cache
+        with st.spinner(_("Loading the digits…")):
+            return _dataset(name, None)  # load_dataset looks in MNIST_DATA_DIR, ./data and the cache
     except DataError as exc:
-        st.error(plain(f"{DATASETS[name]['title']}: {exc}"))
+        st.error(plain(_("{what}: {error}").format(what=DATASETS[name]["title"], error=tr_error(exc))))
         return None
+
+
+DATA_KINDS = {"full": N_("full"), "sample": N_("sample")}
+
+
+def describe_data(data: Dataset) -> str:
+    """``Dataset.describe()`` in this session's language."""
+    return _("{title} ({kind}): {train} train + {test} test digits from {source}").format(
+        title=data.title, kind=_(DATA_KINDS.get(data.kind, data.kind)), train=f"{len(data.train_labels):,}",
+        test=f"{len(data.test_labels):,}", source=data.source)
 
 
 @st.cache_resource
@@ -99,7 +126,7 @@ def store() -> RunStore:
 
 def model_options() -> dict[str, str]:
     """label -> run id ('demo' for the shipped model), finished runs only."""
-    opts = {"Demo model (shipped)": "demo"}
+    opts = {_("Demo model (shipped)"): "demo"}
     for r in store().list():  # damaged runs are left out by the store
         if r.summary.get("status") in ("finished", "stopped") and (r.path / "weights.safetensors").is_file():
             acc = r.summary.get("test_accuracy")
@@ -114,7 +141,7 @@ def load_model(run_id: str):
     try:
         mtime = (info.path / "weights.safetensors").stat().st_mtime
     except OSError:
-        raise RunError(f"{info.run_id} has no weights (it never finished)") from None
+        raise RunError(_("{run} has no weights (it never finished)").format(run=info.run_id)) from None
     return _run_model(str(info.path), mtime)
 
 
@@ -127,8 +154,9 @@ def model_dataset(run_id: str) -> str | None:
         return None
 
 
-def model_picker(key: str, label: str = "Model"):
+def model_picker(key: str, label: str | None = None):
     """A selectbox of models shared across pages; returns (run id, spec, model) or None."""
+    label = label or _("Model")
     opts = model_options()
     labels = list(opts)
     current = state.active_model()
@@ -139,7 +167,7 @@ def model_picker(key: str, label: str = "Model"):
     try:
         spec, model = load_model(run_id)
     except MnistLabError as exc:
-        st.error(plain(f"cannot load {choice}: {exc}"))
+        st.error(plain(_("cannot load {model}: {error}").format(model=choice, error=tr_error(exc))))
         return None
     return run_id, spec, model
 
@@ -190,49 +218,80 @@ def refresh_every(state: str) -> float | None:
 
 # --- the sidebar -------------------------------------------------------------------------
 
+def device_words(dev) -> str:
+    """``describe_device`` in this session's language."""
+    if dev.type == "cuda":
+        return _("CUDA GPU: {name}").format(name=torch.cuda.get_device_name(dev))
+    if dev.type == "mps":
+        return _("Apple GPU (MPS)")
+    n = torch.get_num_threads()
+    return ngettext("CPU, {n} thread", "CPU, {n} threads", n).format(n=n)
+
+
 def sidebar():
     with st.sidebar:
+        langs = list(LANGUAGES)
+        st.session_state["sidebar_lang"] = language()  # the switch shows what this run speaks, whoever chose it
+        st.selectbox("🌐 " + _("Language"), langs, format_func=LANGUAGES.get, key="sidebar_lang",
+                     on_change=_language_chosen)
         dev = pick_device("auto")
-        st.caption("Compute")
-        st.write(f"**{describe_device(dev)}**" + (f" · {torch.get_num_threads()} threads" if dev.type != "cpu" else ""))
-        st.caption("Dataset")
+        st.caption(_("Compute"))
+        threads = ngettext(" · {n} thread", " · {n} threads", torch.get_num_threads()).format(
+            n=torch.get_num_threads())
+        st.write(f"**{device_words(dev)}**" + (threads if dev.type != "cpu" else ""))
+        st.caption(_("Dataset"))
         names = list(DATASETS)
-        st.selectbox("Dataset", names, format_func=lambda n: DATASETS[n]["title"], key="dataset_name",
+        st.selectbox(_("Dataset"), names, format_func=lambda n: DATASETS[n]["title"], key="dataset_name",
                      label_visibility="collapsed")
         data = dataset()
         if data is not None:
-            st.write(data.describe())
+            st.write(describe_data(data))
             if data.kind == "sample":
-                st.info("Only the 5,000-digit sample is loaded. For the full 70,000 MNIST digits, set "
-                        "`MNIST_DATA_DIR` to a folder with the four IDX files and restart.", icon="ℹ️")
-                if st.button("Try to download MNIST", key="sidebar_download"):
+                st.info(_("Only the 5,000-digit sample is loaded. For the full 70,000 MNIST digits, set "
+                          "`MNIST_DATA_DIR` to a folder with the four IDX files and restart."), icon="ℹ️")
+                if st.button(_("Try to download MNIST"), key="sidebar_download"):
                     from mnist_core.data import download
-                    bar = st.progress(0.0, "connecting…")
-                    with friendly_errors("download"):
+                    bar = st.progress(0.0, _("connecting…"))
+                    with friendly_errors(_("download")):
                         download("mnist", progress=lambda f, t: bar.progress(f, t))
                         _dataset.clear()
                         st.rerun()
-        st.caption("Active model")
+        st.caption(_("Active model"))
         active = state.active_model()
-        st.write("Demo model (shipped)" if active == "demo" else plain(active))
+        st.write(_("Demo model (shipped)") if active == "demo" else plain(active))
         job = current_job()
         every = refresh_every(job.snapshot().state) if job is not None else None
         st.fragment(_job_indicator, run_every=every and every * 2)()  # ticks on every page while it trains
         classroom.sidebar_indicator()  # a class member: the class, and a question waiting
 
 
+JOB_STATES = {"queued": N_("queued"), "running": N_("running"), "paused": N_("paused"),
+              "finished": N_("finished"), "stopped": N_("stopped"), "diverged": N_("diverged"),
+              "failed": N_("failed"), "cancelled": N_("cancelled"), "interrupted": N_("interrupted")}
+
+
+def state_words(s: str) -> str:
+    """A job's or run's state (``finished``, ``diverged``...) in this session's language."""
+    return _(JOB_STATES[s]) if s in JOB_STATES else s
+
+
 def _job_indicator():
     job = current_job()
     if job is not None:
         snap = job.snapshot()
+        name = plain(job.name, 80)
         if snap.active:
-            what = {"queued": f"waiting for a free slot (#{snap.queue_position})", "paused": "paused"}.get(
-                snap.state, f"training: {snap.progress:.0%}")
-            st.warning(f"⏳ {plain(job.name, 80)}: {what}")
+            if snap.state == "queued":
+                what = _("waiting for a free slot (#{n})").format(n=snap.queue_position)
+            elif snap.state == "paused":
+                what = _("paused")
+            else:
+                what = _("training: {progress}").format(progress=f"{snap.progress:.0%}")
+            st.warning(f"⏳ {name}: {what}")
         else:
-            st.caption(f"Last run: {plain(job.name, 80)} ({snap.state})")
+            st.caption(_("Last run: {name} ({state})").format(name=name, state=state_words(snap.state)))
     if ray_address():
-        st.caption(f"Training runs on the {where()}")
+        st.caption(_("Training runs on the {where}").format(where=tr(where())))
     elif SLOTS.busy or SLOTS.queued:
-        st.caption(f"Server: {SLOTS.busy} run(s) training, {SLOTS.queued} waiting")
-
+        st.caption(_("Server: {busy} training, {queued} waiting").format(
+            busy=ngettext("{n} run", "{n} runs", SLOTS.busy).format(n=SLOTS.busy), queued=SLOTS.queued))

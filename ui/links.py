@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mnist_core.experiments.views import from_query, link, out_of_range, to_query
+from mnist_core.i18n import _, language
 from mnist_core.safe_text import clip, plain
 from ui import state as app_state  # `state` below is a view's values, as in views.py
 from ui.common import model_options
@@ -11,14 +12,14 @@ from ui.common import model_options
 def read_link(view: str, keys: dict[str, str]) -> None:
     """Put a new link's values into the widgets' keys (``keys``: field -> widget key; "model" sets the
     active model); say in one line each what was bad and replaced by a default."""
-    query = st.query_params.to_dict()
+    query = _view_query()
     applied = app_state.applied_link(view)
     if applied is None or applied.query != query:
         state, notes = from_query(view, query)
         if state.get("model") is not None and state["model"] not in model_options().values():
             if "model" in query:
-                notes.append(f"The link's model {clip(state['model'], 40)!r} is not on this server: "
-                             "showing the demo model.")
+                notes.append(_("The link's model {model} is not on this server: showing the demo model.").format(
+                    model=repr(clip(state["model"], 40))))
             state["model"] = "demo"
         if "model" in state and "model" in query or not app_state.active_model_chosen():
             app_state.set_active_model(state.get("model", "demo"))
@@ -34,11 +35,16 @@ def read_link(view: str, keys: dict[str, str]) -> None:
         st.info(plain(note))  # a note quotes the link's value: whoever sent the link chose it
 
 
+def _view_query() -> dict[str, str]:
+    """The address's query without ``lang``: switching the language is not a new link to apply."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k != "lang"}
+
+
 def write_link(view: str, state: dict) -> str:
     """The view's current state into the URL (our own write is not a new link); returns the link,
     with this server's address in front when the browser told us it (a teacher pastes it as is)."""
-    st.query_params.from_dict(to_query(view, state))
-    app_state.link_written(view, st.query_params.to_dict())
+    st.query_params.from_dict({**to_query(view, state), "lang": language()})  # the address keeps the language
+    app_state.link_written(view, _view_query())
     path = link(view, state)
     try:
         page_url = st.context.url or ""

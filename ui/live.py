@@ -6,6 +6,7 @@ A module of its own so that benchmarks/chart_overhead.py can time exactly this c
 import streamlit as st
 
 from mnist_core import charts
+from mnist_core.i18n import _, tr
 from mnist_core.safe_text import plain
 from ui import state
 from ui.common import current_job, friendly_errors
@@ -14,41 +15,41 @@ from ui.common import current_job, friendly_errors
 def live_view():
     job = current_job()
     if job is None:
-        st.info("No run yet: choose settings above and press Start.")
+        st.info(_("No run yet: choose settings above and press Start."))
         return
     snap = job.snapshot()
-    st.subheader(f"Run: {plain(job.name, 80)}")
-    words = {"queued": f"⏳ Waiting for a free training slot (position {snap.queue_position}): "
-                       "another run is using this server's cores.",
-             "running": "🏃 Training…", "paused": "⏸️ Paused", "finished": "✅ Finished",
-             "stopped": "⏹️ Stopped", "diverged": "💥 Diverged", "failed": "❌ Failed"}
+    st.subheader(_("Run: {name}").format(name=plain(job.name, 80)))
+    words = {"queued": "⏳ " + _("Waiting for a free training slot (position {n}): another run is using this "
+                                "server's cores.").format(n=snap.queue_position),
+             "running": "🏃 " + _("Training…"), "paused": "⏸️ " + _("Paused"), "finished": "✅ " + _("Finished"),
+             "stopped": "⏹️ " + _("Stopped"), "diverged": "💥 " + _("Diverged"), "failed": "❌ " + _("Failed")}
     st.markdown(f"**{words.get(snap.state, snap.state)}** · {snap.info.device if snap.info else ''}")
-    eta = f" · about {snap.eta:.0f} s left" if snap.eta and snap.active else ""
+    eta = _(" · about {s} s left").format(s=f"{snap.eta:.0f}") if snap.eta and snap.active else ""
     st.progress(min(max(snap.progress, 0.0), 1.0), text=f"{snap.progress:.0%}{eta}")
 
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.5, 1])
     if snap.state == "paused":
-        b1.button("▶️ Resume", key="tr_resume", on_click=job.resume)
+        b1.button("▶️ " + _("Resume"), key="tr_resume", on_click=job.resume)
     else:
-        b1.button("⏸️ Pause", key="tr_pause", on_click=job.pause, disabled=snap.state != "running")
-    b2.button("⏹️ Stop", key="tr_stop", on_click=job.stop, disabled=not snap.active)
-    new_lr = b4.number_input("New learning rate", 1e-6, 10.0, float(snap.steps[-1].lr) if snap.steps else 1e-3,
+        b1.button("⏸️ " + _("Pause"), key="tr_pause", on_click=job.pause, disabled=snap.state != "running")
+    b2.button("⏹️ " + _("Stop"), key="tr_stop", on_click=job.stop, disabled=not snap.active)
+    new_lr = b4.number_input(_("New learning rate"), 1e-6, 10.0, float(snap.steps[-1].lr) if snap.steps else 1e-3,
                              format="%.5f", key="tr_new_lr", disabled=not snap.active)
-    if b5.button("Apply", key="tr_apply_lr", disabled=not snap.active):
-        with friendly_errors("learning rate"):
+    if b5.button(_("Apply"), key="tr_apply_lr", disabled=not snap.active):
+        with friendly_errors(_("learning rate")):
             job.set_lr(new_lr)
 
     if snap.error:
-        st.error(plain(snap.error))
-    for m in snap.messages:
-        {"error": st.error, "warning": st.warning}.get(m.level, st.info)(plain(m.text, 1000))
+        st.error(plain(tr(snap.error)))
+    for m in snap.messages:  # made in the training loop in English; shown in this session's language
+        {"error": st.error, "warning": st.warning}.get(m.level, st.info)(plain(tr(m.words()), 1000))
     if snap.steps:
         last = snap.steps[-1]
         m1, m2, m3, m4 = st.columns(4)
-        m1.metric("Step", f"{last.step:,}")
-        m2.metric("Loss", f"{last.loss:.3f}")
-        m3.metric("Batch accuracy", f"{last.acc:.1%}")
-        m4.metric("Images / s", f"{last.ips:,.0f}")
+        m1.metric(_("Step"), f"{last.step:,}")
+        m2.metric(_("Loss"), f"{last.loss:.3f}")
+        m3.metric(_("Batch accuracy"), f"{last.acc:.1%}")
+        m4.metric(_("Images / s"), f"{last.ips:,.0f}")
         c1, c2 = st.columns(2)
         c1.plotly_chart(charts.loss_curve(snap.steps, snap.lr_changes), key="tr_loss")
         c2.plotly_chart(charts.accuracy_curve(snap.epochs), key="tr_acc")
@@ -58,8 +59,8 @@ def live_view():
     if snap.result:
         r = snap.result
         acc = r.get("test_accuracy")
-        st.success(f"Test accuracy {'' if acc is None else f'{acc:.2%}'} after {r['train_seconds']:.1f} s "
-                   f"of training on {r['device']}.")
+        st.success(_("Test accuracy {acc} after {s} s of training on {device}.").format(
+            acc="" if acc is None else f"{acc:.2%}", s=f"{r['train_seconds']:.1f}", device=r["device"]))
     if not snap.active and state.job_end_is_new(job.ticket):
         st.rerun()  # once, so that the history below lists the new run
     drawn = state.job_drawn_state()

@@ -30,6 +30,7 @@ from mnist_core.classroom.models import (
     Poll,
     RunOwner,
 )
+from mnist_core.i18n import N_, Text
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector, typed right
 TITLE_MAX = 80
@@ -76,17 +77,17 @@ def _has_control(text: str) -> bool:
 def check_nickname(raw: object) -> tuple[str, str]:
     """(nickname as shown, its case-folded key); every bad nickname is refused in its own line."""
     if not isinstance(raw, str):
-        raise JoinError("a nickname is needed")
+        raise JoinError(N_("a nickname is needed"))
     text = unicodedata.normalize("NFKC", raw)
     if _has_control(text):
-        raise JoinError("a nickname cannot contain control characters (tabs, line breaks, invisible marks)")
+        raise JoinError(N_("a nickname cannot contain control characters (tabs, line breaks, invisible marks)"))
     nick = " ".join(text.split())
     if not nick:
-        raise JoinError("a nickname is needed")
+        raise JoinError(N_("a nickname is needed"))
     if len(nick) > NICKNAME_MAX:
         raise JoinError(f"a nickname has at most {NICKNAME_MAX} characters; this one has {len(nick)}")
     if any(not (unicodedata.category(ch)[0] in "LMN" or ch in NICK_PUNCTUATION) for ch in nick):
-        raise JoinError("a nickname may contain only letters, digits, spaces and - _ . ' (no markup or symbols)")
+        raise JoinError(N_("a nickname may contain only letters, digits, spaces and - _ . ' (no markup or symbols)"))
     return nick, nick.casefold()
 
 
@@ -94,7 +95,7 @@ def normalise_code(raw: object) -> str:
     """A code as typed ("k7m 3qx") -> as stored ("K7M3QX"); anything that cannot be a code is refused."""
     code = "".join(raw.split()).replace("-", "").upper() if isinstance(raw, str) else ""
     if len(code) != CODE_LENGTH or any(ch not in ALPHABET for ch in code):
-        raise JoinError(f"a class code is {CODE_LENGTH} letters and digits, as the teacher shows it")
+        raise JoinError(Text(N_("a class code is {n} letters and digits, as the teacher shows it"), n=CODE_LENGTH))
     return code
 
 
@@ -154,7 +155,7 @@ def _find_open(code: str, visitor_id: str) -> int:
     if refusal:
         raise JoinError(refusal)
     if room_id is None:
-        raise JoinError("no open class has this code; check it with your teacher")
+        raise JoinError(N_("no open class has this code; check it with your teacher"))
     return room_id
 
 
@@ -166,15 +167,15 @@ def join(actor: Actor, code: object, nickname: object) -> Actor:
     nick, key = check_nickname(nickname)
     class_id = _find_open(normalise_code(code), actor.visitor_id)
     now = time.time()
-    taken = "this nickname is already taken in this class; choose another"
+    taken = N_("this nickname is already taken in this class; choose another")
     with db.session() as s:
         mine = s.scalars(select(Member).where(Member.class_id == class_id,
                                               Member.visitor_id == actor.visitor_id)).first()
         if mine is not None:
             if mine.removed is not None:
-                raise JoinError("the teacher removed you from this class")
+                raise JoinError(N_("the teacher removed you from this class"))
             if mine.nickname_key != key:
-                raise JoinError("you are already in this class under another nickname")
+                raise JoinError(N_("you are already in this class under another nickname"))
             mine.last_seen = now
             return Actor(actor.visitor_id, actor.is_teacher, class_id, mine.nickname)
         if s.scalars(select(Member.id).where(Member.class_id == class_id, Member.nickname_key == key)).first():
@@ -197,9 +198,9 @@ def require_class_access(s: Session, actor: Actor, class_id: int) -> Classroom:
     """The class, if ``actor`` is the teacher or one of its (not removed) members; else a refusal."""
     room = s.get(Classroom, class_id)
     if room is None:
-        raise ClassroomError("this class does not exist (it may have been deleted)")
+        raise ClassroomError(N_("this class does not exist (it may have been deleted)"))
     if not actor.is_teacher and _active_member(s, actor.visitor_id, class_id) is None:
-        raise ClassroomError("only the teacher and the members of a class can see it")
+        raise ClassroomError(N_("only the teacher and the members of a class can see it"))
     return room
 
 
@@ -208,7 +209,7 @@ def member_actor(visitor_id: str, class_id: int) -> Actor:
     with db.session() as s:
         m = _active_member(s, visitor_id, class_id)
         if m is None:
-            raise ClassroomError("you are not a member of this class (or the teacher removed you)")
+            raise ClassroomError(N_("you are not a member of this class (or the teacher removed you)"))
         return Actor(visitor_id, False, class_id, m.nickname)
 
 
@@ -277,7 +278,7 @@ def close_class(actor: Actor, class_id: int):
     with db.session() as s:
         room = s.get(Classroom, class_id)
         if room is None:
-            raise ClassroomError("this class does not exist (it may have been deleted)")
+            raise ClassroomError(N_("this class does not exist (it may have been deleted)"))
         if room.closed is None:
             room.closed = time.time()
         s.execute(update(Poll).where(Poll.class_id == class_id).values(state="closed"))
@@ -290,7 +291,7 @@ def delete_class(actor: Actor, class_id: int) -> list[str]:
     with db.session() as s:
         room = s.get(Classroom, class_id)
         if room is None:
-            raise ClassroomError("this class does not exist (it may have been deleted)")
+            raise ClassroomError(N_("this class does not exist (it may have been deleted)"))
         run_ids = list(s.scalars(select(RunOwner.run_id).where(RunOwner.class_id == class_id)).all())
         s.delete(room)  # members, polls, answers, drawings and run owners go with it (ON DELETE CASCADE)
     return run_ids

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from mnist_core import settings
 from mnist_core.classroom import IdentityError, db
 from mnist_core.classroom.models import Visitor
+from mnist_core.i18n import N_
 
 TOKEN_BYTES = 32
 STALE_AFTER = 30 * 24 * 3600  # a token unused this long is refused: a browser forgotten in a lab
@@ -59,15 +60,15 @@ def new_visitor() -> tuple[str, str]:
 def resolve_visitor(token: object) -> str:
     """The visitor id of ``token``; a forged, unknown or stale token is refused in one line."""
     if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
-        raise IdentityError("this visitor token is not one MNIST Lab makes; a new visitor is needed")
+        raise IdentityError(N_("this visitor token is not one MNIST Lab makes; a new visitor is needed"))
     now = time.time()
     with db.session() as s:
         v = s.scalars(select(Visitor).where(Visitor.token_hash == hash_token(token))).first()
         if v is None:
-            raise IdentityError("this visitor token is unknown on this server; a new visitor is needed")
+            raise IdentityError(N_("this visitor token is unknown on this server; a new visitor is needed"))
         if now - v.last_seen > STALE_AFTER:
-            raise IdentityError("this visitor token has not been used for 30 days and has expired; "
-                                "a new visitor is needed")
+            raise IdentityError(N_("this visitor token has not been used for 30 days and has expired; "
+                                   "a new visitor is needed"))
         if now - v.last_seen > TOUCH_EVERY:
             s.execute(update(Visitor).where(Visitor.id == v.id).values(last_seen=now))
         return v.id

@@ -23,6 +23,7 @@ from mnist_core.classroom import PollError, db
 from mnist_core.classroom.classes import require_class_access
 from mnist_core.classroom.identity import Actor
 from mnist_core.classroom.models import ANSWER_MAX, Answer, Classroom, Member, Poll
+from mnist_core.i18n import N_
 
 STEP_MAX = 2000
 
@@ -62,7 +63,7 @@ def _step_text(step: Any) -> str:
 def _check_answer(raw: object) -> str:
     text = " ".join(unicodedata.normalize("NFKC", raw).split()) if isinstance(raw, str) else ""
     if not text:
-        raise PollError("an answer is needed")
+        raise PollError(N_("an answer is needed"))
     if len(text) > ANSWER_MAX:
         raise PollError(f"an answer has at most {ANSWER_MAX} characters")
     if any(unicodedata.category(ch)[0] == "C" for ch in text):
@@ -110,15 +111,15 @@ def current_poll(actor: Actor, class_id: int) -> PollInfo | None:
 def commit_answer(actor: Actor, poll_id: int, answer: object):
     """Commit ``actor``'s answer (members of the poll's class only, once, while the poll is open)."""
     text = _check_answer(answer)
-    already = "you have already committed an answer to this poll"
+    already = N_("you have already committed an answer to this poll")
     with db.session() as s:
         p = _poll(s, poll_id)
         m = s.scalars(select(Member).where(Member.class_id == p.class_id, Member.visitor_id == actor.visitor_id,
                                            Member.removed.is_(None))).first()
         if m is None:
-            raise PollError("only members of this class can answer its poll")
+            raise PollError(N_("only members of this class can answer its poll"))
         if p.state != "open":
-            raise PollError("this poll no longer takes answers: the teacher has revealed or closed it")
+            raise PollError(N_("this poll no longer takes answers: the teacher has revealed or closed it"))
         if s.scalars(select(Answer.id).where(Answer.poll_id == poll_id, Answer.visitor_id == actor.visitor_id)
                      ).first():
             raise PollError(already)

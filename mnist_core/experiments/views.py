@@ -134,6 +134,10 @@ def to_query(view: str, state: dict) -> dict[str, str]:
     return {name: str(state.get(name, f.default)) for name, f in VIEWS[view].items()}
 
 
-def link(view: str, state: dict) -> str:
+def link(view: str, state: dict, lang: str | None = None) -> str:
+    """The view's path and query, with the language it is shared in (``lang``, else this thread's):
+    a link a Chinese class passes round opens in Chinese."""
     from urllib.parse import urlencode
-    return f"/{PAGES[view]}?{urlencode(to_query(view, state))}"
+
+    from mnist_core.i18n import language, normalize
+    return f"/{PAGES[view]}?{urlencode({**to_query(view, state), 'lang': normalize(lang) or language()})}"

@@ -14,6 +14,7 @@ import torch
 
 from mnist_core import MnistLabError, public_message, settings
 from mnist_core.data import Dataset
+from mnist_core.i18n import N_
 from mnist_core.spec import ArchSpec
 from mnist_core.training.config import ConfigError, TrainConfig
 from mnist_core.training.control import Control
@@ -210,7 +211,7 @@ class TrainingJob:
         if not self.slots.acquire(self.ticket, lambda: self.control.stopped):
             with self._lock:
                 self._state = "stopped"
-                self._messages.append(Message("info", "cancelled while waiting"))
+                self._messages.append(Message("info", N_("cancelled while waiting")))
             return
         try:
             with self._lock:

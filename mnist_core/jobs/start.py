@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from mnist_core import settings
 from mnist_core.data import Dataset
+from mnist_core.i18n import N_, Text
 from mnist_core.jobs.local import SLOTS, SlotQueue, TrainingJob
 from mnist_core.jobs.ray_actor import ClusterError, RayTrainingJob
 from mnist_core.jobs.workers import ProcessTrainingJob
@@ -18,10 +19,10 @@ from mnist_core.spec import ArchSpec
 from mnist_core.training.config import TrainConfig
 
 
-def where() -> str:
-    """One line for the sidebar: where training runs."""
+def where() -> Text:
+    """One line for the sidebar: where training runs (a page shows it with ``i18n.tr``)."""
     addr = settings.ray_address()
-    return f"Ray cluster ({addr})" if addr else "this server"
+    return Text(N_("Ray cluster ({address})"), address=addr) if addr else Text(N_("this server"))
 
 
 def job_kind() -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from mnist_core import MnistLabError, presets
 from mnist_core.data import Dataset
+from mnist_core.i18n import N_, Text
 from mnist_core.jobs.start import start_job
 from mnist_core.training.config import TrainConfig
 
@@ -43,32 +44,33 @@ def parse_values(text: str, param: str) -> list:
         raise SweepError(f"cannot sweep {param!r}: choose {' or '.join(PARAMS)}")
     words = [w for w in str(text).replace(",", " ").replace(";", " ").split() if w]
     if not words:
-        raise SweepError(f"type two or more {PARAMS[param]}s, separated by commas")
+        raise SweepError(Text(N_("type two or more values, separated by commas")))
     out = set()
     for w in words:
         try:
             v = float(w)
         except ValueError:
-            raise SweepError(f"{w!r} is not a number") from None
+            raise SweepError(Text(N_("{value} is not a number"), value=repr(w))) from None
         if param == "lr":
             if not (math.isfinite(v) and 0 < v <= 10):
-                raise SweepError(f"learning rate {w} is out of range: above 0 and at most 10")
+                raise SweepError(Text(N_("learning rate {value} is out of range: above 0 and at most 10"), value=w))
             out.add(v)
         else:
             if v != int(v) or not 1 <= v <= 8192:
-                raise SweepError(f"batch size {w} is out of range: a whole number from 1 to 8192")
+                raise SweepError(Text(N_("batch size {value} is out of range: a whole number from 1 to 8192"), value=w))
             out.add(int(v))
     if len(out) < 2:
-        raise SweepError(f"a sweep needs at least two different {PARAMS[param]}s")
+        raise SweepError(Text(N_("a sweep needs at least two different values")))
     if len(out) > MAX_POINTS:
-        raise SweepError(f"at most {MAX_POINTS} settings at once ({len(out)} given): each one is a training run")
+        raise SweepError(Text(N_("at most {most} settings at once ({n} given): each one is a training run"),
+                              most=MAX_POINTS, n=len(out)))
     return sorted(out)
 
 
 def point_config(preset: str, param: str, value, steps: int) -> TrainConfig:
     """The preset's own settings, one of them changed, trained for ``steps`` optimizer steps."""
     if not 10 <= int(steps) <= 20_000:
-        raise SweepError(f"steps per setting must be from 10 to 20,000, not {steps}")
+        raise SweepError(Text(N_("steps per setting must be from 10 to 20,000, not {steps}"), steps=steps))
     train = dict(presets.get(preset).train)
     train.update({param: value, "max_steps": int(steps), "epochs": max(int(train.get("epochs", 1)), 200),
                   "val_split": 0.0, "calibrate": False})  # held-out data and calibration: not what is compared

@@ -26,6 +26,7 @@ import torch
 
 from mnist_core import MnistLabError, public_message
 from mnist_core.data import Dataset, load_idx_dir
+from mnist_core.i18n import N_
 from mnist_core.jobs.local import SLOTS, THREADS_PER_JOB, JobSnapshot, SlotQueue, TrainingJob, check_job, next_ticket
 from mnist_core.spec import ArchSpec
 from mnist_core.training.config import TrainConfig, check_lr
@@ -257,7 +258,7 @@ class ProcessTrainingJob(RemoteJob):
         if not self.slots.acquire(self.ticket, self._cancel.is_set):
             with self._lock:
                 self._snap = replace(self._snap, state="stopped", messages=self._snap.messages + [
-                    Message("info", "cancelled while waiting")])
+                    Message("info", N_("cancelled while waiting"))])
                 self._done = True
             self._started.set()
             return

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from mnist_core.i18n import N_, Text
 from mnist_core.training.events import Epoch, Event, Message, Step
 from mnist_core.training.schedule import snapshot_plan
 
@@ -67,16 +68,17 @@ class Watchdog:
         return False
 
 
-def divergence_message(step: int, lr: float) -> str:
-    return (f"The loss became infinite or NaN at step {step}: the updates are so large that the weights "
-            f"blew up. Stopped. Try a learning rate about 10 times smaller than {lr:g}.")
+def divergence_message(step: int, lr: float) -> Text:
+    return Text(N_("The loss became infinite or NaN at step {step}: the updates are so large that the weights "
+                   "blew up. Stopped. Try a learning rate about 10 times smaller than {lr}."), step=step, lr=f"{lr:g}")
 
 
-def collapse_message(steps: int, lr: float) -> str:
-    return (f"The loss has sat at 2.30 (= ln 10, the loss of pure guessing) for {steps} steps: the network "
-            f"has collapsed and answers the same digit for everything. The learning rate {lr:g} is too high "
-            f"for it; try {lr / 10:g}. At a rate this high the outcome depends on the random initial weights "
-            f"(seed003 at 0.01 collapses for about half of all seeds): another seed may learn.")
+def collapse_message(steps: int, lr: float) -> Text:
+    return Text(N_("The loss has sat at 2.30 (= ln 10, the loss of pure guessing) for {steps} steps: the network "
+                   "has collapsed and answers the same digit for everything. The learning rate {lr} is too high "
+                   "for it; try {smaller}. At a rate this high the outcome depends on the random initial weights "
+                   "(seed003 at 0.01 collapses for about half of all seeds): another seed may learn."),
+                steps=steps, lr=f"{lr:g}", smaller=f"{lr / 10:g}")
 
 
 class HealthCheck(Callback):
@@ -86,9 +88,9 @@ class HealthCheck(Callback):
     def on_log(self, loop: Loop, event: Step) -> None:
         if self.dog.diverged(event.loss):
             loop.stop("diverged", divergence_message(event.step, event.lr))
-            loop.emit(Message("error", loop.message))
+            loop.emit(Message.of("error", loop.message))
         elif self.dog.collapsed(event.step, event.loss, event.acc):
-            loop.emit(Message("warning", collapse_message(len(self.dog.window) * self.log_every, event.lr)))
+            loop.emit(Message.of("warning", collapse_message(len(self.dog.window) * self.log_every, event.lr)))
 
 
 class Snapshots(Callback):

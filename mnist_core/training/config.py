@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass, fields
 
 from mnist_core import MnistLabError
+from mnist_core.i18n import N_, Text
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -20,7 +21,7 @@ def check_lr(lr) -> float:
     """A learning rate in (0, 10], or a one-line ConfigError: for the form, a change mid-run, a worker."""
     # Comparisons, not math.isfinite: they refuse NaN and inf, and a 400-digit int cannot overflow them.
     if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and 0 < lr <= 10):
-        raise ConfigError(f"learning rate must be above 0 and at most 10, not {lr}")
+        raise ConfigError(Text(N_("learning rate must be above 0 and at most 10, not {lr}"), lr=lr))
     return float(lr)
 
 
@@ -113,21 +114,21 @@ class TrainConfig:
             bad(f"unknown schedule {self.schedule!r}: choose one of {', '.join(SCHEDULES)}")
         check_lr(self.lr)
         if not 1 <= int(self.batch_size) <= 8192:
-            bad(f"batch size must be between 1 and 8192, not {self.batch_size}")
+            bad(Text(N_("batch size must be between 1 and 8192, not {n}"), n=self.batch_size))
         if not 1 <= int(self.epochs) <= 200:
-            bad(f"epochs must be between 1 and 200, not {self.epochs}")
+            bad(Text(N_("epochs must be between 1 and 200, not {n}"), n=self.epochs))
         if not 0 <= self.weight_decay <= 1:
-            bad("weight decay must be between 0 and 1")
+            bad(N_("weight decay must be between 0 and 1"))
         if not 0 <= self.label_smoothing < 1:
-            bad("label smoothing must be at least 0 and below 1")
+            bad(N_("label smoothing must be at least 0 and below 1"))
         if not 0 <= self.val_split < 0.5:
-            bad("validation split must be at least 0 and below 0.5")
+            bad(N_("validation split must be at least 0 and below 0.5"))
         if self.augment_style not in AUGMENT_STYLES:
             bad(f"unknown augmentation {self.augment_style!r}: choose one of {', '.join(AUGMENT_STYLES)}")
         if not 0 <= self.outliers <= 0.5:
-            bad("outliers must be a share of the batch from 0 to 0.5")
+            bad(N_("outliers must be a share of the batch from 0 to 0.5"))
         if self.calibrate and not self.val_split:
-            bad("calibration needs held-out digits: set a validation split (0.05 is plenty)")
+            bad(N_("calibration needs held-out digits: set a validation split (0.05 is plenty)"))
         if self.loss_reduction not in ("mean", "sum"):
             bad("loss reduction must be 'mean' or 'sum'")
         if self.engine not in ("torch", "numpy"):
@@ -149,7 +150,7 @@ class TrainConfig:
         if not (isinstance(self.gamma, (int, float)) and 0 < self.gamma <= 1):
             bad(f"gamma (the step schedule's decay factor) must be above 0 and at most 1, not {self.gamma}")
         if not (0 <= self.momentum < 1 and all(0 <= b < 1 for b in self.betas)):
-            bad("momentum and betas must be at least 0 and below 1")
+            bad(N_("momentum and betas must be at least 0 and below 1"))
         if self.device not in ("auto", "cpu", "cuda", "mps") and not re.fullmatch(r"cuda:\d{1,2}", self.device):
             bad(f"unknown device {self.device[:20]!r}: use auto, cpu, cuda or mps")
         return self

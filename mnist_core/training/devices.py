@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from mnist_core.i18n import N_
 from mnist_core.spec import ArchSpec
 from mnist_core.training.config import ConfigError, TrainConfig
 
@@ -26,9 +27,9 @@ def pick_device(pref: str = "auto") -> torch.device:
     if pref == "auto":
         return torch.device("cuda" if cuda_ok() else "mps" if mps_ok() else "cpu")
     if pref.startswith("cuda") and not cuda_ok():
-        raise ConfigError("CUDA was requested but no CUDA GPU is visible: use device 'auto' or 'cpu'")
+        raise ConfigError(N_("CUDA was requested but no CUDA GPU is visible: use device 'auto' or 'cpu'"))
     if pref == "mps" and not mps_ok():
-        raise ConfigError("MPS was requested but this machine has no Apple GPU: use device 'auto' or 'cpu'")
+        raise ConfigError(N_("MPS was requested but this machine has no Apple GPU: use device 'auto' or 'cpu'"))
     return torch.device(pref)
 
 

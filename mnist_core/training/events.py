@@ -77,9 +77,31 @@ class Epoch(Event):
 
 @dataclass(frozen=True)
 class Message(Event):
+    """A line for the person watching: ``text`` in English; ``template`` and ``params``, when it was made
+    from a ``Text``, so that a page shows it in its own language even after a trip through JSON."""
     type: ClassVar[str] = "message"
     level: str = "info"            # info, warning, error
     text: str = ""
+    template: str = ""             # the English template, marked N_ where it was written
+    params: dict | None = None     # its values
+
+    @classmethod
+    def of(cls, level: str, text: str) -> Message:
+        from mnist_core.i18n import Text
+        if isinstance(text, Text):
+            return cls(level, text, text.template, {k: str(v) if isinstance(v, Text) else v
+                                                    for k, v in text.params.items()})
+        return cls(level, text)
+
+    def words(self) -> str:
+        """The text as a ``Text`` again where it was one (for ``i18n.tr``), else the text."""
+        from mnist_core.i18n import Text
+        if isinstance(self.text, Text) or not self.template:
+            return self.text
+        try:
+            return Text(self.template, **(self.params or {}))
+        except (KeyError, IndexError, ValueError):  # a damaged log line: its English
+            return self.text
 
 
 @dataclass(frozen=True)

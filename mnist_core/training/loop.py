@@ -15,6 +15,7 @@ from typing import Protocol
 from torch import nn
 
 from mnist_core.data import Dataset
+from mnist_core.i18n import N_, Text
 from mnist_core.spec import ArchSpec
 from mnist_core.training.callbacks import Callback, EpochWeights, EventSink, HealthCheck, Snapshots, Watchdog
 from mnist_core.training.config import TrainConfig
@@ -172,10 +173,11 @@ class Loop:
         """Pause, stop and a new learning rate, once a batch; False: stop now."""
         if self.control.paused:
             self.clock.hold()
-            self.control.wait_if_paused(lambda: self.emit(Message("info", f"paused at step {self.step}")))
+            self.control.wait_if_paused(lambda: self.emit(Message.of("info", Text(N_("paused at step {step}"),
+                                                                                    step=self.step))))
             self.clock.go()
         if self.control.stopped:
-            self.stop("stopped", f"stopped by the user at step {self.step}")
+            self.stop("stopped", Text(N_("stopped by the user at step {step}"), step=self.step))
             return False
         new_lr = self.control.take_lr()
         if new_lr is not None:

@@ -11,7 +11,7 @@ def test_home_runs_with_sidebar(app):
 
 def test_sidebar_dataset_switch_explains_missing_data(app):
     at = no_exception(app().run())
-    at.sidebar.selectbox[0].set_value("kmnist").run()
+    at.selectbox(key="dataset_name").set_value("kmnist").run()
     no_exception(at)
     errors = "\n".join(e.value for e in at.error)
     assert "KMNIST" in texts(at) and "not found" in errors.replace("no KMNIST", "not found")
