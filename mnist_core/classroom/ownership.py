@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from mnist_core.classroom import OwnershipError, db
 from mnist_core.classroom.identity import Actor
 from mnist_core.classroom.models import Member, RunOwner
+from mnist_core.i18n import N_
 
 PROTECTED_RUNS = frozenset({"demo"})
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
@@ -30,6 +31,8 @@ REFUSALS = {
     "retag": "only its owner or the teacher may change the tags of this {thing}",
     "change": "only its owner or the teacher may change this {thing}",
 }
+# The refusal as a page shows it most often (thing="run"), marked so that the catalog keeps its Chinese.
+SHOWN = (N_("only its owner or the teacher may delete this run"),)
 DEMO_REFUSALS = {
     "delete": "the demo run ships with MNIST Lab; nobody can delete it",
     "rename": "the demo run ships with MNIST Lab; nobody can rename it",
