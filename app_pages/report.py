@@ -21,11 +21,14 @@ if data is None:
     st.stop()
 
 
+healthy_runs = store().list()  # read once per rerun: every run folder's files are checked
+
+
 def my_runs() -> list[str]:
     """The runs this visitor may put in their report: their own; the teacher's are those nobody else owns
     (the CLI's, the laptop's)."""
     from mnist_core.classroom.ownership import owners, runs_of
-    healthy = [r.run_id for r in store().list()]
+    healthy = [r.run_id for r in healthy_runs]
     if me.is_teacher:
         recorded = owners(healthy)
         return [i for i in healthy if i not in recorded or recorded[i].owner_id is None]
@@ -53,7 +56,7 @@ def my_drawings() -> list[reports.Drawing]:
 mine = []
 with friendly_errors(_("your runs")):
     mine = my_runs()
-names = {r.run_id: r.display_name for r in store().list()}
+names = {r.run_id: r.display_name for r in healthy_runs}
 picked = st.multiselect(_("Runs to include"), mine, default=mine[:5], key="rep_runs",
                         format_func=lambda i: f"{names.get(i, i)} ({i})",
                         help=_("Your own runs; evaluating each on the test set takes a second or two."))

@@ -74,21 +74,19 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]  # drop the XML prologue and DOCTYPE: inline SVG in HTML
 
 
-def _figure(w: float = 4.2, h: float = 2.8):
+def _figure(w: float = 4.2, h: float = 2.8, cols: int = 1):
+    """A matplotlib figure for SVG (Agg, text kept as text): (figure, axes), one axes per column."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     plt.rcParams["svg.fonttype"] = "none"  # text stays text: the browser's fonts draw 中文
     plt.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]
-    return plt.subplots(figsize=(w, h), dpi=100)
+    return plt.subplots(1, cols, figsize=(w, h), dpi=100)
 
 
 def curve_svg(run: RunReport) -> str:
     """Training loss by step (left) and test accuracy by epoch (right)."""
-    import matplotlib.pyplot as plt
-    _figure()
-    plt.close("all")
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.0, 2.6), dpi=100)
+    fig, (ax, ax2) = _figure(7.0, 2.6, cols=2)
     if run.losses:
         steps, losses = zip(*run.losses, strict=True)
         ax.plot(steps, losses, color="#0072B2", lw=1.2)

@@ -41,6 +41,15 @@ def thin_tall_rgba() -> bytes:
     return png_claiming(1, 24_999_999, 6, body)
 
 
+def a_drawn_one() -> bytes:
+    """An honest upload: a dark 1 on white, 200 x 200."""
+    im = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(im).line([(100, 20), (100, 180)], fill=0, width=16)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
 HOSTILE = [
     ("thin-tall-rgba", thin_tall_rgba, "too large"),
     ("thirty-thousand-square", lambda: png_claiming(30_000, 30_000), "too large"),
@@ -95,11 +104,7 @@ def test_the_draw_page_decodes_an_upload_once_not_on_every_rerun(app, monkeypatc
     monkeypatch.setattr(P, "decode_upload", counting)
     at = no_exception(app("draw").run())
     at.radio(key="draw_mode").set_value("Upload").run()
-    im = Image.new("L", (200, 200), 255)
-    ImageDraw.Draw(im).line([(100, 20), (100, 180)], fill=0, width=16)
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    at.file_uploader(key="draw_upload").upload("one.png", buf.getvalue(), "image/png")
+    at.file_uploader(key="draw_upload").upload("one.png", a_drawn_one(), "image/png")
     at.run()
     for _ in range(3):
         at.run()
@@ -119,11 +124,7 @@ def test_the_draw_page_shows_a_hostile_upload_as_one_line_and_keeps_working(app,
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and words.split()[0] in errors[0], errors
     assert "Traceback" not in errors[0] and "BytesIO" not in errors[0]
-    good = Image.new("L", (200, 200), 255)
-    ImageDraw.Draw(good).line([(100, 20), (100, 180)], fill=0, width=16)
-    buf = io.BytesIO()
-    good.save(buf, format="PNG")
-    at.file_uploader(key="draw_upload").upload("one.png", buf.getvalue(), "image/png")
+    at.file_uploader(key="draw_upload").upload("one.png", a_drawn_one(), "image/png")
     at.run()
     no_exception(at)
     assert not at.error and "prediction: 1" in texts(at)
