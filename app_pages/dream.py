@@ -79,7 +79,8 @@ def said(v) -> str:
 
 
 rows = [{_("made for"): names[f.target], _("reached"): f"{f.prob:.1%}", _("picked model says"): said(m),
-         _("demo says"): said(dm)} for f, m, dm in zip(got["fooled"], got["mine"], got["demo"])]
+         **({} if run_id == "demo" else {_("demo says"): said(dm)})}  # the demo picked: one column, not two alike
+        for f, m, dm in zip(got["fooled"], got["mine"], got["demo"])]
 st.dataframe(rows, hide_index=True, key="dream_verdicts")
 fooled = sum(f.prob >= 0.99 for f in got["fooled"])
 demo_sure = sum(v.sure for v in got["demo"])

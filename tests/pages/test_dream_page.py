@@ -13,6 +13,7 @@ def test_opens_and_the_button_makes_the_pictures(app):
     assert "What each first-layer filter looks for" in [s.value for s in at.subheader]
     assert "the demo is sure of" in shown and "You picked the demo itself" in shown
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 10
+    assert list(at.dataframe[0].value.columns) == ["made for", "reached", "picked model says"]  # the demo: once
     assert len(at.session_state["dream_results"]) == 1
     at.number_input(key="dream_seed").set_value(3).run(timeout=120)  # another seed: made on the button again
     assert "Press **Make the pictures**" in texts(no_exception(at))
@@ -36,3 +37,22 @@ def test_in_chinese(app, chinese):
     no_exception(at)
     assert "骗过它" in [s.value for s in at.subheader]
     assert "Fooling it" not in texts(at)
+
+
+def test_a_plain_model_is_judged_beside_the_demo(app, sample):
+    import ui.common
+    from mnist_core import presets
+    from mnist_core.runs import RunStore
+    from mnist_core.training.config import TrainConfig
+    from mnist_core.training.loop import fit
+    p = presets.get("fast")
+    cfg = TrainConfig.from_dict({**p.train, "max_batches": 8})
+    run = RunStore(ui.common.RUNS_DIR).save_result("plain fast", p.spec(), cfg, fit(p.spec(), cfg, sample))
+    at = app("dream")
+    at.session_state["active_model"] = run.run_id
+    no_exception(at.run(timeout=120))
+    at.button(key="dream_run").click().run(timeout=180)
+    no_exception(at)
+    assert list(at.dataframe[0].value.columns) == ["made for", "reached", "picked model says", "demo says"]
+    assert "You picked the demo itself" not in texts(at)
+    assert list(at.session_state["dream_results"]) == [(run.run_id, 0, "mean")]
