@@ -34,6 +34,8 @@ if st.button(_("Make the pictures"), key="dream_run", type="primary"):
         results[key] = dict(means=means, classes=classes, filters=filters, layer=convs[0] if convs else None,
                             fooled=fooled, mine=dream.verdicts(spec, model, images),
                             demo=dream.verdicts(demo_spec, demo, images))
+        for old in list(results)[:-4]:  # about 0.3 MB each: a session keeps its last four
+            del results[old]
         state.DREAMS.set(results)
 
 got = results.get(key)
