@@ -26,6 +26,7 @@ pages = {  # section names and titles in this session's language: use_language()
                   st.Page(PAGES / "inside.py", title=_("Inside the CNN"), icon="🔬"),
                   st.Page(PAGES / "gradient.py", title=_("Trace a gradient"), icon="📉"),
                   st.Page(PAGES / "why.py", title=_("Why it decides"), icon="🧭"),
+                  st.Page(PAGES / "dream.py", title=_("What it wants to see"), icon="🌙"),
                   st.Page(PAGES / "experiments.py", title=_("Experiments"), icon="🧪"),
                   st.Page(PAGES / "lesson.py", title=_("Lesson"), icon="🎓"),
                   st.Page(PAGES / "evaluation.py", title=_("Evaluation"), icon="🎯"),

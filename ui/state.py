@@ -185,6 +185,9 @@ CONTRIB_PROMPT: Slot[int | None] = Slot(
     "draw_contrib_prompt", None, "the digit Contribute asks this writer to draw next (balanced over the ten)")
 CONTRIB_KEPT: Slot[int | None] = Slot(
     "draw_contrib_kept", None, "the digit Contribute kept last, for its thank-you line after the rerun")
+DREAMS: Slot[dict[tuple, dict]] = Slot(
+    "dream_results", {}, "(run id, seed, start) -> the pictures made on What it wants to see: they take seconds, "
+    "so they are made on the button and kept", factory=dict)
 ADAPT_LAST: Slot[dict | None] = Slot(
     "adapt_last", None, "the last fine-tune on our digits (new run id, scores before and after), shown until the next")
 
