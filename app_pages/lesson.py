@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_core.experiments.lessons import LEVELS, Lesson, Step, library, load_shipped
 from mnist_core.experiments.views import from_query, link
-from mnist_core.i18n import _, language
+from mnist_core.i18n import _, language, ngettext
 from mnist_core.safe_text import lesson_markdown, plain
 from mnist_core.spec import ArchSpec
 from ui import builder, state
@@ -52,7 +52,8 @@ if state.LESSON_SHIPPED.get() is not None:
 with st.expander(_("📚 Lesson library"), expanded=state.LESSON.get() is None):
     for info in library():
         c1, c2 = st.columns([5, 1])
-        c1.markdown(_("**{title}** · {level} · {n} steps").format(
+        c1.markdown(ngettext("**{title}** · {level} · {n} step", "**{title}** · {level} · {n} steps",
+                             info.steps).format(
             title=plain(info.title, 200), level=_(LEVELS.get(info.level, info.level)), n=info.steps))
         c1.caption(plain(info.summary, 600))
         if c2.button(_("Start"), key=f"ls_start_{info.id}"):

@@ -6,8 +6,8 @@ from mnist_core import charts
 from mnist_core import inference as ins
 from mnist_core.i18n import _
 from ui.common import friendly_errors, model_and_data
-from ui.links import read_link, write_link
 from ui.explain import attribution_lab, pick_input, sanity_section, you_are_here
+from ui.links import read_link, write_link
 from ui.ours import map_set
 
 st.title(_("🧭 Why it decides"))

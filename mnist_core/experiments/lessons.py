@@ -167,7 +167,8 @@ def untranslated(d: dict) -> list[str]:
     where = [k for k in ("title", "summary") if bad(d.get(k))]
     for i, s in enumerate(d.get("steps") or [], start=1):
         s = s if isinstance(s, dict) else {}
-        where += [f"step {i} {k}" for k in ("prompt", *(k for k in ("answer", "explanation") if k in s)) if bad(s.get(k))]
+        fields = ("prompt", *(k for k in ("answer", "explanation") if k in s))
+        where += [f"step {i} {k}" for k in fields if bad(s.get(k))]
         where += [f"step {i} choice {j}" for j, c in enumerate(s.get("choices") or [], start=1) if bad(c)]
     return where
 
