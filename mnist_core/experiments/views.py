@@ -102,7 +102,7 @@ VIEWS: dict[str, dict[str, Field]] = {
         "model": Field("demo", _run_id, N_("a run id or demo")),
     },
     "training": {  # the Training page's form, filled from a preset
-        "preset": Field("fast", _choice(tuple(PRESETS)), N_("one of {presets}")),
+        "preset": Field(next(iter(PRESETS)), _choice(tuple(PRESETS)), N_("one of {presets}")),  # the page's first
     },
 }
 PAGES = {"experiments": "experiments", "timetravel": "timetravel", "inside": "inside", "gradient": "gradient",

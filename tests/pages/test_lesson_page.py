@@ -120,3 +120,18 @@ def test_a_bad_lesson_link_is_one_line(app, name, step):
         assert "Step 1 of 2." in texts(at) or "Step 2 of 2." in texts(at)
     else:
         assert len(at.error) == 1 and "no shipped lesson" in at.error[0].value
+
+
+def test_the_new_views_read_their_links(small):
+    at = small("training")
+    at.query_params.update({"preset": "seed003"})
+    no_exception(at.run())
+    assert at.selectbox(key="tr_preset").value == "seed003" and at.query_params["preset"] == "seed003"
+    at = small("why")
+    at.query_params.update({"model": "demo", "cls": "3", "k": "2"})
+    no_exception(at.run())
+    assert at.selectbox(key="why_class").value == 3 and at.number_input(key="why_k").value == 2
+    at = small("training")
+    at.query_params.update({"preset": "no-such"})
+    no_exception(at.run())
+    assert any("The link's preset='no-such'" in i.value for i in at.info)
