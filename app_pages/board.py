@@ -12,7 +12,7 @@ import streamlit as st
 
 from mnist_core import MnistLabError
 from mnist_core.classroom import board, classes, ownership, polls
-from mnist_core.experiments.lessons import Lesson
+from mnist_core.experiments.lessons import Lesson, library, load_shipped
 from mnist_core.i18n import _
 from mnist_core.jobs.local import SLOTS
 from mnist_core.safe_text import lesson_markdown, plain
@@ -223,11 +223,18 @@ runs_panel()
 
 # --- the live poll --------------------------------------------------------------------------------------------
 st.subheader(_("Live poll"))
-source = st.radio(_("Ask about"), ["lesson", "file", "own"], horizontal=True, key="bd_source",
-                  format_func=lambda k: {"lesson": _("the Lesson page's lesson"), "file": _("a lesson file"),
+source = st.radio(_("Ask about"), ["lesson", "shipped", "file", "own"], horizontal=True, key="bd_source",
+                  format_func=lambda k: {"shipped": _("a lesson from the library"),
+                                         "lesson": _("the Lesson page's lesson"), "file": _("a lesson file"),
                                          "own": _("a question of my own")}[k])
 lesson: Lesson | None = None
-if source == "file":
+if source == "shipped":  # the whole class through one shipped lesson, step by step
+    shelf = {info.id: info for info in library()}
+    pick_id = st.selectbox(_("Lesson"), list(shelf), key="bd_shipped",
+                           format_func=lambda n: plain(shelf[n].title, 120) if n in shelf else n)
+    with friendly_errors(_("the lesson")):
+        lesson = load_shipped(pick_id) if pick_id else None
+elif source == "file":
     up = st.file_uploader(_("Open a lesson file (JSON)"), type=["json"], key="bd_upload")
     if up is not None and state.BOARD_LESSON_FILE_SEEN.get() != up.file_id:
         with friendly_errors(up.name):
@@ -241,9 +248,12 @@ elif source == "lesson":
 
 
 def _lesson_step(lesson: Lesson, i: int, choices: str) -> dict:
+    """A step's poll: its own choices when it has them (a shipped lesson's), else the teacher's; the
+    answer shown on Reveal carries the step's explanation."""
     s = lesson.steps[i]
-    return board.poll_step(s.prompt, s.answer, board.parse_choices(choices), lesson.title, i, len(lesson.steps),
-                           s.view, s.state)
+    answer = f"{s.answer} — {s.explanation}" if s.explanation else s.answer
+    return board.poll_step(s.prompt, answer, s.choices or board.parse_choices(choices), lesson.title, i,
+                           len(lesson.steps), s.view, s.state)
 
 
 open_step = None
@@ -259,8 +269,12 @@ elif source == "own":
 elif lesson is not None:
     i = st.selectbox(_("Step"), range(len(lesson.steps)), key="bd_step",
                      format_func=lambda k: _("Step {i}: {prompt}").format(i=k + 1, prompt=lesson.steps[k].prompt[:80]))
-    choices = st.text_input(_("Choices, separated by commas (empty: students type their answer)"),
-                            max_chars=300, key="bd_lesson_choices")
+    if lesson.steps[i].choices:
+        choices = ""
+        st.caption(_("Choices: {choices}").format(choices=plain(" · ".join(lesson.steps[i].choices), 300)))
+    else:
+        choices = st.text_input(_("Choices, separated by commas (empty: students type their answer)"),
+                                max_chars=300, key="bd_lesson_choices")
     open_step = _lesson_step(lesson, i, choices)
 if open_step is not None and st.button(_("Ask the class"), type="primary", key="bd_open"):
     try:

@@ -11,10 +11,13 @@ from mnist_core.i18n import _, ngettext
 from mnist_core.safe_text import for_plotly
 from ui.common import friendly_errors, model_and_data, model_dataset
 from ui.explain import mistakes_explained
+from ui.links import read_link, write_link
 from ui.ours import beside_mnist, evaluation_set, is_ours
 
 st.title(_("🎯 Evaluation"))
+read_link("evaluation", {})  # a lesson's link: which model
 run_id, spec, model, data = model_and_data("eval_model")
+write_link("evaluation", {"model": run_id})
 ours = is_ours(data)
 if ours:  # all our digits, or only the held-out writers
     data = evaluation_set(data)

@@ -12,6 +12,7 @@ from mnist_core.training.events import Step
 from mnist_core.training.numpy_engine import UNSUPPORTED
 from ui import state
 from ui.common import current_job, dataset, friendly_errors, refresh_every, state_words, store
+from ui.links import read_link, write_link
 from ui.live import live_view
 from ui.ours import adapt_section
 
@@ -26,11 +27,15 @@ PRESET_SOURCE, HANDED_SOURCE = N_("A preset"), N_("The network from the Architec
 sources = [PRESET_SOURCE] + ([HANDED_SOURCE] if handed else [])
 if state.take_training_request():  # Architecture's "Train this": this page selects it, before the radio exists
     st.session_state["tr_source"] = sources[-1]
+elif "preset" in st.query_params and state.applied_query("training") != {"preset": st.query_params["preset"]}:
+    st.session_state["tr_source"] = PRESET_SOURCE  # a lesson's link to a preset: show that preset's form
+read_link("training", {"preset": "tr_preset"})
 source = st.radio(_("Train"), sources, horizontal=True, key="tr_source", format_func=_)
 if source == PRESET_SOURCE:
     pname = st.selectbox(_("Preset"), list(presets.PRESETS), key="tr_preset",
                          format_func=lambda n: f"{_(presets.get(n).title)} — {_(presets.get(n).origin)}")
     spec = presets.get(pname).spec()
+    write_link("training", {"preset": pname})
 else:
     pname = handed.preset
     spec = handed.spec()

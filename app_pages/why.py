@@ -7,11 +7,14 @@ from mnist_core import inference as ins
 from mnist_core.i18n import _
 from ui.common import friendly_errors, model_and_data
 from ui.explain import attribution_lab, pick_input, sanity_section, you_are_here
+from ui.links import read_link, write_link
 from ui.ours import map_set
 
 st.title(_("🧭 Why it decides"))
+read_link("why", {"cls": "why_class", "k": "why_k"})  # a lesson's link: which model and test digit
 run_id, spec, model, data = model_and_data("why_model")
 x, image, label = pick_input(data, "why")
+write_link("why", {"model": run_id, "cls": st.session_state.get("why_class", 0), "k": st.session_state.get("why_k", 0)})
 
 with friendly_errors(_("prediction")):
     probs = ins.predict(spec, model, x)

@@ -148,6 +148,10 @@ LESSON: Slot[Lesson | None] = Slot("lesson", None, "the lesson opened or being m
 LESSON_FILE_SEEN: Slot[str | None] = Slot(
     "lesson_file_seen", None, "the lesson file already opened: the uploader keeps its file across reruns")
 LESSON_STEP: Slot[int] = Slot("lesson_step", 0, "the step of the lesson being shown")
+LESSON_SHIPPED: Slot[str | None] = Slot(
+    "lesson_shipped", None, "the shipped lesson open on the Lesson page (its name: read again in each language)")
+LESSON_LINK_SEEN: Slot[tuple | None] = Slot(
+    "lesson_link_seen", None, "(lesson, step) of the address already applied: our own writes are not a new link")
 LESSON_GUESSES: Slot[dict[int, str]] = Slot(
     "lesson_guesses", {}, "step -> the guess committed for it: the answer shows only after one", factory=dict)
 BOARD_CLASS: Slot[int | None] = Slot("board_class", None, "the class the teacher's board shows (its id)")

@@ -16,6 +16,7 @@ from typing import Any
 from mnist_core import MnistLabError
 from mnist_core.experiments.perturb import KINDS
 from mnist_core.i18n import N_, _
+from mnist_core.presets import PRESETS
 from mnist_core.safe_text import clip
 
 
@@ -92,8 +93,20 @@ VIEWS: dict[str, dict[str, Field]] = {
         "r": Field(2, _int_in(0, 10), "a kernel row"),
         "c": Field(2, _int_in(0, 10), "a kernel column"),
     },
+    "why": {  # Why it decides, on a test digit
+        "model": Field("demo", _run_id, N_("a run id or demo")),
+        "cls": Field(7, _int_in(0, 9), N_("a digit 0-9")),
+        "k": Field(0, _int_in(0, 100_000), N_("a whole number")),
+    },
+    "evaluation": {
+        "model": Field("demo", _run_id, N_("a run id or demo")),
+    },
+    "training": {  # the Training page's form, filled from a preset
+        "preset": Field(next(iter(PRESETS)), _choice(tuple(PRESETS)), N_("one of {presets}")),  # the page's first
+    },
 }
-PAGES = {"experiments": "experiments", "timetravel": "timetravel", "inside": "inside", "gradient": "gradient"}
+PAGES = {"experiments": "experiments", "timetravel": "timetravel", "inside": "inside", "gradient": "gradient",
+         "why": "why", "evaluation": "evaluation", "training": "training"}
 # what ``out_of_range`` may be told a value is: its callers pass these English words
 WHATS = (N_("digit"), N_("layer"), N_("moment"), N_("value"))
 
@@ -113,7 +126,8 @@ def from_query(view: str, params) -> tuple[dict, list[str]]:
         except (ValueError, TypeError):
             state[name] = f.default
             notes.append(_("The link's {name}={value} is not {words}: showing {default} instead.").format(
-                name=name, value=repr(clip(raw, 40)), words=_(f.words).format(kinds=", ".join(KINDS)),
+                name=name, value=repr(clip(raw, 40)), words=_(f.words).format(kinds=", ".join(KINDS),
+                                                                        presets=", ".join(PRESETS)),
                 default=repr(f.default)))
     return state, notes
 

@@ -286,3 +286,26 @@ def test_the_teachers_class_page_links_to_the_board(app, monkeypatch):
     at.query_params["teacher"] = KEY
     no_exception(at.run())
     assert [p.label for p in at.get("page_link")] == ["Open the Board"]
+
+
+def test_the_board_runs_a_shipped_lesson_for_the_class_with_its_own_choices(app, monkeypatch):
+    monkeypatch.setenv("MNIST_LAB_TEACHER_KEY", KEY)
+    room = classes.start_class(_teacher(), "P4")
+    ana = _student(room, "Ana")
+    at = app("board")
+    at.query_params["teacher"] = KEY
+    no_exception(at.run())
+    at.radio(key="bd_source").set_value("shipped").run()
+    at.selectbox(key="bd_shipped").set_value("learning-rate-collapse").run()
+    no_exception(at)
+    assert "bd_lesson_choices" not in [t.key for t in at.text_input]  # the step brings its choices
+    next(b for b in at.button if b.label == "Ask the class").click()
+    no_exception(at.run())
+    shown = polls.current_poll(ana, room.id)
+    assert shown.step["index"] == 0 and shown.step["view"] == "training"
+    assert "guessing evenly among 10 digits" in shown.step["choices"] and len(shown.step["choices"]) == 3
+    assert shown.step["answer"].startswith("guessing evenly among 10 digits — 2.30 is ln(10)")
+    next(b for b in at.button if b.label == "Next step").click()
+    no_exception(at.run())
+    now = polls.current_poll(ana, room.id)
+    assert now.step["index"] == 1 and "a 10 times smaller learning rate" in now.step["choices"]
