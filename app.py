@@ -34,7 +34,7 @@ pages = {  # section names and titles in this session's language: use_language()
     _("Class"): [st.Page(PAGES / "classroom.py", title=_("Class"), icon="🏫")]
     + ([st.Page(PAGES / "board.py", title=_("Board"), icon="📋")] if me.is_teacher else []),  # it refuses others too
 }
-nav = st.navigation(pages)
+nav = st.navigation(pages, expanded=True)  # every page listed: no 'View 5 more' fold (Streamlit's English)
 sidebar()
 identity.show_notes()
 with st.sidebar:

@@ -250,7 +250,8 @@ with friendly_errors(_("gradient")):
     ok = tr.diff <= bp.TOLERANCE and tr.ok
     st.markdown(("✅ " if ok else "⚠️ ") + _("By hand: dL/dw = **{g:.6g}**; autograd: **{a:.6g}**; difference {d:.1e}"
                                             " (the check: under 1e-5).").format(g=tr.grad, a=tr.autograd, d=tr.diff))
-    st.caption(_("gradient: layer {n} {param} {index} = {g:.6g}").format(n=layer, param=param, index=tuple(index),
+    st.caption(_("gradient: layer {n} {param} {index} = {g:.6g}").format(n=layer, param=_param_words(kind, param),
+                                                                          index=tuple(index),
                                                                           g=tr.grad))
 
     # --- the step --------------------------------------------------------------------------------------------------

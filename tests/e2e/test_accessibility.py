@@ -21,9 +21,7 @@ from .harness import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server, wait_idle
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = ["dataset", "architecture", "training", "timetravel", "sweep", "draw", "inside", "why", "experiments",
-         "lesson", "evaluation", "gradient", "dream"]
-# Known, not yet fixed (strict: a fix turns it red until the mark goes): My report's greyed text reads 3.4:1.
-KNOWN = {"report"}
+         "lesson", "evaluation", "gradient", "dream", "report"]
 RUN_AXE = """async () => {
   const r = await axe.run({exclude: [['[data-testid="stSidebarNav"]'], ['.dc-scroll']]},
                           {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
@@ -49,8 +47,7 @@ def page(tmp_path_factory):
         browser.close()
 
 
-@pytest.mark.parametrize("name", PAGES + [pytest.param(n, marks=pytest.mark.xfail(
-    strict=True, reason="known contrast problem (see KNOWN)")) for n in sorted(KNOWN)])
+@pytest.mark.parametrize("name", PAGES)
 def test_no_serious_violation_on_the_page(page, name):
     page.goto(f"{page.base}/{name}")
     page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=90_000)

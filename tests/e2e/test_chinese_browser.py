@@ -31,8 +31,8 @@ KEPT = {
     "softmax", "Adam", "AdamW", "SGD", "PyTorch", "Keras", "NumPy", "Captum", "Streamlit", "GPU", "CPU", "CUDA",
     "MPS", "PCA", "SNE", "Grad", "CAM", "FGSM", "PGD", "Sobel", "LeNet", "AlexNet", "VGG", "ResNet",
     "Conv2d", "MaxPool2d", "AvgPool2d", "Linear", "Flatten", "BatchNorm2d", "BatchNorm1d", "Dropout",
-    "epsilon", "gamma", "beta", "max", "id", "demo", "lr",
-    "PNG", "JPEG", "JPG", "JSON", "png", "jpg", "jpeg", "json", "px", "ms", "KB", "MB", "GB", "bits",
+    "epsilon", "gamma", "beta", "max", "log", "id", "demo", "lr",
+    "PNG", "JPEG", "JPG", "JSON", "HTML", "png", "jpg", "jpeg", "json", "px", "ms", "KB", "MB", "GB", "bits",
 }
 # Streamlit's own words in its widgets, which it cannot translate (streamlit#1353): not ours to fix.
 STREAMLIT_OWN = ["Press Enter to apply", "Choose an option", "No results"]
@@ -127,14 +127,7 @@ def zh_page(browser):  # noqa: F811
     ctx.close()
 
 
-# Known, not yet translated (found by this test when the wave-3 branches met; strict: fixing them turns these
-# red until the mark is removed): the gradient page's arithmetic labels, one word of My report, two in the sidebar.
-KNOWN_ENGLISH = {"gradient", "report"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    strict=True, reason="known English left on this page (see KNOWN_ENGLISH)")) if n in KNOWN_ENGLISH else n
-    for n in PAGES])
+@pytest.mark.parametrize("name", PAGES)
 def test_page_shows_no_english_in_chinese(server, zh_page, name):  # noqa: F811
     zh_page.goto(address(server, name))
     settle(zh_page)
@@ -150,7 +143,6 @@ def test_page_shows_no_english_in_chinese(server, zh_page, name):  # noqa: F811
     assert not left, f"{name}: {len(left)} English words in Chinese:\n" + "\n".join(left[:40])
 
 
-@pytest.mark.xfail(strict=True, reason="two English words are left in the sidebar (see KNOWN_ENGLISH)")
 def test_sidebar_and_navigation_in_chinese(server, zh_page):  # noqa: F811
     zh_page.goto(address(server, "draw"))
     settle(zh_page)

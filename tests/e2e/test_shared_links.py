@@ -10,8 +10,6 @@ from .harness import streamlit_server, wait_idle
 from .test_browser import TITLES, browser  # noqa: F401  (the browser fixture)
 
 
-@pytest.mark.xfail(reason="since the Class group and 15 pages, the navigation folds sections under 'View more' and "
-                   "this test no longer finds 'Data'; to be rewritten next session", strict=False)
 @pytest.mark.parametrize("name", ["draw", "training"])
 def test_page_url_opened_first_shows_the_apps_navigation_and_sidebar(browser, tmp_path, name):  # noqa: F811
     with streamlit_server(tmp_path / "runs") as url:  # a fresh server: this is its first visitor
