@@ -12,10 +12,12 @@ from mnist_core.training.events import Step
 from mnist_core.training.numpy_engine import UNSUPPORTED
 from ui import state
 from ui.common import current_job, dataset, friendly_errors, refresh_every, state_words, store
+from ui.identity import who
 from ui.live import live_view
 from ui.ours import adapt_section
 
 st.title("📈 " + _("Training"))
+me = who()
 data = dataset()
 if data is None:
     st.stop()
@@ -110,7 +112,8 @@ if submitted:
                 "subset": int(subset) or None, "val_split": val, "seed": int(seed), "device": device,
                 "max_batches": int(max_batches) or None, "momentum": momentum, "loss_reduction": reduction,
                 "augment_style": style, "calibrate": calibrate, "outliers": outliers})
-            state.set_job(start_job(spec, cfg, data, store=store(), name=name or spec.name, preset=pname))
+            state.set_job(start_job(spec, cfg, data, store=store(), name=name or spec.name, preset=pname,
+                                    actor=me))
             st.rerun()  # the sidebar was drawn before this run existed: redraw it so its indicator ticks too
 
 
@@ -159,12 +162,12 @@ else:
         new_name = n1.text_input(_("New name"), key="tr_new_name", max_chars=80)
         if n2.button(_("Rename"), key="tr_rename") and new_name.strip():
             with friendly_errors(_("rename")):
-                store().rename(target, new_name)
+                store().rename(target, new_name, actor=me)
                 st.rerun()
         sure = st.checkbox(_("Yes, delete this run for good"), key="tr_sure")
         if st.button("🗑️ " + _("Delete"), key="tr_delete", disabled=not sure):
             with friendly_errors(_("delete")):  # the store refuses a run that is training, whoever started it
-                store().delete(target)
+                store().delete(target, actor=me)
                 if state.active_model() == target:
                     state.set_active_model("demo")
                 st.rerun()

@@ -36,12 +36,15 @@ def job_kind() -> str:
 
 
 def start_job(spec: ArchSpec, config: TrainConfig, data: Dataset, store=None, name: str | None = None,
-              preset: str | None = None, slots: SlotQueue | None = None):
+              preset: str | None = None, slots: SlotQueue | None = None, *, actor=None):
     """A started job: a Ray actor when ``MNIST_LAB_RAY_ADDRESS`` is set; else a worker process of this
-    machine (``MNIST_LAB_JOBS=thread``: a thread of this process), through the server's slot queue."""
+    machine (``MNIST_LAB_JOBS=thread``: a thread of this process), through the server's slot queue.
+    ``actor`` (an ``identity.Actor``; None: the CLI, the teacher's) owns the run it makes."""
     kind = job_kind()
     if kind == "ray":
-        return RayTrainingJob(spec, config, data, store=store, name=name, preset=preset).start()
+        return RayTrainingJob(spec, config, data, store=store, name=name, preset=preset, actor=actor).start()
     if kind == "process":
-        return ProcessTrainingJob(spec, config, data, store=store, name=name, preset=preset, slots=slots).start()
-    return TrainingJob(spec, config, data, store=store, name=name, slots=slots or SLOTS, preset=preset).start()
+        return ProcessTrainingJob(spec, config, data, store=store, name=name, preset=preset, slots=slots,
+                                  actor=actor).start()
+    return TrainingJob(spec, config, data, store=store, name=name, slots=slots or SLOTS, preset=preset,
+                       actor=actor).start()
