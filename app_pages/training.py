@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import charts, presets
+from mnist_core.classroom import ownership
 from mnist_core.i18n import N_, _, tr
 from mnist_core.jobs.start import start_job
 from mnist_core.safe_text import plain
@@ -123,18 +124,31 @@ drawn = job.snapshot().state if job is not None else None
 state.set_job_drawn_state(drawn)
 st.fragment(live_view, run_every=refresh_every(drawn))()  # only this part reruns
 
-HISTORY = {"id": N_("id"), "name": N_("name"), "preset": N_("preset"), "status": N_("status"),
+HISTORY = {"id": N_("id"), "name": N_("name"), "owner": N_("owner"), "preset": N_("preset"), "status": N_("status"),
            "test accuracy": N_("test accuracy"), "seconds": N_("seconds"), "device": N_("device"),
            "optimizer": N_("optimizer"), "lr": N_("lr"), "batch": N_("batch"), "epochs": N_("epochs"),
            "problem": N_("problem")}
 
 # --- history -------------------------------------------------------------------------------------------
 st.subheader(_("Run history"))
+MINE, MY_CLASS = N_("Mine"), N_("My class")
+which = st.radio(_("Show"), [MINE, MY_CLASS], index=1, horizontal=True, key="tr_whose", format_func=_)
 runs = store().list(damaged=True)  # damaged folders too, with the reason, so they can be deleted
+known: dict = {}
+with friendly_errors():
+    shown, known = ownership.runs_for(me, [r.run_id for r in runs], "mine" if which == MINE else "class")
+    runs = [r for r in runs if r.run_id in set(shown)]
+
+
+def owner_words(run_id: str) -> str:
+    o = known.get(run_id)
+    return _("the teacher") if o is None or o.owner_id is None else (o.nickname or "")
+
+
 if not runs:
     st.caption(_("Finished runs appear here."))
 else:
-    rows = [{"id": r.run_id, "name": r.display_name, "preset": r.summary.get("preset"),
+    rows = [{"id": r.run_id, "name": r.display_name, "owner": owner_words(r.run_id), "preset": r.summary.get("preset"),
              "status": state_words(r.summary.get("status")), "test accuracy": r.summary.get("test_accuracy"),
              "seconds": r.summary.get("train_seconds"), "device": r.summary.get("device"),
              "optimizer": r.config.get("optimizer"), "lr": r.config.get("lr"), "batch": r.config.get("batch_size"),
