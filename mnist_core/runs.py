@@ -606,6 +606,9 @@ class RunStore:
         class _Note:  # the run's config.json: where it came from and what was changed
             def to_dict(self):
                 return {"edited_from": parent, "note": note}
+        from mnist_core import bounds
+        params = sum(int(t.numel()) for t in model.state_dict().values())
+        bounds.check(actor, self, 4 * params + 8192, starting=False)
         run = self.create(name, spec, _Note(), actor=actor)
         run.finish(model, {"status": "finished", "note": str(note)[:500], "parent": parent, "test_accuracy": None,
                            "temperature": getattr(model, "temperature", None)})
@@ -616,6 +619,9 @@ class RunStore:
                     snapshots: list[tuple[str, int, dict]] | None = None, *, actor=None) -> Run:
         """Store a finished ``fit`` result in one go (the CLI's path); ``snapshots``: ("step" or
         "epoch", number, state dict) kept in memory during training."""
+        from mnist_core import bounds
+        params = sum(int(t.numel()) for t in result.model.state_dict().values())
+        bounds.check(actor, self, 4 * params + 2 * params * len(snapshots or []) + 8192, starting=False)
         run = self.create(name, spec, config, preset=preset, actor=actor)
         for e in logged or []:
             run.log(e)
