@@ -47,7 +47,8 @@ b1, b2, _rest = st.columns([1, 1, 4])
 if b1.button("▶️ " + _("Start the sweep"), type="primary", key="sw_start", disabled=busy):
     with friendly_errors(_("cannot start the sweep")):
         values = parse_values(text, param)
-        state.set_sweep(Sweep.start(preset, param, values, int(steps), data, store=store()))
+        state.set_sweep(Sweep.start(preset, param, values, int(steps), data, store=store(),
+                                        actor=state.actor()))
         st.rerun()
 if b2.button("⏹️ " + _("Stop all"), key="sw_stop", disabled=not busy):
     sweep.stop()

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import charts, presets
+from mnist_core.classroom import ownership
 from mnist_core.i18n import N_, _, tr
 from mnist_core.jobs.start import start_job
 from mnist_core.safe_text import plain
@@ -12,11 +13,13 @@ from mnist_core.training.events import Step
 from mnist_core.training.numpy_engine import UNSUPPORTED
 from ui import state
 from ui.common import current_job, dataset, friendly_errors, refresh_every, state_words, store
+from ui.identity import who
 from ui.links import read_link, write_link
 from ui.live import live_view
 from ui.ours import adapt_section
 
 st.title("📈 " + _("Training"))
+me = who()
 data = dataset()
 if data is None:
     st.stop()
@@ -115,7 +118,8 @@ if submitted:
                 "subset": int(subset) or None, "val_split": val, "seed": int(seed), "device": device,
                 "max_batches": int(max_batches) or None, "momentum": momentum, "loss_reduction": reduction,
                 "augment_style": style, "calibrate": calibrate, "outliers": outliers})
-            state.set_job(start_job(spec, cfg, data, store=store(), name=name or spec.name, preset=pname))
+            state.set_job(start_job(spec, cfg, data, store=store(), name=name or spec.name, preset=pname,
+                                    actor=me))
             st.rerun()  # the sidebar was drawn before this run existed: redraw it so its indicator ticks too
 
 
@@ -125,18 +129,31 @@ drawn = job.snapshot().state if job is not None else None
 state.set_job_drawn_state(drawn)
 st.fragment(live_view, run_every=refresh_every(drawn))()  # only this part reruns
 
-HISTORY = {"id": N_("id"), "name": N_("name"), "preset": N_("preset"), "status": N_("status"),
+HISTORY = {"id": N_("id"), "name": N_("name"), "owner": N_("owner"), "preset": N_("preset"), "status": N_("status"),
            "test accuracy": N_("test accuracy"), "seconds": N_("seconds"), "device": N_("device"),
            "optimizer": N_("optimizer"), "lr": N_("lr"), "batch": N_("batch"), "epochs": N_("epochs"),
            "problem": N_("problem")}
 
 # --- history -------------------------------------------------------------------------------------------
 st.subheader(_("Run history"))
+MINE, MY_CLASS = N_("Mine"), N_("My class")
+which = st.radio(_("Show"), [MINE, MY_CLASS], index=1, horizontal=True, key="tr_whose", format_func=_)
 runs = store().list(damaged=True)  # damaged folders too, with the reason, so they can be deleted
+known: dict = {}
+with friendly_errors():
+    shown, known = ownership.runs_for(me, [r.run_id for r in runs], "mine" if which == MINE else "class")
+    runs = [r for r in runs if r.run_id in set(shown)]
+
+
+def owner_words(run_id: str) -> str:
+    o = known.get(run_id)
+    return _("the teacher") if o is None or o.owner_id is None else (o.nickname or "")
+
+
 if not runs:
     st.caption(_("Finished runs appear here."))
 else:
-    rows = [{"id": r.run_id, "name": r.display_name, "preset": r.summary.get("preset"),
+    rows = [{"id": r.run_id, "name": r.display_name, "owner": owner_words(r.run_id), "preset": r.summary.get("preset"),
              "status": state_words(r.summary.get("status")), "test accuracy": r.summary.get("test_accuracy"),
              "seconds": r.summary.get("train_seconds"), "device": r.summary.get("device"),
              "optimizer": r.config.get("optimizer"), "lr": r.config.get("lr"), "batch": r.config.get("batch_size"),
@@ -164,12 +181,12 @@ else:
         new_name = n1.text_input(_("New name"), key="tr_new_name", max_chars=80)
         if n2.button(_("Rename"), key="tr_rename") and new_name.strip():
             with friendly_errors(_("rename")):
-                store().rename(target, new_name)
+                store().rename(target, new_name, actor=me)
                 st.rerun()
         sure = st.checkbox(_("Yes, delete this run for good"), key="tr_sure")
         if st.button("🗑️ " + _("Delete"), key="tr_delete", disabled=not sure):
             with friendly_errors(_("delete")):  # the store refuses a run that is training, whoever started it
-                store().delete(target)
+                store().delete(target, actor=me)
                 if state.active_model() == target:
                     state.set_active_model("demo")
                 st.rerun()

@@ -39,8 +39,13 @@ def load_tags(folder: Path) -> dict[str, str]:
     return {k: v for k, v in d.items() if isinstance(k, str) and v in TAGS} if isinstance(d, dict) else {}
 
 
-def set_tag(folder: Path, dataset: str, index: int, tag: str | None) -> dict[str, str]:
-    """Tag one test digit (``None`` removes the tag); returns all tags."""
+def set_tag(folder: Path, dataset: str, index: int, tag: str | None, *, actor=None) -> dict[str, str]:
+    """Tag one test digit (``None`` removes the tag); returns all tags. Only the run's owner or the
+    teacher (``actor`` None: the CLI) may; the demo's tags (kept in ``.demo``) are the teacher's."""
+    from mnist_core.runs import require_change
+    if actor is not None and not actor.is_teacher:
+        name = Path(folder).name
+        require_change(actor, "demo" if name == ".demo" else name, "retag")
     if tag is not None and tag not in TAGS:
         raise TagError(f"unknown tag {tag!r}: choose one of {', '.join(TAGS)}")
     if int(index) < 0:

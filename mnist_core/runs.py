@@ -426,14 +426,33 @@ class Run:
             _LIVE.discard(str(self.path.resolve()))
 
 
+def require_change(actor, run_id: str, action: str = "delete"):
+    """Refuse in one line unless ``actor`` may ``action`` run ``run_id`` (``classroom.ownership``).
+
+    ``actor`` None is the CLI, which is the teacher's; nobody changes the shipped demo."""
+    from mnist_core.classroom import ownership
+    if run_id in ownership.PROTECTED_RUNS:
+        ownership.require_run(actor, run_id, action)  # refuses whoever asks
+    if actor is None or actor.is_teacher:
+        return
+    ownership.require_run(actor, run_id, action)
+
+
 class RunStore:
     def __init__(self, root: str | Path = DEFAULT_RUNS):
         self.root = Path(root)
 
-    def create(self, name: str, spec: ArchSpec, config, preset: str | None = None) -> Run:
+    def create(self, name: str, spec: ArchSpec, config, preset: str | None = None, *, actor=None) -> Run:
+        """A new run folder, recorded as ``actor``'s (None: the CLI, so the teacher's)."""
+        from mnist_core.classroom import ownership
         run_id = time.strftime("%Y%m%d-%H%M%S") + f"-{slugify(name, 30)}-{uuid.uuid4().hex[:4]}"
         path = self.root / run_id
         path.mkdir(parents=True)
+        try:
+            ownership.record_run(run_id, actor)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         atomic_json(path / "spec.json", spec.to_dict())
         atomic_json(path / "config.json", config.to_dict())
         atomic_json(path / "summary.json", {"name": str(name)[:80], "preset": preset, "status": "running",
@@ -549,18 +568,21 @@ class RunStore:
         Run(info.path, info.spec).fail(message)
         return True
 
-    def rename(self, run: str, name: str):
+    def rename(self, run: str, name: str, *, actor=None):
         path = self.resolve(run)
+        require_change(actor, path.name if path != DEMO_DIR else "demo", "rename")
         self._guard(path)
         info = self.healthy(path.name)
         summary = read_json(path / "summary.json") if (path / "summary.json").exists() else {}
         summary["name"] = str(name).strip()[:80] or info.summary.get("name")
         atomic_json(path / "summary.json", summary)
 
-    def delete(self, run: str):
-        """Remove a run for good; never one that is training (whoever started it: the run's summary
-        names its live writer), a damaged one always."""
+    def delete(self, run: str, *, actor=None):
+        """Remove a run for good, if ``actor`` may (its owner or the teacher; None: the CLI); never one
+        that is training (whoever started it: the run's summary names its live writer), a damaged one always."""
+        from mnist_core.classroom import ownership
         path = self.resolve(run)
+        require_change(actor, path.name if path != DEMO_DIR else "demo", "delete")
         self._guard(path)
         info = self.info(path.name)
         if info.damaged is None and info.summary.get("status") == "running":
@@ -570,28 +592,37 @@ class RunStore:
             path.unlink()
         else:
             shutil.rmtree(path)
+        if actor is not None:  # the CLI's runs have no record; a class's runs do
+            ownership.forget_run(actor, path.name)
 
     def _guard(self, path: Path):
         if Path(os.path.abspath(path)).parent != Path(os.path.abspath(self.root)) and \
                 path.resolve().parent != self.root.resolve():
             raise RunError(f"{path.name}: only runs inside this store can be changed")
 
-    def save_edited(self, name: str, spec: ArchSpec, model, note: str, parent: str | None = None) -> Run:
+    def save_edited(self, name: str, spec: ArchSpec, model, note: str, parent: str | None = None, *,
+                    actor=None) -> Run:
         """Store a model edited by hand (what-if kernels, surgery) as a new run, saying what changed."""
         class _Note:  # the run's config.json: where it came from and what was changed
             def to_dict(self):
                 return {"edited_from": parent, "note": note}
-        run = self.create(name, spec, _Note())
+        from mnist_core import bounds
+        params = sum(int(t.numel()) for t in model.state_dict().values())
+        bounds.check(actor, self, 4 * params + 8192, starting=False)
+        run = self.create(name, spec, _Note(), actor=actor)
         run.finish(model, {"status": "finished", "note": str(note)[:500], "parent": parent, "test_accuracy": None,
                            "temperature": getattr(model, "temperature", None)})
         return run
 
     def save_result(self, name: str, spec: ArchSpec, config, result, data_source: str = "",
                     preset: str | None = None, logged: list[Event] | None = None, dataset: str | None = None,
-                    snapshots: list[tuple[str, int, dict]] | None = None) -> Run:
+                    snapshots: list[tuple[str, int, dict]] | None = None, *, actor=None) -> Run:
         """Store a finished ``fit`` result in one go (the CLI's path); ``snapshots``: ("step" or
         "epoch", number, state dict) kept in memory during training."""
-        run = self.create(name, spec, config, preset=preset)
+        from mnist_core import bounds
+        params = sum(int(t.numel()) for t in result.model.state_dict().values())
+        bounds.check(actor, self, 4 * params + 2 * params * len(snapshots or []) + 8192, starting=False)
+        run = self.create(name, spec, config, preset=preset, actor=actor)
         for e in logged or []:
             run.log(e)
         for kind, n, state in snapshots or []:

@@ -17,6 +17,10 @@ folder, the cache) read it once at import.
 | ``MNIST_LAB_RAY_GPUS_PER_JOB`` | the share of a GPU an actor asks for | 0.25: four small jobs share one GPU |
 | ``MNIST_LAB_DATABASE_URL`` | the class database (``sqlite:///path``, ``postgresql://u:pw@host/db``) | SQLite by runs |
 | ``MNIST_LAB_TEACHER_KEY`` | the key that makes a browser the teacher (``?teacher=KEY``) | made at start, printed |
+| ``MNIST_LAB_MAX_ACTIVE_RUNS`` | runs one visitor may have waiting or training | 4 |
+| ``MNIST_LAB_MAX_STORED_RUNS`` | runs one visitor may keep | 30 |
+| ``MNIST_LAB_CLASS_DISK_MB`` | disk a class's runs may take | 2000 |
+| ``MNIST_LAB_SERVER_DISK_MB`` | disk all runs may take (the teacher's too) | 10000 |
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ CPUS_ENV = "MNIST_LAB_RAY_CPUS_PER_JOB"
 GPUS_ENV = "MNIST_LAB_RAY_GPUS_PER_JOB"
 DATABASE_ENV = "MNIST_LAB_DATABASE_URL"
 TEACHER_KEY_ENV = "MNIST_LAB_TEACHER_KEY"
+MAX_ACTIVE_ENV = "MNIST_LAB_MAX_ACTIVE_RUNS"
+MAX_STORED_ENV = "MNIST_LAB_MAX_STORED_RUNS"
+CLASS_DISK_ENV = "MNIST_LAB_CLASS_DISK_MB"
+SERVER_DISK_ENV = "MNIST_LAB_SERVER_DISK_MB"
 
 
 def _get(name: str) -> str | None:
@@ -92,3 +100,28 @@ def database_url() -> str | None:
 
 def teacher_key() -> str | None:
     return _get(TEACHER_KEY_ENV)
+
+
+def _positive(name: str, default: int) -> int:
+    v = _get(name)
+    try:
+        n = int(v) if v else default
+    except ValueError:
+        return default
+    return n if n > 0 else default
+
+
+def max_active_runs() -> int:
+    return _positive(MAX_ACTIVE_ENV, 4)
+
+
+def max_stored_runs() -> int:
+    return _positive(MAX_STORED_ENV, 30)
+
+
+def class_disk_mb() -> int:
+    return _positive(CLASS_DISK_ENV, 2000)
+
+
+def server_disk_mb() -> int:
+    return _positive(SERVER_DISK_ENV, 10000)

@@ -129,8 +129,14 @@ def store() -> RunStore:
 
 def model_options() -> dict[str, str]:
     """label -> run id ('demo' for the shipped model), finished runs only."""
+    from mnist_core.classroom import ownership
     opts = {_("Demo model (shipped)"): "demo"}
-    for r in store().list():  # damaged runs are left out by the store
+    runs = store().list()  # damaged runs are left out by the store
+    try:  # another class's runs are not offered (ownership.can_view)
+        seen = set(ownership.runs_for(state.actor(), [r.run_id for r in runs])[0])
+    except MnistLabError:
+        seen = set()
+    for r in (r for r in runs if r.run_id in seen):
         if r.summary.get("status") in ("finished", "stopped") and (r.path / "weights.safetensors").is_file():
             acc = r.summary.get("test_accuracy")
             opts[f"{r.display_name} · {'' if acc is None else f'{acc:.2%}'} · {r.run_id}"] = r.run_id

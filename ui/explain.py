@@ -22,6 +22,7 @@ from mnist_core.mistakes import TAGS, load_tags, set_tag, summary, tag_of
 from mnist_core.safe_text import plain
 from ui import state
 from ui.common import friendly_errors, load_model, store
+from ui.identity import who
 from ui.links import clamp_linked
 
 TRACE_LAYER_KEY = "trace_cell_layer"  # the Trace section's layer widget: Inside's link sets it
@@ -180,7 +181,8 @@ def reset_or_save(edited: state.EditedModel, prefix: str, spec, what: str):
                          key=f"{prefix}_name", max_chars=80)
     if r3.button(_("💾 Save as a new run"), key=f"{prefix}_save"):
         with friendly_errors(_("save")):
-            run = store().save_edited(name, spec, edited.model, "; ".join(edited.changes), parent=edited.run_id)
+            run = store().save_edited(name, spec, edited.model, "; ".join(edited.changes), parent=edited.run_id,
+                                     actor=who())
             st.success(_("Saved as {run}; the original run is unchanged.").format(run=plain(run.run_id)))
 
 
@@ -381,7 +383,8 @@ def mistakes_explained(run_id, spec, model, data, ev, cell, true: int, pred: int
                                key=f"eval_tag_{run_id}_{i}", format_func=tag_name)
         new = None if choice == "untagged" else choice
         if new != now:
-            tags = set_tag(folder, data.name, i, new)
+            with friendly_errors():
+                tags = set_tag(folder, data.name, i, new, actor=who())
     counts = summary(tags, data.name)
     wrong = int((ev.pred != ev.labels).sum())
     st.caption(ngettext("Tags kept with this model: {ambiguous} ambiguous, {mislabelled} mislabelled, {errors} model "

@@ -21,6 +21,7 @@ from mnist_core.i18n import N_, _, ngettext
 from mnist_core.safe_text import plain
 from ui import state
 from ui.common import friendly_errors
+from ui.identity import who
 
 GRID_PAGE = 60  # digits per page of the review grid
 GRID_COLS = 10
@@ -386,7 +387,8 @@ def adapt_section():
                 spec, model = load_model(run_id)
                 with st.spinner(_("Fine-tuning for {n} steps…").format(n=int(steps))):
                     res = adapt.adapt(spec, model, ref, data, steps=int(steps), lr=float(lr))
-                run = store().save_edited(f"{spec.name} + our digits"[:80], spec, res.model, res.note(), parent=run_id)
+                run = store().save_edited(f"{spec.name} + our digits"[:80], spec, res.model, res.note(), parent=run_id,
+                                         actor=who())
                 state.ADAPT_LAST.set({"run": run.path.name, "from": run_id, "result": res})
     last = state.ADAPT_LAST.get()
     if last is None:

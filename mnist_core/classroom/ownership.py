@@ -32,7 +32,12 @@ REFUSALS = {
     "change": "only its owner or the teacher may change this {thing}",
 }
 # The refusal as a page shows it most often (thing="run"), marked so that the catalog keeps its Chinese.
-SHOWN = (N_("only its owner or the teacher may delete this run"),)
+SHOWN = (N_("only its owner or the teacher may delete this run"),
+         N_("only its owner or the teacher may rename this run"),
+         N_("only its owner or the teacher may change the tags of this run"),
+         N_("the demo run ships with MNIST Lab; nobody can delete it"),
+         N_("the demo run ships with MNIST Lab; nobody can rename it"),
+         N_("the demo run ships with MNIST Lab; nobody can change its tags"))
 DEMO_REFUSALS = {
     "delete": "the demo run ships with MNIST Lab; nobody can delete it",
     "rename": "the demo run ships with MNIST Lab; nobody can rename it",
@@ -157,3 +162,23 @@ def runs_of(visitor_id: str | None = None, class_id: int | None = None) -> list[
         q = q.where(RunOwner.class_id == class_id)
     with db.session() as s:
         return list(s.scalars(q).all())
+
+
+def runs_for(actor: Actor, run_ids: list[str], which: str = "class") -> tuple[list[str], dict[str, RunOwnership]]:
+    """The runs of ``run_ids`` that ``actor`` is shown, in their order, with their owners.
+
+    ``which``: "mine" (what ``actor`` made; the teacher's are those without an owner), "class"
+    (what ``actor`` may view: theirs, their class's and the teacher's; the teacher sees all).
+    A folder name that is no run id has no record, so it is the teacher's."""
+    known = owners([r for r in run_ids if isinstance(r, str) and _RUN_ID.fullmatch(r)])
+    out = []
+    for r in run_ids:
+        o = known.get(r)
+        owner, cls = (o.owner_id, o.class_id) if o else (None, None)
+        if which == "mine":
+            keep = owner is None if actor.is_teacher else owner == actor.visitor_id
+        else:
+            keep = can_view(actor, owner, cls)
+        if keep:
+            out.append(r)
+    return out, known

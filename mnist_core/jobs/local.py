@@ -123,13 +123,15 @@ class TrainingJob:
     it appends events under a lock, and ``snapshot()`` hands out copies."""
 
     def __init__(self, spec: ArchSpec, config: TrainConfig, data: Dataset, store=None,
-                 name: str | None = None, slots: SlotQueue | None = None, preset: str | None = None):
+                 name: str | None = None, slots: SlotQueue | None = None, preset: str | None = None, *,
+                 actor=None):
         check_job(spec, config)
         if config.engine == "torch":
             pick_device(config.device)  # a device this machine lacks is refused now, not on the thread
         self.spec, self.config, self.data, self.store = spec, config, data, store
         self.name = name or spec.name
         self.preset = preset
+        self.actor = actor  # who owns the run (an identity.Actor; None: the CLI, the teacher's)
         self.slots = slots or SLOTS
         self.control = Control()
         self._lock = threading.Lock()
@@ -219,7 +221,8 @@ class TrainingJob:
             cfg = self.config
             if cfg.threads is None:
                 cfg = TrainConfig.from_dict({**cfg.to_dict(), "threads": THREADS_PER_JOB})
-            run = self.store.create(self.name, self.spec, cfg, preset=self.preset) if self.store else None
+            run = self.store.create(self.name, self.spec, cfg, preset=self.preset,
+                                    actor=self.actor) if self.store else None
             with self._lock:
                 self._run_id = run.run_id if run else None  # known while it trains (the page's delete guard)
             snap = run.save_epoch if run else None

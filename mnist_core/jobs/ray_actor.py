@@ -75,10 +75,11 @@ class RayTrainingJob(RemoteJob):
     where = "Ray worker"
 
     def __init__(self, spec: ArchSpec, config: TrainConfig, data: Dataset, store=None, name: str | None = None,
-                 preset: str | None = None, cpus: float | None = None, gpus: float | None = None):
+                 preset: str | None = None, cpus: float | None = None, gpus: float | None = None, *, actor=None):
         self.cpus = float(cpus or settings.ray_cpus_per_job() or config.threads or THREADS_PER_JOB)
         self.gpus = gpus if gpus is not None else settings.ray_gpus_per_job()
-        super().__init__(spec, config, data, store=store, name=name, preset=preset, threads=int(self.cpus))
+        super().__init__(spec, config, data, store=store, name=name, preset=preset, threads=int(self.cpus),
+                         actor=actor)
         self._actor = None
         self._pending = None
 
@@ -91,7 +92,8 @@ class RayTrainingJob(RemoteJob):
         runs_root = str(Path(self.store.root).resolve()) if self.store is not None else None
         # Ray queues the actor until a node has the CPUs (or GPU share) it asks for
         self._actor = _remote_host(ray).options(num_cpus=self.cpus, num_gpus=gpus).remote(
-            self.spec.to_dict(), self.config.to_dict(), _data_ref(ray, self.data), runs_root, self.name, self.preset)
+            self.spec.to_dict(), self.config.to_dict(), _data_ref(ray, self.data), runs_root, self.name, self.preset,
+            self.actor)
 
     def snapshot(self):
         """The actor's last report merged with a reply that has come in; asks for the next. Never blocks."""

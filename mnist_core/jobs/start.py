@@ -9,7 +9,7 @@ pages use (``snapshot``, ``stop``, ``pause``, ``resume``, ``set_lr``, ``join``):
 
 from __future__ import annotations
 
-from mnist_core import settings
+from mnist_core import bounds, settings
 from mnist_core.data import Dataset
 from mnist_core.i18n import N_, Text
 from mnist_core.jobs.local import SLOTS, SlotQueue, TrainingJob
@@ -36,12 +36,23 @@ def job_kind() -> str:
 
 
 def start_job(spec: ArchSpec, config: TrainConfig, data: Dataset, store=None, name: str | None = None,
-              preset: str | None = None, slots: SlotQueue | None = None):
+              preset: str | None = None, slots: SlotQueue | None = None, *, actor=None):
     """A started job: a Ray actor when ``MNIST_LAB_RAY_ADDRESS`` is set; else a worker process of this
-    machine (``MNIST_LAB_JOBS=thread``: a thread of this process), through the server's slot queue."""
+    machine (``MNIST_LAB_JOBS=thread``: a thread of this process), through the server's slot queue.
+    ``actor`` (an ``identity.Actor``; None: the CLI, the teacher's) owns the run it makes."""
     kind = job_kind()
+    if store is not None:  # a bound reached is one line now, never a failure half-way
+        bounds.check(actor, store, bounds.estimate_run_bytes(spec, config, len(data.train_images)))
+    job = _start(kind, spec, config, data, store, name, preset, slots, actor)
+    bounds.track(actor, job)
+    return job
+
+
+def _start(kind, spec, config, data, store, name, preset, slots, actor):
     if kind == "ray":
-        return RayTrainingJob(spec, config, data, store=store, name=name, preset=preset).start()
+        return RayTrainingJob(spec, config, data, store=store, name=name, preset=preset, actor=actor).start()
     if kind == "process":
-        return ProcessTrainingJob(spec, config, data, store=store, name=name, preset=preset, slots=slots).start()
-    return TrainingJob(spec, config, data, store=store, name=name, slots=slots or SLOTS, preset=preset).start()
+        return ProcessTrainingJob(spec, config, data, store=store, name=name, preset=preset, slots=slots,
+                                  actor=actor).start()
+    return TrainingJob(spec, config, data, store=store, name=name, slots=slots or SLOTS, preset=preset,
+                       actor=actor).start()

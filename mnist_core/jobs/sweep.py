@@ -86,13 +86,19 @@ class Sweep:
     jobs: list = field(default_factory=list)
 
     @classmethod
-    def start(cls, preset: str, param: str, values: list, steps: int, data: Dataset, store=None) -> Sweep:
+    def start(cls, preset: str, param: str, values: list, steps: int, data: Dataset, store=None, *,
+              actor=None) -> Sweep:
+        from mnist_core import bounds, settings
         spec = presets.get(preset).spec()
         configs = [point_config(preset, param, v, steps) for v in values]  # all checked before any starts
+        if actor is not None and not actor.is_teacher and \
+                bounds.active_runs(actor) + len(values) > settings.max_active_runs():
+            raise bounds.BoundsError(Text(N_("a sweep of {k} settings would give you more than {n} runs waiting "
+                                             "or training"), k=len(values), n=settings.max_active_runs()))
         sweep = cls(preset, param, list(values), int(steps))
         for v, cfg in zip(values, configs):
             sweep.jobs.append(start_job(spec, cfg, data, store=store, name=f"sweep {preset} {param}={v:g}",
-                                        preset=preset))
+                                        preset=preset, actor=actor))
         return sweep
 
     def rows(self) -> list[dict]:

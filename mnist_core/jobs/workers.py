@@ -39,13 +39,15 @@ Seen = tuple[int, int, int, int]  # events the app already has: steps, epochs, m
 class JobHost:
     """The worker's side: an ordinary ``TrainingJob``, polled for what is new."""
 
-    def __init__(self, spec: dict, config: dict, data, runs_root: str | None, name: str, preset: str | None):
+    def __init__(self, spec: dict, config: dict, data, runs_root: str | None, name: str, preset: str | None,
+                 actor=None):
         from mnist_core.runs import RunStore
         self.job, self.error = None, None
         try:
             store = RunStore(runs_root) if runs_root else None
             self.job = TrainingJob(ArchSpec.from_dict(spec), TrainConfig.from_dict(config), unpack_data(data),
-                                   store=store, name=name, slots=SlotQueue(1), preset=preset).start()
+                                   store=store, name=name, slots=SlotQueue(1), preset=preset,
+                                   actor=actor).start()
         except MnistLabError as exc:  # e.g. CUDA asked for on a node without one: the page says why
             self.error = public_message(exc)
 
@@ -119,9 +121,10 @@ class RemoteJob:
     where = "worker"
 
     def __init__(self, spec: ArchSpec, config: TrainConfig, data: Dataset, store=None, name: str | None = None,
-                 preset: str | None = None, threads: int | None = None):
+                 preset: str | None = None, threads: int | None = None, *, actor=None):
         check_job(spec, config)
         self.spec, self.data, self.store, self.preset = spec, data, store, preset
+        self.actor = actor  # a frozen dataclass: it pickles to the worker, which records the run as its
         self.name = name or spec.name
         if config.threads is None:  # the worker's pool: what a job slot grants
             config = TrainConfig.from_dict({**config.to_dict(), "threads": max(1, int(threads or THREADS_PER_JOB))})
@@ -284,7 +287,8 @@ class ProcessTrainingJob(RemoteJob):
         ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
         parent, child = ctx.Pipe()
         runs_root = str(Path(self.store.root).resolve()) if self.store is not None else None
-        args = (self.spec.to_dict(), self.config.to_dict(), pack_data(self.data), runs_root, self.name, self.preset)
+        args = (self.spec.to_dict(), self.config.to_dict(), pack_data(self.data), runs_root, self.name, self.preset,
+                self.actor)
         self._proc = ctx.Process(target=_serve, args=(child, args), name=f"mnist-lab-train-{self.ticket}", daemon=True)
         self._proc.start()
         child.close()

@@ -43,10 +43,19 @@ def test_a_model_of_another_dataset_is_warned_about(app, tmp_path, sample):
     assert any("trained on Fashion-MNIST; on MNIST" in w.value for w in at.warning), [w.value for w in at.warning]
 
 
-def test_a_confusion_cell_explains_its_mistakes_and_tags_persist(app):
+def test_a_confusion_cell_explains_its_mistakes_and_tags_persist(app, monkeypatch):
     import ui.common
     from mnist_core.mistakes import load_tags
-    at = no_exception(app("evaluation").run(timeout=120))
+    monkeypatch.setenv("MNIST_LAB_TEACHER_KEY", "k" * 24)
+    visitor = no_exception(app("evaluation").run(timeout=120))  # a visitor may not tag the demo's mistakes
+    box = next(s for s in visitor.selectbox if s.key and s.key.startswith("eval_tag_demo_"))
+    box.set_value("mislabelled").run(timeout=120)
+    no_exception(visitor)
+    assert any("nobody can change its tags" in e.value for e in visitor.error)
+    assert load_tags(ui.common.store().root / ".demo") == {}
+    at = app("evaluation")
+    at.query_params["teacher"] = "k" * 24  # the teacher's tags, kept with the demo
+    at = no_exception(at.run(timeout=120))
     assert at.get_by_key("eval_mistakes") is not None
     tag_boxes = [s for s in at.selectbox if s.key and s.key.startswith("eval_tag_demo_")]
     assert tag_boxes

@@ -30,6 +30,7 @@ def test_defaults_bad_settings_and_a_real_sweep(app):
     assert finished >= 1 and f"{finished} of 2 settings finished" in [p.proto.text for p in at.get("progress")]
     assert at.get_by_key("sw_chart") is not None
     assert at.button(key="sw_start").disabled is False  # the form comes back when it is over
-    history = app("training").run()
+    at.switch_page("app_pages/training.py")
+    history = at.run()  # the same visitor: a run history shows one's own runs (and one's class's)
     names = set(history.dataframe[0].value["name"])
     assert {"sweep fast lr=0.006", "sweep fast lr=8"} <= names

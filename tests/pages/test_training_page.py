@@ -137,3 +137,35 @@ def test_sidebar_ticks_for_a_run_started_on_this_page(app):
     finally:
         at.session_state["job"].stop()
         at.session_state["job"].join(60)
+
+
+def test_another_visitors_delete_is_refused_in_one_line_and_the_run_survives(app, monkeypatch):
+    import ui.common
+    import ui.identity
+    from mnist_core.classroom import browser, classes, identity
+    from tests.pages.test_class_pages import _lay_run
+    a, b = browser.arrive(), browser.arrive()
+    room = classes.start_class(identity.teacher_actor(identity.new_visitor()[0]), "P3")
+    ada = classes.join(a.actor, room.code, "Ada")
+    classes.join(b.actor, room.code, "Bea")  # a classmate: sees Ada's run, may not change it
+    run_id = "20260101-090000-ada-0001"
+    _lay_run(ui.common.RUNS_DIR, run_id, ada)
+    monkeypatch.setattr(ui.identity, "_cookies", lambda: {browser.VISITOR_COOKIE: b.token})
+    at = no_exception(app("training").run())
+    assert "Ada" in list(at.dataframe[0].value["owner"])
+    at.selectbox(key="tr_edit_run").set_value(run_id)
+    at.checkbox(key="tr_sure").check().run()
+    at.button(key="tr_delete").click().run()
+    no_exception(at)
+    assert [e.value for e in at.error] == ["delete: only its owner or the teacher may delete this run"]
+    assert (ui.common.RUNS_DIR / run_id).is_dir()
+    at.text_input(key="tr_new_name").set_value("stolen").run()
+    at.button(key="tr_rename").click().run()
+    assert any("may rename this run" in e.value for e in at.error)
+    monkeypatch.setattr(ui.identity, "_cookies", lambda: {browser.VISITOR_COOKIE: a.token})
+    at = no_exception(app("training").run())  # the owner may
+    at.selectbox(key="tr_edit_run").set_value(run_id)
+    at.checkbox(key="tr_sure").check().run()
+    at.button(key="tr_delete").click().run()
+    no_exception(at)
+    assert not (ui.common.RUNS_DIR / run_id).exists()
