@@ -32,6 +32,8 @@ KEPT = {
     "MPS", "PCA", "SNE", "Grad", "CAM", "FGSM", "PGD", "Sobel", "LeNet", "AlexNet", "VGG", "ResNet",
     "Conv2d", "MaxPool2d", "AvgPool2d", "Linear", "Flatten", "BatchNorm2d", "BatchNorm1d", "Dropout",
     "epsilon", "gamma", "beta", "max", "log", "id", "demo", "lr",
+    # names the seed programs print or call, quoted as they appear there (the lessons on seed000-002)
+    "nn", "CrossEntropyLoss", "fit", "validation_data", "test_images", "test_labels", "Time", "cost",
     "PNG", "JPEG", "JPG", "JSON", "HTML", "png", "jpg", "jpeg", "json", "px", "ms", "KB", "MB", "GB", "bits",
 }
 # Streamlit's own words in its widgets, which it cannot translate (streamlit#1353): not ours to fix.
