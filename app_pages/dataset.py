@@ -31,6 +31,13 @@ def tsne(key: tuple, _images):
     return ins.tsne_2d(_images, n=key[-1])
 
 
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def split_summary(key: tuple, _images, _labels):
+    """``key``: (dataset name, kind, size, split): the split's pixel histogram and mean digits, computed
+    once per split for every visitor (they are the same for everyone and take seconds on 60,000 digits)."""
+    return ins.pixel_histogram(_images), ins.mean_digits(_images, _labels)
+
+
 # --- browse -------------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns([1, 3, 1, 1])
 split = c1.radio(_("Split"), list(SPLITS), horizontal=True, key="ds_split", format_func=lambda s: _(SPLITS[s]))
@@ -59,9 +66,9 @@ left, right = st.columns(2)
 left.plotly_chart(charts.class_balance(ins.class_counts(labels), classes,
                                        _("Digits per class ({split})").format(split=_(SPLITS[split]))),
                   key="ds_balance")
-counts, edges = ins.pixel_histogram(images)
+(counts, edges), means = split_summary((data.name, data.kind, len(images), split), images, labels)
 right.plotly_chart(charts.pixel_histogram(counts, edges), key="ds_hist")
-st.plotly_chart(charts.mean_digits(ins.mean_digits(images, labels), classes), key="ds_means")
+st.plotly_chart(charts.mean_digits(means, classes), key="ds_means")
 
 # --- one digit up close ---------------------------------------------------------------------
 st.subheader(_("One digit, pixel by pixel"))

@@ -55,11 +55,21 @@ with friendly_errors(_("inspection")):
                           default=[o.index for o in outs if o.kind in ("Conv2d", "ReLU", "MaxPool2d", "AvgPool2d",
                                                                        "Linear", "Tanh", "Sigmoid")][:8],
                           format_func=lambda i: f"{i}: {outs[i - 1].label}", key="inside_layers")
+    # Only the traced layer's maps take clicks: a clickable map carries one marker per cell, and eight of
+    # them took the browser seconds to draw. Any other layer becomes the clickable one with its button.
+    traced_layer = st.session_state.get(TRACE_LAYER_KEY, 1)
     for o in outs:
         if o.index not in show:
             continue
         shape = "x".join(map(str, o.shape))
         words = dict(layer=o.index, label=o.label, shape=shape)
+        if o.values.ndim == 3 and o.index != traced_layer:
+            st.plotly_chart(charts.feature_maps(o.values, _("Layer {layer}: {label} → {shape}").format(**words),
+                                                clickable=False), key=f"inside_p{o.index}")
+            st.button(_("🖱️ Click cells of layer {layer}").format(layer=o.index), key=f"inside_pick{o.index}",
+                      on_click=st.session_state.__setitem__, args=(TRACE_LAYER_KEY, o.index),
+                      help=_("Makes this layer's maps clickable: a click traces that cell below."))
+            continue
         fig = charts.feature_maps(o.values, _("Layer {layer}: {label} → {shape} (click a cell)").format(**words)) \
             if o.values.ndim == 3 else \
             charts.activations_bar(o.values[:512], _("Layer {layer}: {label} → {shape}").format(**words))

@@ -76,11 +76,12 @@ def digit_grid(images: np.ndarray, labels: list[str], cols: int = 10, title: str
         return _layout(go.Figure(), title or _("no digits to show"), height=120)
     cols = min(cols, len(images))
     m = _mosaic(images, cols, pad=8)
-    fig = go.Figure(go.Heatmap(z=m, colorscale=GREYS, showscale=False, zmin=0, zmax=255, hoverinfo="skip"))
-    for i, lab in enumerate(labels):
-        r, c = divmod(i, cols)
-        text = captions[i] if captions else lab
-        fig.add_annotation(x=c * 36 + 13.5, y=r * 36 + 31, text=_t(text), showarrow=False, font=dict(size=11))
+    # the labels go in as one list: adding them one by one copies every earlier one each time
+    notes = [dict(x=divmod(i, cols)[1] * 36 + 13.5, y=divmod(i, cols)[0] * 36 + 31,
+                  text=_t(captions[i] if captions else lab), showarrow=False, font=dict(size=11))
+             for i, lab in enumerate(labels)]
+    fig = go.Figure(go.Heatmap(z=m, colorscale=GREYS, showscale=False, zmin=0, zmax=255, hoverinfo="skip"),
+                    layout=dict(annotations=notes))
     rows = math.ceil(len(images) / cols)
     return _image_axes(_layout(fig, title, height=max(140, 70 * rows + 40)))
 
@@ -135,8 +136,8 @@ def architecture_diagram(rows: list[dict]) -> go.Figure:
 
     ``rows``: the analysis rows (layer label, output shape string, ...) from spec.Analysis.rows().
     """
-    fig = go.Figure()
     x = 0.0
+    traces, shapes, notes = [], [], []  # gathered, then made into one figure at once (fast to build)
     colors = {"Conv2d": "#1f77b4", "MaxPool2d": "#ff7f0e", "AvgPool2d": "#ff7f0e", "Linear": "#2ca02c",
               "Flatten": "#7f7f7f", "BatchNorm2d": "#9467bd", "BatchNorm1d": "#9467bd", "Dropout": "#8c564b"}
     shapes_in = [(_("input"), "1x28x28")] + [(r["layer"], r["output"]) for r in rows]
@@ -150,16 +151,17 @@ def architecture_diagram(rows: list[dict]) -> go.Figure:
         kind = label.split(" ")[0]
         color = colors.get(kind, "#d62728" if kind in ("ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax")
                            else "#444")
-        fig.add_shape(type="rect", x0=x, x1=x + width, y0=-height / 2, y1=height / 2,
-                      fillcolor=color, opacity=0.75, line=dict(color="#222", width=1))
+        shapes.append(dict(type="rect", x0=x, x1=x + width, y0=-height / 2, y1=height / 2,
+                           fillcolor=color, opacity=0.75, line=dict(color="#222", width=1)))
         # the label goes in as data, never into the template: "%{...}" in a label would be substituted
-        fig.add_trace(go.Scatter(x=[x + width / 2], y=[0], mode="markers", marker=dict(size=1, opacity=0),
+        traces.append(go.Scatter(x=[x + width / 2], y=[0], mode="markers", marker=dict(size=1, opacity=0),
                                  text=[_t(label)], customdata=[_t(shape)],
                                  hovertemplate=_("%{text}<br>output %{customdata}") + "<extra></extra>",
                                  showlegend=False))
-        fig.add_annotation(x=x + width / 2, y=-height / 2 - 0.15, text=f"{_t(label)}<br>{_t(shape)}", showarrow=False,
-                           textangle=-60, font=dict(size=10), yanchor="top")
+        notes.append(dict(x=x + width / 2, y=-height / 2 - 0.15, text=f"{_t(label)}<br>{_t(shape)}", showarrow=False,
+                          textangle=-60, font=dict(size=10), yanchor="top"))
         x += width + 0.35
+    fig = go.Figure(traces, layout=dict(shapes=shapes, annotations=notes))
     fig.update_xaxes(visible=False, range=[-0.3, x + 0.3])
     fig.update_yaxes(visible=False, range=[-4.5, 2.2])
     return _layout(fig, _("The network, left to right (height: map size, width: channels)"), height=380)
@@ -317,11 +319,17 @@ def kernel_grid(weights: np.ndarray, title: str, max_kernels: int = 64) -> go.Fi
     return _image_axes(_layout(fig, title, height=max(160, 60 * rows + 60)))
 
 
-def _clickable(fig: go.Figure, x, y, hover: list[str]) -> go.Figure:
+def _clickable(fig: go.Figure, x, y, hover: list[str] | None = None, customdata: np.ndarray | None = None,
+               template: str = "%{text}") -> go.Figure:
     """Plotly heatmaps report no selection to ``st.plotly_chart(on_select=...)`` (streamlit#8760):
-    lay a nearly invisible square marker on every cell, whose clicks do report x and y."""
-    fig.add_trace(go.Scatter(x=list(x), y=list(y), mode="markers", showlegend=False, text=hover,
-                             hovertemplate="%{text}<extra></extra>",
+    lay a nearly invisible square marker on every cell, whose clicks do report x and y.
+
+    Hover words are either ``hover`` (one string per cell) or numbers per cell (``customdata``) put into
+    ``template`` by the browser: for thousands of cells, numbers are much smaller and faster to build."""
+    x = np.asarray(x) if isinstance(x, np.ndarray) else list(x)
+    y = np.asarray(y) if isinstance(y, np.ndarray) else list(y)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="markers", showlegend=False, text=hover, customdata=customdata,
+                             hovertemplate=template + "<extra></extra>",
                              marker=dict(symbol="square", size=9, opacity=0.02, color="white"),
                              selected=dict(marker=dict(opacity=0.9, color="#ff4b4b")),
                              unselected=dict(marker=dict(opacity=0.02))))
@@ -329,21 +337,29 @@ def _clickable(fig: go.Figure, x, y, hover: list[str]) -> go.Figure:
     return fig
 
 
-def feature_maps(maps: np.ndarray, title: str, max_maps: int = 32) -> go.Figure:
-    """A layer's output (C, H, W) as a grid of its channels; each cell can be clicked."""
+def feature_maps(maps: np.ndarray, title: str, max_maps: int = 32, clickable: bool = True) -> go.Figure:
+    """A layer's output (C, H, W) as a grid of its channels; with ``clickable``, each cell can be clicked.
+
+    Clickable costs one invisible marker per cell (thousands: the slowest thing a browser draws on these
+    pages); without it the grid is one image whose hover shows each value."""
     maps = np.asarray(maps, dtype=np.float32)[:max_maps]
     cols = min(8, len(maps))
     m = _mosaic(maps, cols, pad=1)
+    rows = math.ceil(len(maps) / cols)
+    height = int(min(900, max(160, rows * max(60, maps.shape[1] * 3) + 60)))
+    if not clickable:
+        fig = go.Figure(go.Heatmap(z=m, colorscale="Viridis", showscale=False,
+                                   hovertemplate="%{z:.2f}<extra></extra>"))
+        return _image_axes(_layout(fig, title, height=height))
     fig = go.Figure(go.Heatmap(z=m, colorscale="Viridis", hoverinfo="skip", showscale=False))
     n, h, w = maps.shape
     c, yy, xx = np.meshgrid(np.arange(n), np.arange(h), np.arange(w), indexing="ij")  # (n, h, w) each
     mx, my = (c % cols) * (w + 1) + xx, (c // cols) * (h + 1) + yy
-    words = _("map {map}, row {row}, col {col}: {value}")
-    _clickable(fig, mx.ravel(), my.ravel(), [words.format(map=a, row=b, col=d, value=f"{v:.2f}") for a, b, d, v in
-                                              zip(c.ravel(), yy.ravel(), xx.ravel(), maps.ravel())])
-    rows = math.ceil(len(maps) / cols)
-    h = maps.shape[1]
-    return _image_axes(_layout(fig, title, height=int(min(900, max(160, rows * max(60, h * 3) + 60)))))
+    words = _("map {map}, row {row}, col {col}: {value}").format(
+        map="%{customdata[0]}", row="%{customdata[1]}", col="%{customdata[2]}", value="%{customdata[3]:.2f}")
+    cells = np.stack([c.ravel(), yy.ravel(), xx.ravel(), np.round(maps.ravel(), 3)], 1)
+    _clickable(fig, mx.ravel(), my.ravel(), customdata=cells, template=words)
+    return _image_axes(_layout(fig, title, height=height))
 
 
 def activations_bar(values: np.ndarray, title: str) -> go.Figure:
