@@ -16,7 +16,6 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from mnist_core.i18n import _
 from mnist_core.safe_text import for_plotly as _t
@@ -59,13 +58,34 @@ def _mosaic(images: np.ndarray, cols: int, pad: int = 2, fill: float = np.nan) -
 
 
 def _image_axes(fig: go.Figure, panels: int = 1) -> go.Figure:
-    """Pixels square, row 0 on top, no axes; for each of ``panels`` side-by-side subplots."""
+    """Pixels square, row 0 on top, no axes; for each of ``panels`` side-by-side subplots (one layout
+    update for all of them: per-axis updates cost plotly's validation once per call)."""
+    axes = {}
     for c in range(1, panels + 1):
-        where = dict(row=1, col=c) if panels > 1 else {}
-        fig.update_xaxes(visible=False, constrain="domain", **where)
-        fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{c if c > 1 else ''}",
-                         constrain="domain", **where)
+        n = "" if c == 1 else str(c)
+        axes[f"xaxis{n}"] = dict(visible=False, constrain="domain")
+        axes[f"yaxis{n}"] = dict(visible=False, autorange="reversed", scaleanchor=f"x{n}", constrain="domain")
+    fig.update_layout(**axes)
     return fig
+
+
+def _panels(panels: list[list], titles: list[str], spacing: float) -> go.Figure:
+    """Image panels side by side (what ``make_subplots(rows=1, cols=n)`` makes, built in one go: traces
+    of panel i on axes x{i}/y{i}, each panel's title above it)."""
+    n = len(panels)
+    width = (1 - spacing * (n - 1)) / n
+    layout, traces, notes = {}, [], []
+    for i, (panel, title) in enumerate(zip(panels, titles), start=1):
+        lo = (i - 1) * (width + spacing)
+        suffix = "" if i == 1 else str(i)
+        layout[f"xaxis{suffix}"] = dict(domain=[lo, lo + width], anchor=f"y{suffix}")
+        layout[f"yaxis{suffix}"] = dict(domain=[0, 1], anchor=f"x{suffix}")
+        notes.append(dict(text=_t(title), x=lo + width / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
+                          yanchor="bottom", showarrow=False, font=dict(size=16)))
+        for trace in panel:
+            trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+            traces.append(trace)
+    return go.Figure(traces, layout=dict(annotations=notes, **layout))
 
 
 def digit_grid(images: np.ndarray, labels: list[str], cols: int = 10, title: str | None = None,
@@ -296,10 +316,9 @@ def probabilities_bar(probs: np.ndarray, classes: list[str] | None = None) -> go
 
 def preprocessing_steps(steps: list[tuple[str, np.ndarray]]) -> go.Figure:
     """The preprocessing pipeline side by side, each image at its own resolution."""
-    fig = make_subplots(rows=1, cols=len(steps), subplot_titles=_ts(t for t, _img in steps), horizontal_spacing=0.03)
-    for i, (_title, img) in enumerate(steps, start=1):
-        fig.add_trace(go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=1, showscale=False,
-                                 hovertemplate="%{z:.2f}<extra></extra>"), row=1, col=i)
+    fig = _panels([[go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=1, showscale=False,
+                                hovertemplate="%{z:.2f}<extra></extra>")] for _title, img in steps],
+                  [t for t, _img in steps], spacing=0.03)
     return _layout(_image_axes(fig, len(steps)), None, height=260)
 
 
@@ -372,10 +391,10 @@ def activations_bar(values: np.ndarray, title: str) -> go.Figure:
 
 def saliency_map(sal: np.ndarray, image: np.ndarray, title: str | None = None) -> go.Figure:
     lim = float(np.abs(sal).max()) or 1.0
-    fig = make_subplots(rows=1, cols=2, subplot_titles=[_("input"), _("saliency")], horizontal_spacing=0.08)
-    fig.add_trace(go.Heatmap(z=image, colorscale=GREYS, showscale=False), row=1, col=1)
-    fig.add_trace(go.Heatmap(z=sal, colorscale=DIVERGING, zmin=-lim, zmax=lim, zmid=0,
-                             hovertemplate="%{z:.3f}<extra></extra>"), row=1, col=2)
+    fig = _panels([[go.Heatmap(z=image, colorscale=GREYS, showscale=False)],
+                   [go.Heatmap(z=sal, colorscale=DIVERGING, zmin=-lim, zmax=lim, zmid=0,
+                               hovertemplate="%{z:.3f}<extra></extra>")]],
+                  [_("input"), _("saliency")], spacing=0.08)
     return _layout(_image_axes(fig, 2), title or _("Saliency (gradient x input)"), height=340)
 
 
@@ -506,15 +525,16 @@ def gradient_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None =
 def attribution_maps(maps: list[tuple[str, np.ndarray]], image: np.ndarray, title: str | None = None) -> go.Figure:
     """Attribution maps side by side, each over a faint copy of the digit; red pushes towards the
     class, blue away from it."""
-    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=_ts(t for t, _m in maps), horizontal_spacing=0.02)
-    for i, (_title, m) in enumerate(maps, start=1):
+    panels = []
+    for _title, m in maps:
         m = np.asarray(m, dtype=np.float32)
         lim = float(np.abs(m).max()) or 1.0
-        fig.add_trace(go.Heatmap(z=np.asarray(image), colorscale=GREYS, zmin=0, zmax=3, showscale=False,
-                                 hoverinfo="skip"), row=1, col=i)
-        fig.add_trace(go.Heatmap(z=np.where(np.abs(m) > 0.05 * lim, m, np.nan), colorscale=DIVERGING, zmin=-lim,
-                                 zmax=lim, zmid=0, showscale=False, opacity=0.85,
-                                 hovertemplate=_("row %{y}, col %{x}: %{z:.3g}") + "<extra></extra>"), row=1, col=i)
+        panels.append([go.Heatmap(z=np.asarray(image), colorscale=GREYS, zmin=0, zmax=3, showscale=False,
+                                  hoverinfo="skip"),
+                       go.Heatmap(z=np.where(np.abs(m) > 0.05 * lim, m, np.nan), colorscale=DIVERGING, zmin=-lim,
+                                  zmax=lim, zmid=0, showscale=False, opacity=0.85,
+                                  hovertemplate=_("row %{y}, col %{x}: %{z:.3g}") + "<extra></extra>")])
+    fig = _panels(panels, [t for t, _m in maps], spacing=0.02)
     return _layout(_image_axes(fig, len(maps)), title, height=300)
 
 
@@ -557,8 +577,7 @@ def per_class_compare(before: np.ndarray, after: np.ndarray, classes: list[str],
 
 def digit_pair(a: np.ndarray, b: np.ndarray, titles: tuple[str, str]) -> go.Figure:
     """Two 28x28 digits side by side (the original and what was done to it)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=_ts(titles), horizontal_spacing=0.05)
-    for i, img in enumerate((a, b), start=1):
-        fig.add_trace(go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=255, showscale=False,
-                                 hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>"), row=1, col=i)
+    fig = _panels([[go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=255, showscale=False,
+                                hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>")] for img in (a, b)],
+                  list(titles), spacing=0.05)
     return _layout(_image_axes(fig, 2), None, height=280)
