@@ -14,19 +14,24 @@ from mnist_core.data import MEAN, STD
 _AFFINE = {"affine": (10, 0.1, 2, 0.0), "handwriting": (15, 0.2, 3, 0.15), "scans": (15, 0.35, 3, 0.3)}
 
 
-def stroke_thickness(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+def stroke_thickness(x: torch.Tensor, gen: torch.Generator | None = None, thin3: bool = False) -> torch.Tensor:
     """Thicker or thinner strokes for some digits of a batch: other pens, other hands.
 
     Grey-level dilation (a 3x3 or 2x2 max) or erosion (a 2x2 min) on the normalised
     tensor, which keeps the order of grey levels. Of each batch: 20% 3x3-thick, 20%
-    2x2-thick, 20% thin, 40% as they were.
+    2x2-thick, 20% thin, 40% as they were. ``thin3`` (the "scans" style): 20% 3x3-thick,
+    15% 2x2-thick, 15% 2x2-thin, 15% 3x3-thin (a hard pencil), 35% as they were.
     """
     b = x.shape[0]
     pick = torch.rand(b, generator=gen).to(x.device).view(b, 1, 1, 1)
     thick3 = F.max_pool2d(x, 3, 1, 1)
     thick2 = F.max_pool2d(F.pad(x, (0, 1, 0, 1), value=float(x.min())), 2, 1)
     thin = -F.max_pool2d(F.pad(-x, (0, 1, 0, 1), value=float(-x.max())), 2, 1)
-    return torch.where(pick < 0.2, thick3, torch.where(pick < 0.4, thick2, torch.where(pick < 0.6, thin, x)))
+    if not thin3:
+        return torch.where(pick < 0.2, thick3, torch.where(pick < 0.4, thick2, torch.where(pick < 0.6, thin, x)))
+    thinner = -F.max_pool2d(-x, 3, 1, 1)  # 3x3 min; the padding max-pool adds is -inf, so edges keep theirs
+    return torch.where(pick < 0.2, thick3, torch.where(pick < 0.35, thick2, torch.where(
+        pick < 0.5, thin, torch.where(pick < 0.65, thinner, x))))
 
 
 def soften(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
@@ -71,10 +76,11 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator | None = None, style: st
     """Random affine distortions (turn, scale, shift, and for "handwriting" slant and stroke
     thickness), done on the normalised tensor (B, 1, 28, 28). "scans" goes further: digits written
     small or large (0.65x to 1.35x, a large one filling the frame as a scanned form's box does),
-    stronger slant, other pressures, and coarse scans resampled up to 28x28."""
+    stronger slant, strokes thinned 3x3 as a hard pencil writes, other pressures, and coarse scans
+    resampled up to 28x28."""
     turn, zoom, shift, shear = _AFFINE[style]
     if style in ("handwriting", "scans"):
-        x = soften(stroke_thickness(x, gen), gen)
+        x = soften(stroke_thickness(x, gen, thin3=style == "scans"), gen)
     if style == "scans":
         x = pressure(x, gen)
     b = x.shape[0]

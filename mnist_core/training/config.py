@@ -31,7 +31,7 @@ FIELD_TYPES = {
     "optimizer": "text", "schedule": "text", "loss_reduction": "text", "augment_style": "text", "device": "text",
     "engine": "text",
     "lr": "number", "momentum": "number", "gamma": "number", "weight_decay": "number", "label_smoothing": "number",
-    "val_split": "number", "outliers": "number",
+    "val_split": "number", "outliers": "number", "augment_clean": "number", "ema": "number",
     "betas": "pair",
     "step_epochs": "int", "batch_size": "int", "epochs": "int", "seed": "int", "log_every": "int",
     "subset": "int?", "max_batches": "int?", "max_steps": "int?", "threads": "int?",
@@ -86,10 +86,12 @@ class TrainConfig:
     augment_style: str = "affine"               # "affine": small turns, shifts, scales; "handwriting":
                                                 # wider ones, slant and stroke thickness too; "scans":
                                                 # small/large digits, pressure, coarse resampled scans
+    augment_clean: float = 0.0                  # this share of each batch's digits left undistorted
     subset: int | None = None                   # train on the first N of a fixed shuffle
     val_split: float = 0.0                      # hold out this fraction of train for validation
     calibrate: bool = False                     # fit a temperature on the validation split at the end
     outliers: float = 0.0                       # this share of each batch: non-digits taught a flat answer
+    ema: float = 0.0                            # >0: evaluate and keep an average of the weights, this decay
     seed: int = 0
     device: str = "auto"                        # auto: CUDA, then MPS, then CPU
     engine: str = "torch"                       # "numpy": seed004's from-scratch network
@@ -125,6 +127,10 @@ class TrainConfig:
             bad(N_("validation split must be at least 0 and below 0.5"))
         if self.augment_style not in AUGMENT_STYLES:
             bad(f"unknown augmentation {self.augment_style!r}: choose one of {', '.join(AUGMENT_STYLES)}")
+        if not 0 <= self.augment_clean < 1:
+            bad("augment_clean must be a share of the batch from 0 to below 1")
+        if not (self.ema == 0 or 0.5 <= self.ema < 1):
+            bad("ema must be 0 (off) or a decay from 0.5 to below 1, such as 0.995")
         if not 0 <= self.outliers <= 0.5:
             bad(N_("outliers must be a share of the batch from 0 to 0.5"))
         if self.calibrate and not self.val_split:

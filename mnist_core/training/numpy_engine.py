@@ -112,7 +112,7 @@ def check_spec(spec: ArchSpec) -> int:
 
 # What the NumPy engine does not do, as (setting, the value that means "off").
 UNSUPPORTED = {"optimizer": "sgd", "weight_decay": 0.0, "label_smoothing": 0.0, "augment": False,
-               "val_split": 0.0, "loss_reduction": "mean"}
+               "val_split": 0.0, "loss_reduction": "mean", "ema": 0.0}
 
 
 def unsupported_settings(cfg) -> list[str]:

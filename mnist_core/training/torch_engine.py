@@ -36,6 +36,10 @@ class TorchEngine:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.softmax_out = spec.ends_with_softmax()
         self.opt = make_optimizer(self.model.parameters(), cfg)
+        self.ema = None  # an exponential average of the weights (and batch-norm statistics), when asked
+        if cfg.ema:
+            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+            self.ema = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
         self.amp = autocast_dtype(self.dev, cfg.amp)
         self.device = describe_device(self.dev)
         self.loss_sum = torch.zeros((), device=self.dev)
@@ -76,8 +80,10 @@ class TorchEngine:
             n_out = max(1, int(len(yb) * cfg.outliers))
             pick = torch.randint(len(self.bank), (n_out,), generator=self.gen).to(self.dev)
             xb = torch.cat([xb, to_input(self.bank[pick], self.chlast)])
-        if cfg.augment:
-            xb = augment_batch(xb, self.gen, cfg.augment_style)
+        if cfg.augment:  # the first augment_clean of the (shuffled) digits stay as they are
+            k = int(len(yb) * cfg.augment_clean)
+            xb = torch.cat([xb[:k], augment_batch(xb[k:], self.gen, cfg.augment_style)]) if k else \
+                augment_batch(xb, self.gen, cfg.augment_style)
         with torch.autocast(self.dev.type, dtype=self.amp, enabled=self.amp is not None):
             out = self.model(xb).float()  # (B [+ outliers], 10)
         if n_out:
@@ -90,6 +96,8 @@ class TorchEngine:
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
         bn = len(yb)
         per_sample = digit_loss.detach() / bn if cfg.loss_reduction == "sum" else digit_loss.detach()
         self.loss_sum += per_sample * bn  # stays on the device: no sync per step
@@ -105,19 +113,25 @@ class TorchEngine:
         self.count = 0
         return loss, acc
 
+    def _eval_model(self) -> nn.Module:
+        return self.ema.module if self.ema is not None else self.model
+
     def evaluate(self) -> dict:
-        ev = evaluate(self.model, self.x_test, self.y_test, self.dev, self.softmax_out, self.chlast)
+        model = self._eval_model()
+        ev = evaluate(model, self.x_test, self.y_test, self.dev, self.softmax_out, self.chlast)
         scores = {"test_loss": ev["loss"], "test_acc": ev["accuracy"]}
         if self.n_val:
             vx, vy = self.x_val.to(self.dev), self.y_val.to(self.dev)
-            scores["val_acc"] = evaluate(self.model, vx, vy, self.dev, self.softmax_out, self.chlast)["accuracy"]
+            scores["val_acc"] = evaluate(model, vx, vy, self.dev, self.softmax_out, self.chlast)["accuracy"]
         return scores
 
     def module(self) -> nn.Module:
-        return self.model
+        return self._eval_model()
 
     def finish(self, status: str) -> tuple[nn.Module, float | None, float | None]:
         temperature = ece = None
+        if self.ema is not None:
+            self.model = self.ema.module
         if status != "diverged" and not self.softmax_out:
             temperature, ece = calibrate(self.model, self.cfg, self.x_val, self.y_val, self.x_test, self.y_test,
                                          self.dev, self.chlast)

@@ -68,3 +68,13 @@ def test_large_and_small_digits_are_what_they_say(sample):
 def test_an_unknown_check_is_refused():
     with pytest.raises(ValueError, match="unknown check 'wobbly'"):
         synthetic.scan_check("wobbly", np.zeros((28, 28), np.uint8), np.random.default_rng(0))
+
+
+def test_scans_thin_some_strokes_as_far_as_the_thin_check(batch):
+    from mnist_core.training.augment import stroke_thickness
+    out = stroke_thickness(batch, torch.Generator().manual_seed(2), thin3=True)
+    eroded = -torch.nn.functional.max_pool2d(-batch, 3, 1, 1)  # the "thin" scan check's 3x3 min
+    as_eroded = torch.isclose(out, eroded).flatten(1).all(1) & ~torch.isclose(out, batch).flatten(1).all(1)
+    assert 0.05 < as_eroded.float().mean() < 0.3  # about 15%
+    plain = stroke_thickness(batch, torch.Generator().manual_seed(2))
+    assert not (torch.isclose(plain, eroded).flatten(1).all(1) & ~torch.isclose(plain, batch).flatten(1).all(1)).any()
