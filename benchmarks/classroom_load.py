@@ -13,6 +13,18 @@ Bounded: every wait has a timeout, the whole thing a deadline, and the server is
 
     python benchmarks/classroom_load.py --sessions 8 --trainers 8 [--sample] [--linger 150]
 
+Class mode (``--class-size N``): the teacher opens the board with the teacher key, starts a class
+and asks the class about the first step of a shipped lesson; N student contexts join with the code
+and a nickname, commit a guess, draw a digit on Draw, ``--trainers`` of them start a short run (it
+trains on in its worker), and all go back to the Class page; then the teacher presses Reveal. It
+reports the time for a guess to reach the board (from the click on Commit to the board's "k of n
+answered" counting it; guesses are matched to counts in commit order) and for Reveal to reach each
+student (from the teacher's click to the answer on the student's page), p50 and p95; errors; the
+server's RSS; and counts, afterwards, the joins and answers in the class database and the class's
+finished runs in the run store, against what the students did.
+
+    python benchmarks/classroom_load.py --class-size 30 --trainers 8
+
 ``--sample`` serves the embedded 5,000-digit sample (a fresh install, Community Cloud), otherwise
 the full MNIST from MNIST_DATA_DIR. ``--linger S`` stays S seconds after the class leaves and
 reads the RSS again (Streamlit drops a disconnected session's state after 2 minutes).
@@ -23,7 +35,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -193,6 +207,247 @@ def run(sessions: int = 4, trainers: int = 2, sample: bool = False, timeout: flo
     }
 
 
+# --- class mode: a teacher, a class that joins with the code, a live poll, Reveal ------------------------
+KEY = "load-teacher-key"
+LESSON_RADIO = "a lesson from the library"  # the board's first shipped lesson, its first step
+CHOICES = ("raw scores", "probabilities squashed into 0-1", "the labels")
+ANSWERED = re.compile(r"(\d+) of (\d+) answered")
+
+
+def pct(values: list[float], q: float) -> float | None:
+    """The q-quantile (nearest rank) of ``values``, rounded; None when there are none."""
+    if not values:
+        return None
+    v = sorted(values)
+    return round(v[min(len(v) - 1, max(0, math.ceil(q * len(v)) - 1))], 2)
+
+
+async def teacher_starts(page, base: str, timeout: float, errors: list) -> str:
+    """The teacher's board: a class started, the lesson's first step asked. Returns the class code."""
+    await visit(page, f"{base}/board?teacher={KEY}", "📋 Board", timeout, errors, "teacher")
+    await page.get_by_label("Title (optional)", exact=True).fill("Load class")
+    await page.get_by_role("button", name="Start a class").first.click()
+    code_box = page.locator('[data-testid="bd-code"]')
+    await code_box.wait_for()
+    code = (await code_box.inner_text()).strip()
+    await idle(page, timeout)
+    await page.get_by_text(LESSON_RADIO).first.click()
+    await idle(page, timeout)
+    await page.get_by_role("button", name="Ask the class").first.click()
+    await page.get_by_text(ANSWERED).first.wait_for()
+    return code
+
+
+async def watch_board(page, seen: dict, stop: asyncio.Event):
+    """Note when the board first shows each count of answers (read every 0.2 s, no reload)."""
+    while not stop.is_set():
+        try:
+            texts = await page.get_by_text(ANSWERED).all_inner_texts()
+        except Exception:  # noqa: BLE001 - the fragment redrew under us: read again
+            texts = []
+        now = time.time()
+        for t in texts:
+            m = ANSWERED.search(t)
+            if m:
+                seen.setdefault(int(m.group(1)), now)
+        await asyncio.sleep(0.2)
+
+
+async def class_student(browser, base: str, code: str, i: int, trains: bool, ready, timeout: float,
+                        shared: dict, out: dict):
+    nick = f"s{i:02d}"
+    guess = CHOICES[i % len(CHOICES)]
+    errors: list[str] = []
+    rec = {"nickname": nick, "trains": trains, "guess": guess, "errors": errors}
+    out[nick] = rec
+    ctx = await browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = await ctx.new_page()
+    page.set_default_timeout(timeout * 1000)
+    try:
+        await asyncio.sleep(i * shared["ramp"])  # students arrive over a few seconds, not in one instant
+        await visit(page, f"{base}/classroom?code={code}", "🏫 Class", timeout, errors, nick)
+        await page.get_by_label("Nickname", exact=True).fill(nick)
+        await page.get_by_role("button", name="Join the class").first.click()
+        await page.get_by_text(f"You are {nick} in this class.").first.wait_for()
+        rec["joined"] = True
+        await page.get_by_text(shared["question"]).first.wait_for()
+        await page.locator('[data-testid="stRadio"]').get_by_text(guess, exact=True).click()
+        await idle(page, timeout)
+        await page.get_by_role("button", name="Commit my guess").first.click()
+        rec["committed_at"] = time.time()
+        await page.get_by_text(f"Your guess: {guess}").first.wait_for()
+        rec["prediction_s"], rec["shown"] = await draw_seven(page, base, timeout, errors, nick)
+        if trains:
+            rec["run"] = await start_run(page, base, nick, ready, timeout, errors)
+        await visit(page, f"{base}/classroom", "🏫 Class", timeout, errors, nick)
+        await page.get_by_text(f"Your guess: {guess}").first.wait_for()  # the guess is kept
+        shared["back"] += 1
+        await asyncio.wait_for(shared["revealed"].wait(), timeout * 4)
+        await page.get_by_text("Answer: " + CHOICES[1]).first.wait_for()  # no reload: the page's own refresh
+        rec["answer_seen_at"] = time.time()
+        n = await page.locator('[data-testid="stException"]').count()
+        if n:
+            errors.append(f"{nick}: exception on the Class page")
+    except Exception as exc:  # a step that timed out or broke: counted, the others go on
+        errors.append(f"{nick}: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:160]}")
+        if os.environ.get("LOAD_SHOTS"):
+            await page.screenshot(path=str(Path(os.environ["LOAD_SHOTS"]) / f"{nick}.png"))
+        if trains and "run" not in rec:
+            await ready.abort()  # the others must not wait for a trainer that is gone
+        shared["failed"] += 1
+    finally:
+        await ctx.close()
+
+
+async def start_run(page, base: str, name: str, ready: asyncio.Barrier, timeout: float, errors: list) -> str:
+    """Start a short run on Training (the trainers press Start together) and see it begin; the run trains on
+    in its worker while the student goes back to the Class page (counted in the run store afterwards)."""
+    await visit(page, base + "/training", "📈 Training", timeout, errors, name)
+    await page.get_by_label("Epochs", exact=True).fill("1")
+    await page.get_by_text("More settings").click()
+    await page.get_by_label("Batches per epoch (0 = all; a dry run)").fill(str(BATCHES))
+    await page.get_by_label("Run name", exact=True).fill(name)
+    await page.get_by_label("Run name", exact=True).press("Tab")  # Enter would submit the form
+    await ready.wait()
+    await page.get_by_role("button", name="Start training").click()
+    await page.get_by_role("heading", name=f"Run: {name}").first.wait_for()
+    return name
+
+
+def wait_runs(runs_dir: Path, started: int, timeout: float):
+    """Until the run store holds ``started`` runs and none is queued or running (bounded)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        runs = RunStore(runs_dir).list(damaged=True)
+        if len(runs) >= started and not any(r.summary.get("status") in ("running", "queued") for r in runs):
+            return
+        time.sleep(1)
+
+
+async def class_session(base: str, size: int, trainers: int, timeout: float, ramp: float) -> dict:
+    from playwright.async_api import async_playwright
+
+    from mnist_core.experiments.lessons import library, load_shipped
+    question = load_shipped(library()[0].id).steps[0].prompt[:60]
+    out: dict[str, dict] = {}
+    teacher_errors: list[str] = []
+    shared = {"back": 0, "failed": 0, "question": question, "ramp": ramp, "revealed": asyncio.Event()}
+    seen: dict[int, float] = {}
+    result: dict = {"teacher_errors": teacher_errors}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            tctx = await browser.new_context(viewport={"width": 1400, "height": 1200})
+            teacher = await tctx.new_page()
+            teacher.set_default_timeout(timeout * 1000)
+            code = await teacher_starts(teacher, base, timeout, teacher_errors)
+            result["code"] = code
+            stop = asyncio.Event()
+            watcher = asyncio.create_task(watch_board(teacher, seen, stop))
+            ready = asyncio.Barrier(max(1, trainers))
+            t0 = time.time()
+            students = [asyncio.create_task(class_student(browser, base, code, i, i < trainers, ready, timeout,
+                                                          shared, out)) for i in range(size)]
+            deadline = time.time() + timeout * 4
+            while shared["back"] + shared["failed"] < size and time.time() < deadline:
+                await asyncio.sleep(0.5)
+            await asyncio.sleep(LIVE_WAIT)  # the board's last count of answers
+            stop.set()
+            await watcher
+            result["class_before_reveal_s"] = round(time.time() - t0, 1)
+            await teacher.get_by_role("button", name="Reveal").first.click()
+            result["revealed_at"] = time.time()
+            shared["revealed"].set()
+            await asyncio.gather(*students)
+            result["wall_s"] = round(time.time() - t0, 1)
+            n = await teacher.locator('[data-testid="stException"]').count()
+            if n:
+                teacher_errors.append("teacher: exception on the board")
+            await tctx.close()
+        except Exception as exc:
+            teacher_errors.append(f"teacher: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:160]}")
+        finally:
+            await browser.close()
+    result["students"] = [out[k] for k in sorted(out)]
+    result["board_counts_seen"] = seen
+    return result
+
+
+LIVE_WAIT = 5.0  # seconds: more than the board's poll interval (2 s), so the last guess is counted
+
+
+def class_counts(code: str, runs_dir: Path) -> dict:
+    """What the class database and the run store hold afterwards, read as the teacher."""
+    from mnist_core.classroom import classes, identity, ownership, polls
+    teacher = identity.teacher_actor("vbenchmark")
+    room = next(r for r in classes.open_classes(teacher) if r.code == code)
+    members = classes.members(teacher, room.id)
+    poll = polls.current_poll(teacher, room.id)
+    tally = polls.tally(teacher, poll.id)
+    runs = RunStore(runs_dir).list(damaged=True)
+    owned = ownership.owners([r.run_id for r in runs])
+    nick = {m.visitor_id: m.nickname for m in members}
+    class_runs = {nick.get(owned[r.run_id].owner_id, "?"): r.summary.get("status") for r in runs
+                  if r.run_id in owned and owned[r.run_id].class_id == room.id}
+    return {"members": len(members), "answers": sum(tally.counts.values()), "counts": dict(tally.counts),
+            "poll_state": poll.state, "class_runs": class_runs,
+            "left_running": sum(r.summary.get("status") in ("running", "queued") for r in runs)}
+
+
+def class_run(size: int, trainers: int, sample: bool = False, timeout: float = 300, ramp: float = 0.5,
+              deadline: float = 1800) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="class-load-"))
+    runs_dir = folder / "runs"
+    url = f"sqlite:///{folder / 'classroom.sqlite'}"
+    os.environ["MNIST_LAB_DATABASE_URL"] = url  # this process reads the same database afterwards
+    env = {"MNIST_LAB_TEACHER_KEY": KEY, "MNIST_LAB_DATABASE_URL": url}
+    if sample:
+        env |= {"MNIST_DATA_DIR": None, "MNIST_LAB_CACHE": tempfile.mkdtemp()}
+    t_start = time.time()
+    with streamlit_process(runs_dir, env=env) as (base, proc):
+        rss_start = rss_mb(proc.pid)
+        res = asyncio.run(asyncio.wait_for(class_session(base, size, trainers, timeout, ramp), deadline))
+        rss_after = rss_mb(proc.pid)
+        wait_runs(runs_dir, sum(bool(r.get("run")) for r in res["students"]), timeout)
+        counts = class_counts(res["code"], runs_dir) if "code" in res else {}
+        server_alive = proc.poll() is None
+    recs = res["students"]
+    commits = sorted(r["committed_at"] for r in recs if "committed_at" in r)
+    seen = res["board_counts_seen"]
+    to_board = []
+    for j, c in enumerate(commits, start=1):  # the j-th guess is on the board once it counts j or more
+        shown = [t for k, t in seen.items() if k >= j]
+        if shown:
+            to_board.append(min(shown) - c)
+    revealed = res.get("revealed_at")
+    to_students = [r["answer_seen_at"] - revealed for r in recs if revealed and "answer_seen_at" in r]
+    errors = res["teacher_errors"] + [e for r in recs for e in r["errors"]]
+    early = [r["nickname"] for r in recs if revealed and r.get("answer_seen_at", revealed) < revealed]
+    joined = sum(bool(r.get("joined")) for r in recs)
+    committed = len(commits)
+    trained = sorted(r["nickname"] for r in recs if r.get("run"))  # started on the page
+    runs = counts.get("class_runs", {})
+    preds = [r["prediction_s"] for r in recs if "prediction_s" in r]
+    return {
+        "class_size": size, "trainers": trainers, "data": "sample" if sample else "full MNIST", "ramp_s": ramp,
+        "guess_to_board_s": {"p50": pct(to_board, 0.5), "p95": pct(to_board, 0.95),
+                             "max": pct(to_board, 1.0), "n": len(to_board)},
+        "reveal_to_student_s": {"p50": pct(to_students, 0.5), "p95": pct(to_students, 0.95),
+                                "max": pct(to_students, 1.0), "n": len(to_students)},
+        "prediction_on_draw_s": {"p50": pct(preds, 0.5), "max": pct(preds, 1.0), "n": len(preds)},
+        "errors": errors, "answer_shown_before_reveal": early,
+        "rss_mb": {"start": round(rss_start), "after_class": round(rss_after)},
+        "did": {"joined": joined, "committed": committed, "started_a_run": len(trained)},
+        "stored": counts,
+        "nothing_lost": bool(counts) and counts["members"] == joined == size and counts["answers"] == committed == size
+        and sorted(n for n, s in runs.items() if s == "finished") == trained and len(trained) == trainers
+        and counts["left_running"] == 0,
+        "server_alive": server_alive,
+        "class_before_reveal_s": res.get("class_before_reveal_s"), "wall_s": res.get("wall_s"),
+        "total_s": round(time.time() - t_start, 1),
+    }
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=8)
@@ -200,7 +455,16 @@ def main(argv=None):
     ap.add_argument("--sample", action="store_true", help="serve the embedded sample, not the full MNIST")
     ap.add_argument("--timeout", type=float, default=240, help="seconds any one step may take")
     ap.add_argument("--linger", type=float, default=0, help="seconds to wait after the class, then read RSS again")
+    ap.add_argument("--class-size", type=int, default=0,
+                    help="class mode: a teacher and this many students who join, guess, draw and train")
+    ap.add_argument("--ramp", type=float, default=0.5, help="class mode: seconds between two students' arrivals")
     a = ap.parse_args(argv)
+    if a.class_size:
+        if not 1 <= a.class_size <= 64 or not 0 <= a.trainers <= a.class_size:
+            ap.error("class size must be 1-64 and trainers between 0 and the class size")
+        report = class_run(a.class_size, a.trainers, a.sample, a.timeout, a.ramp)
+        print(json.dumps(report, indent=2))
+        return 0 if not report["errors"] and report["nothing_lost"] else 1
     if not 1 <= a.sessions <= 64 or not 0 <= a.trainers <= a.sessions:
         ap.error("sessions must be 1-64 and trainers between 0 and sessions")
     report = run(a.sessions, a.trainers, a.sample, a.timeout, a.linger)
