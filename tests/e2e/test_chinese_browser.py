@@ -35,6 +35,7 @@ KEPT = {
     "epsilon", "gamma", "beta", "max", "log", "id", "demo", "lr",
     # names the seed programs print or call, quoted as they appear there (the lessons on seed000-002)
     "nn", "CrossEntropyLoss", "fit", "validation_data", "test_images", "test_labels", "Time", "cost",
+    "Nguyen", "Yosinski", "Clune",  # the authors the fooling pictures cite (What it wants to see)
     "PNG", "JPEG", "JPG", "JSON", "HTML", "png", "jpg", "jpeg", "json", "px", "ms", "KB", "MB", "GB", "bits",
 }
 # Streamlit's own words in its widgets, which it cannot translate (streamlit#1353): not ours to fix.
