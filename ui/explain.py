@@ -17,7 +17,7 @@ from mnist_core.explain.attributions import BASELINES, METHODS, attribute, casca
 from mnist_core.explain.embeddings import build_map, vector_of
 from mnist_core.explain.trace import trace
 from mnist_core.explain.whatif import HAND_KERNELS, parse_kernel, with_kernel, with_weight
-from mnist_core.i18n import N_, _, ngettext
+from mnist_core.i18n import N_, _, ngettext, pgettext
 from mnist_core.mistakes import TAGS, load_tags, set_tag, summary, tag_of
 from mnist_core.safe_text import plain
 from ui import state
@@ -39,7 +39,8 @@ def pick_input(data, prefix: str):
     src = st.radio(_("Input"), sources, format_func=words.get, horizontal=True, key=f"{prefix}_source")
     if src == "A test digit":
         c1, c2 = st.columns(2)
-        cls = c1.selectbox(_("Class"), list(range(10)), format_func=lambda i: data.classes[i], key=f"{prefix}_class")
+        cls = c1.selectbox(pgettext("digit", "Class"), list(range(10)), format_func=lambda i: data.classes[i],
+                           key=f"{prefix}_class")
         where = torch.nonzero(data.test_labels == cls).flatten()
         if len(where) == 0:
             st.warning(_("no test digits of that class in this dataset"))

@@ -133,7 +133,7 @@ def test_lesson_in_chinese(app):
     from mnist_core.experiments.views import from_query
     at = zh(app, "lesson")
     assert any("打开一个课程文件" in i.value for i in at.info)
-    assert "🎓 课堂" in shown(at) and "给全班的问题" in shown(at)
+    assert "🎓 课程" in shown(at) and "给全班的问题" in shown(at)
     at.session_state["lesson"] = Lesson("转动的数字", [
         Step("experiments", from_query("experiments", {"kind": "rotate"})[0], "它还能认出 7 吗?", "不能。")])
     at.run()
