@@ -116,7 +116,7 @@ def replay():
             basis = cached_basis(str(run_dir(run_id)), data_key, spec, final, data)
         xy = cached_coords(str(snap.path), data_key, str(run_dir(run_id)), basis, spec, snap)
         end = cached_coords(str(snaps[-1].path), data_key, str(run_dir(run_id)), basis, spec, snaps[-1])
-        title = _("1,000 training digits in its last hidden layer, on fixed axes, at {moment}").format(moment=moment)
+        title = _("1,000 training digits in its last hidden layer,\non fixed axes, at {moment}").format(moment=moment)
         fig = charts.embedding_map(xy, basis.labels, data.classes, title)
         pad = 0.1 * (end.max(0) - end.min(0))  # the final picture's frame for every moment: clusters move, axes don't
         fig.update_xaxes(range=[end[:, 0].min() - pad[0], end[:, 0].max() + pad[0]])

@@ -51,6 +51,9 @@ ACCESSIBLE_CSS = """<style>
 /* A disabled widget's label (My report's "Runs to include" before any run): Streamlit greys it to #6d6b69,
    3.4:1 on the background; #8f8d8a still reads as greyed and is 5.5:1. */
 [data-testid="stWidgetLabel"][disabled], [data-testid="stWidgetLabel"][disabled] p { color: #8f8d8a; }
+/* A slider's keyboard input sits in a visually hidden 1 px box on its thumb, but keeps the browser's 129 px
+   width: with the thumb at the right end (Time travel's last moment) it reached past a phone's edge. */
+[data-testid="stSlider"] input[type="range"] { width: 1px; }
 </style>"""
 
 
