@@ -56,7 +56,7 @@ ACCESSIBLE_CSS = """<style>
 [data-testid="stSlider"] input[type="range"] { width: 1px; }
 /* A figure's text alternative (ui.common.describe): read by screen readers, hidden from the eye, and taking
    no room in the page's column (absolute: out of the flex gap). */
-[data-testid="stElementContainer"]:has(.mnist-alt) { position: absolute; width: 1px !important; height: 1px; margin: -1px;
+[data-testid="stElementContainer"]:has(.mnist-alt) { position: absolute; width: 1px; height: 1px; margin: -1px;
   overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
 </style>"""
 
