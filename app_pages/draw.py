@@ -11,7 +11,7 @@ from mnist_core.inference import predict
 from mnist_core.preprocess import SWITCHES, ImageError, decode_upload, preprocess
 from mnist_core.safe_text import plain
 from ui import canvas, state
-from ui.common import friendly_errors, model_picker
+from ui.common import describe, friendly_errors, model_picker
 from ui.ours import contribute_footer, contribute_header
 
 
@@ -53,6 +53,7 @@ with left:
         width = st.slider(_("Stroke width"), 6, 40, 18, key="draw_stroke")
         if st.button(_("🧹 Clear"), key="draw_clear"):
             state.CANVAS_GENERATION.set(state.CANVAS_GENERATION.get() + 1)
+        describe(_("a black 280 x 280 canvas to draw one digit on in white with the mouse, a finger or a pen."))
         image = canvas.draw_canvas(key=f"draw_canvas_{state.CANVAS_GENERATION.get()}",
                                    stroke_width=width)
         source = _("what you drew")
@@ -109,7 +110,11 @@ with right:
                              "**{full}** ({full_share}).").format(
                     steps=missing, digit=v.label, share=f"{v.confidence:.0%}", full=int(p_full.argmax()),
                     full_share=f"{p_full.max():.0%}"))
+            describe(
+                _("a bar chart of the probability the network gives each digit; the tallest is {digit}.")
+                .format(digit=v.label))
             st.plotly_chart(charts.probabilities_bar(probs), key="draw_probs")
+        describe(_("the picture at each preprocessing step: as given, cropped to the ink, scaled, centred in 28 x 28."))
         st.plotly_chart(charts.preprocessing_steps([
             (source.capitalize() if source else _("input"), steps.original),
             (_("cropped to the ink"), steps.cropped),

@@ -6,7 +6,7 @@ import streamlit as st
 from mnist_core import charts, inference
 from mnist_core.explain import activations
 from mnist_core.i18n import _
-from ui.common import friendly_errors, model_and_data
+from ui.common import describe, friendly_errors, model_and_data
 from ui.explain import (
     TRACE_LAYER_KEY,
     clicked_cell,
@@ -32,8 +32,12 @@ with friendly_errors(_("inspection")):
         label=data.classes[label], **said) if label is not None else
         _("The network says **{digit}** ({share}).").format(**said))
     a, b = st.columns([1, 2])
+    describe(_("the input digit as a 28 x 28 grid of pixel brightnesses."), a)
     a.plotly_chart(charts.digit_heatmap(image, _("input"), zmax=1), key="inside_input")
     sal, target = activations.saliency(spec, model, x)
+    describe(
+        _("a saliency map over the digit: the pixels that pushed the network towards {digit}.")
+        .format(digit=data.classes[target]), b)
     b.plotly_chart(charts.saliency_map(sal, image, _("Which pixels pushed it towards {digit}").format(
         digit=data.classes[target])), key="inside_saliency")
 
@@ -45,6 +49,9 @@ with friendly_errors(_("inspection")):
     if not kernels:
         st.info(_("This network has no convolution layers: it sees the digit as one long list of pixels."))
     for idx, label_, w in kernels:
+        describe(
+            _("the weights of the {n} filters of layer {layer} ({label}), one small square each.")
+            .format(n=len(w), layer=idx, label=label_))
         st.plotly_chart(charts.kernel_grid(w, _("Layer {layer}: {label} · weights {shape}").format(
             layer=idx, label=label_, shape=tuple(w.shape))), key=f"inside_k{idx}")
 
@@ -73,6 +80,9 @@ with friendly_errors(_("inspection")):
         fig = charts.feature_maps(o.values, _("Layer {layer}: {label} → {shape} (click a cell)").format(**words)) \
             if o.values.ndim == 3 else \
             charts.activations_bar(o.values[:512], _("Layer {layer}: {label} → {shape}").format(**words))
+        alt = _("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.") \
+            if o.values.ndim == 3 else _("a bar chart of the {shape} activations of layer {layer} ({label}).")
+        describe(alt.format(**words))
         event = st.plotly_chart(fig, key=f"inside_f{o.index}", on_select="rerun", selection_mode="points")
         cell = clicked_cell(event, o.values)
         if cell is not None:

@@ -10,7 +10,7 @@ from mnist_core.experiments.timetravel import EmbeddingBasis, frame, load_snapsh
 from mnist_core.i18n import _
 from mnist_core.runs import DEMO_DIR
 from ui import state
-from ui.common import dataset, friendly_errors, load_model, model_options, store
+from ui.common import dataset, describe, friendly_errors, load_model, model_options, store
 from ui.explain import pick_input
 from ui.links import clamp_linked, read_link, write_link
 
@@ -105,22 +105,30 @@ def replay():
         st.caption(_("time travel: {moment}").format(moment=moment))
         left, right = st.columns(2)
         if f.kernels is not None:
+            describe(
+                _("the first-layer kernels at {moment}, one small square of weights each.").format(moment=moment), left)
             left.plotly_chart(charts.kernel_grid(f.kernels, _("First-layer kernels at {moment}").format(moment=moment)),
                               key="tt_kernels")
+            describe(_("the feature maps these kernels make of the input at {moment}.").format(moment=moment), right)
             right.plotly_chart(charts.feature_maps(f.maps[:16], _("What they make of the input")), key="tt_maps")
         else:
             left.info(_("This network has no conv layer: no kernels to watch."))
+        describe(_("a bar chart of its probability for each class at {moment}.").format(moment=moment), left)
         left.plotly_chart(charts.probabilities_bar(f.probs, data.classes), key="tt_probs")
+        describe(_("the confusion matrix on 1,000 test digits at {moment}.").format(moment=moment), right)
         right.plotly_chart(charts.confusion_matrix(f.confusion, data.classes), key="tt_confusion")
         with st.spinner(_("Fixing one map for every moment…")):
             basis = cached_basis(str(run_dir(run_id)), data_key, spec, final, data)
         xy = cached_coords(str(snap.path), data_key, str(run_dir(run_id)), basis, spec, snap)
         end = cached_coords(str(snaps[-1].path), data_key, str(run_dir(run_id)), basis, spec, snaps[-1])
-        title = _("1,000 training digits in its last hidden layer, on fixed axes, at {moment}").format(moment=moment)
+        title = _("1,000 training digits in its last hidden layer,\non fixed axes, at {moment}").format(moment=moment)
         fig = charts.embedding_map(xy, basis.labels, data.classes, title)
         pad = 0.1 * (end.max(0) - end.min(0))  # the final picture's frame for every moment: clusters move, axes don't
         fig.update_xaxes(range=[end[:, 0].min() - pad[0], end[:, 0].max() + pad[0]])
         fig.update_yaxes(range=[end[:, 1].min() - pad[1], end[:, 1].max() + pad[1]])
+        describe(
+            _("a scatter plot of 1,000 training digits in its last hidden layer at {moment}, coloured by class.")
+            .format(moment=moment))
         st.plotly_chart(fig, key="tt_embedding")
 
 

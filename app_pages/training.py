@@ -12,7 +12,7 @@ from mnist_core.training.config import AUGMENT_STYLES, OPTIMIZERS, SCHEDULES, Tr
 from mnist_core.training.events import Step
 from mnist_core.training.numpy_engine import UNSUPPORTED
 from ui import state
-from ui.common import current_job, dataset, friendly_errors, refresh_every, state_words, store
+from ui.common import current_job, dataset, describe, friendly_errors, refresh_every, state_words, store
 from ui.identity import who
 from ui.links import read_link, write_link
 from ui.live import live_view
@@ -174,6 +174,8 @@ else:
         with friendly_errors(_("curves")):
             curves = {f"{names[i]} ({i[-4:]})": [e for e in store().metrics(i) if isinstance(e, Step)]
                       for i in chosen}
+            describe(
+                _("the loss curves of {n} runs over their training steps, one line per run.").format(n=len(curves)))
             st.plotly_chart(charts.runs_overlay(curves, "loss"), key="tr_overlay_chart")
     with st.expander(_("Rename or delete a run")):
         target = st.selectbox(_("Run"), ids, format_func=lambda i: f"{names[i]} ({i})", key="tr_edit_run")

@@ -5,7 +5,7 @@ import streamlit as st
 from mnist_core import charts
 from mnist_core import inference as ins
 from mnist_core.i18n import _
-from ui.common import friendly_errors, model_and_data
+from ui.common import describe, friendly_errors, model_and_data
 from ui.explain import attribution_lab, pick_input, sanity_section, you_are_here
 from ui.links import read_link, write_link
 from ui.ours import map_set
@@ -23,6 +23,9 @@ with friendly_errors(_("prediction")):
     st.markdown(_("The network says **{digit}** ({share}); the label is **{label}**.").format(
         label=data.classes[label], **said) if label is not None else
         _("The network says **{digit}** ({share}).").format(**said))
+    describe(
+        _("a bar chart of the probability the network gives each class; the tallest is {digit}.")
+        .format(digit=data.classes[pred]))
     st.plotly_chart(charts.probabilities_bar(probs, data.classes), key="why_probs")
 with friendly_errors(_("attributions")):
     target = attribution_lab(spec, model, x, image, data.classes)

@@ -39,10 +39,12 @@ def _ts(texts) -> list[str]:
 def _layout(fig: go.Figure, title: str | None = None, height: int | None = None, **kw) -> go.Figure:
     # No template here: Streamlit themes every chart itself, and applying a named Plotly
     # template costs ~18 ms a figure, too much for live charts redrawn every second.
-    title = None if title is None else _t(title)
+    # a line break in a long title keeps it inside a phone's width: each line escaped, joined by Plotly's <br>
+    title = None if title is None else "<br>".join(_t(line) for line in str(title).split("\n"))
     if isinstance(kw.get("legend_title"), str):
         kw["legend_title"] = _t(kw["legend_title"])
-    fig.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50 if title else 20, b=40), **kw)
+    top = 50 + 20 * title.count("<br>") if title else 20
+    fig.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=top, b=40), **kw)
     return fig
 
 

@@ -51,12 +51,29 @@ ACCESSIBLE_CSS = """<style>
 /* A disabled widget's label (My report's "Runs to include" before any run): Streamlit greys it to #6d6b69,
    3.4:1 on the background; #8f8d8a still reads as greyed and is 5.5:1. */
 [data-testid="stWidgetLabel"][disabled], [data-testid="stWidgetLabel"][disabled] p { color: #8f8d8a; }
+/* A slider's keyboard input sits in a visually hidden 1 px box on its thumb, but keeps the browser's 129 px
+   width: with the thumb at the right end (Time travel's last moment) it reached past a phone's edge. */
+[data-testid="stSlider"] input[type="range"] { width: 1px; }
+/* A figure's text alternative (ui.common.describe): read by screen readers, hidden from the eye, and taking
+   no room in the page's column (absolute: out of the flex gap). */
+[data-testid="stElementContainer"]:has(.mnist-alt) { position: absolute; width: 1px; height: 1px; margin: -1px;
+  overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
 </style>"""
 
 
 def accessible_theme():
     """What the theme cannot say by itself (once per script run, before any page text)."""
     st.html(ACCESSIBLE_CSS)
+
+
+def describe(what: str, where=None) -> None:
+    """A figure's one-sentence text alternative, drawn just before it (a chart, an image, the canvas).
+
+    Plotly's SVG and a canvas say nothing to a screen reader; this paragraph does ("Figure: ..."), and is
+    visually hidden by ``ACCESSIBLE_CSS``. ``where`` is the column or container the figure goes in."""
+    import html
+    text = html.escape(_("Figure: {what}").format(what=what))
+    (where or st).html(f'<p class="mnist-alt" role="note">{text}</p>')
 
 
 def use_language() -> str:

@@ -21,7 +21,7 @@ from mnist_core.i18n import N_, _, ngettext, pgettext
 from mnist_core.mistakes import TAGS, load_tags, set_tag, summary, tag_of
 from mnist_core.safe_text import plain
 from ui import state
-from ui.common import friendly_errors, load_model, store
+from ui.common import describe, friendly_errors, load_model, store
 from ui.identity import who
 from ui.links import clamp_linked
 
@@ -106,6 +106,7 @@ def trace_section(spec, model, x, image) -> int:
     with friendly_errors(_("trace")):
         t = trace(spec, model, x, int(layer), cell)
         left, right = st.columns([1, 2])
+        describe(_("the input digit with a box around the pixels this cell can see."), left)
         left.plotly_chart(charts.input_with_box(image, t.box, _("What this cell can see") if t.box else _("The input")),
                           key="trace_box")
         with right:
@@ -143,8 +144,11 @@ def _arithmetic(t):
                               format_func=lambda i: _("{channel} (adds {sum})").format(
                                   channel=i, sum=f"{t.channel_sums[i]:+.3f}"))
         a, b, c = st.columns(3)
+        describe(_("the input patch under the kernel, as a grid of numbers."), a)
         a.plotly_chart(charts.number_grid(t.patch[ch], _("input patch"), diverging=False), key="trace_patch")
+        describe(_("the kernel weights, as a grid of numbers."), b)
         b.plotly_chart(charts.number_grid(t.kernel[ch], _("kernel weights")), key="trace_kernel")
+        describe(_("the patch times the kernel, cell by cell, as a grid of numbers."), c)
         c.plotly_chart(charts.number_grid(t.products[ch], _("patch x kernel")), key="trace_products")
         if c_in > 1:
             st.caption(ngettext("Channel {channel}'s products add up to {sum}; the other {n} channel adds {rest}.",
@@ -152,6 +156,7 @@ def _arithmetic(t):
                                 c_in - 1).format(channel=ch, sum=f"{t.channel_sums[ch]:+.4f}", n=c_in - 1,
                                                  rest=f"{t.channel_sums.sum() - t.channel_sums[ch]:+.4f}"))
     elif t.patch is not None:  # a pooling window
+        describe(_("the pooling window as a grid of numbers, the winner outlined."))
         st.plotly_chart(charts.number_grid(t.patch, _("the window: the winner is outlined") if t.winner
                                            else _("the window"), mark=t.winner, diverging=False), key="trace_window")
     elif t.contributions:
@@ -236,7 +241,9 @@ def whatif_section(run_id: str, spec, model, x):
         st.info(_("Edited copy (this session only): {changes}").format(changes="; ".join(edits.changes)))
         before, after = ins.predict(spec, model, x), ins.predict(spec, current, x)
         a, b = st.columns(2)
+        describe(_("the trained model's probability for each digit."), a)
         a.plotly_chart(charts.probabilities_bar(before), key="wi_before")
+        describe(_("the edited copy's probability for each digit."), b)
         b.plotly_chart(charts.probabilities_bar(after), key="wi_after")
         st.caption(_("Trained model: {before} ({before_share}) · edited copy: {after} ({after_share})").format(
             before=int(before.argmax()), before_share=f"{before.max():.0%}", after=int(after.argmax()),
@@ -280,6 +287,9 @@ def attribution_lab(spec, model, x, image, classes):
         maps.append((f"{method_name(m)} · {a.seconds * 1000:.0f} ms", a.map))
         if a.note:
             notes.append(_("{method}: {note}").format(method=method_name(m), note=a.note))
+    describe(
+        _("{n} attribution maps side by side over the digit: red pixels pushed towards the class, blue away.")
+        .format(n=len(maps)))
     st.plotly_chart(charts.attribution_maps(maps, image), key="why_maps")
     st.caption(_("Red pixels pushed the network towards the class, blue away from it. {notes}").format(
         notes=" · ".join(notes)))
@@ -299,6 +309,7 @@ def sanity_section(spec, model, x, image, target):
     if got:
         method, steps = got
         show = steps[:: max(1, len(steps) // 5)][:5] + ([steps[-1]] if len(steps) > 5 else [])
+        describe(_("the attribution map as the layers are randomised one by one, with its similarity to the first."))
         st.plotly_chart(charts.attribution_maps([(f"{s.label} · {s.similarity:.2f}", s.map) for s in show], image),
                         key="why_sanity_maps")
         st.caption(_("{method}: rank similarity to the trained model's map (1 = the same pixels in the same order). "
@@ -334,9 +345,14 @@ def you_are_here(run_id, spec, model, image, data, where: str | None = None):
         star = m.place(v[None])[0]
         title = (_("What the network sees (its last hidden layer) · separation {separation}") if space == "features"
                  else _("Raw pixels · separation {separation}")).format(separation=f"{m.separation:.2f}")
+        describe(
+            _("a scatter plot of training digits coloured by class ({space}), with a star where this digit falls.")
+            .format(space=_("features") if space == "features" else _("pixels")), col)
         col.plotly_chart(charts.embedding_map(m.coords, m.labels, data.classes, title, star, where),
                          key=f"why_map_{space}")
         idx, dist = m.neighbours(v, k=8)
+        describe(
+            _("the {n} training digits nearest to this one, each with its class and distance.").format(n=len(idx)), col)
         col.plotly_chart(charts.digit_grid(data.train_images[torch.from_numpy(idx)].numpy(),
                                            [data.classes[int(data.train_labels[i])] for i in idx], cols=8,
                                            captions=[f"{data.classes[int(data.train_labels[i])]} · {d:.1f}"
@@ -374,6 +390,9 @@ def mistakes_explained(run_id, spec, model, data, ev, cell, true: int, pred: int
     fig = charts.attribution_maps([(t, m) for t, m, _im in panels], np.mean([p[2] for p in panels], 0))
     for k, (_t, _m, im) in enumerate(panels):  # each panel over its own digit, not the mean
         fig.data[2 * k].z = im
+    describe(
+        _("attribution maps over {n} of these mistakes: red pixels pushed towards the wrong answer.")
+        .format(n=len(panels)))
     st.plotly_chart(fig, key="eval_mistakes")
     folder = tags_folder(run_id)
     tags = load_tags(folder)

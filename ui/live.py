@@ -9,7 +9,7 @@ from mnist_core import charts
 from mnist_core.i18n import _, tr
 from mnist_core.safe_text import plain
 from ui import state
-from ui.common import current_job, friendly_errors
+from ui.common import current_job, describe, friendly_errors
 
 
 def live_view():
@@ -51,10 +51,14 @@ def live_view():
         m3.metric(_("Batch accuracy"), f"{last.acc:.1%}")
         m4.metric(_("Images / s"), f"{last.ips:,.0f}")
         c1, c2 = st.columns(2)
+        describe(_("the training loss over the steps so far."), c1)
         c1.plotly_chart(charts.loss_curve(snap.steps, snap.lr_changes), key="tr_loss")
+        describe(_("the test accuracy after each epoch so far."), c2)
         c2.plotly_chart(charts.accuracy_curve(snap.epochs), key="tr_acc")
         c3, c4 = st.columns(2)
+        describe(_("the learning rate over the steps so far."), c3)
         c3.plotly_chart(charts.lr_curve(snap.steps), key="tr_lr_chart")
+        describe(_("the training speed in images per second over the steps so far."), c4)
         c4.plotly_chart(charts.throughput_curve(snap.steps), key="tr_ips")
     if snap.result:
         r = snap.result
