@@ -71,6 +71,8 @@ with friendly_errors(_("inspection")):
         shape = "x".join(map(str, o.shape))
         words = dict(layer=o.index, label=o.label, shape=shape)
         if o.values.ndim == 3 and o.index != traced_layer:
+            describe(_("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
+                     .format(**words))
             st.plotly_chart(charts.feature_maps(o.values, _("Layer {layer}: {label} → {shape}").format(**words),
                                                 clickable=False), key=f"inside_p{o.index}")
             st.button(_("🖱️ Click cells of layer {layer}").format(layer=o.index), key=f"inside_pick{o.index}",

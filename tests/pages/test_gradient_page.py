@@ -61,7 +61,7 @@ def test_the_gradient_page_speaks_chinese(app):
     at.run()
     no_exception(at)
     shown = texts(at)
-    assert "追踪一个梯度" in at.title[0].value and "手算:∂L/∂w" in shown and "梯度:第 1 层 权重" in shown
+    assert "追踪一个梯度" in at.title[0].value and "手算：∂L/∂w" in shown and "梯度：第 1 层 权重" in shown
     arithmetic = "\n".join(str(v) for df in at.dataframe for v in df.value.iloc[:, 0])
     assert "全连接层" in shown or "求和" in arithmetic  # the rules and the lines from mnist_core, translated
     assert "Backpropagation with real numbers" not in shown
