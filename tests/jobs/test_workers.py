@@ -13,7 +13,7 @@ from tests.conftest import small_spec, wait_for
 
 def test_a_run_in_a_worker_streams_live_and_lands_in_the_store(sample, tmp_path):
     store = RunStore(tmp_path)
-    job = ProcessTrainingJob(small_spec(), TrainConfig(epochs=2, max_batches=40, log_every=2, device="cpu"), sample,
+    job = ProcessTrainingJob(small_spec(), TrainConfig(epochs=2, max_batches=200, log_every=5, device="cpu"), sample,
                              store=store, name="in a worker", slots=SlotQueue(1)).start()
     assert job.pid() != os.getpid()
     seen = set()
