@@ -99,7 +99,7 @@ def digit_grid(images: np.ndarray, labels: list[str], cols: int = 10, title: str
     cols = min(cols, len(images))
     m = _mosaic(images, cols, pad=8)
     # the labels go in as one list: adding them one by one copies every earlier one each time
-    notes = [dict(x=divmod(i, cols)[1] * 36 + 13.5, y=divmod(i, cols)[0] * 36 + 31,
+    notes = [dict(x=(i % cols) * 36 + 13.5, y=(i // cols) * 36 + 31,
                   text=_t(captions[i] if captions else lab), showarrow=False, font=dict(size=11))
              for i, lab in enumerate(labels)]
     fig = go.Figure(go.Heatmap(z=m, colorscale=GREYS, showscale=False, zmin=0, zmax=255, hoverinfo="skip"),
@@ -347,8 +347,7 @@ def _clickable(fig: go.Figure, x, y, hover: list[str] | None = None, customdata:
 
     Hover words are either ``hover`` (one string per cell) or numbers per cell (``customdata``) put into
     ``template`` by the browser: for thousands of cells, numbers are much smaller and faster to build."""
-    x = np.asarray(x) if isinstance(x, np.ndarray) else list(x)
-    y = np.asarray(y) if isinstance(y, np.ndarray) else list(y)
+    x, y = (v if isinstance(v, np.ndarray) else list(v) for v in (x, y))
     fig.add_trace(go.Scatter(x=x, y=y, mode="markers", showlegend=False, text=hover, customdata=customdata,
                              hovertemplate=template + "<extra></extra>",
                              marker=dict(symbol="square", size=9, opacity=0.02, color="white"),
