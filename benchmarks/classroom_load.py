@@ -99,15 +99,20 @@ async def draw_seven(page, base: str, timeout: float, errors: list, who: str) ->
     return took, (await shown.inner_text()).strip()
 
 
-async def train(page, base: str, name: str, ready: asyncio.Barrier, timeout: float, errors: list) -> dict:
+async def press_start(page, base: str, name: str, ready: asyncio.Barrier, timeout: float, errors: list):
+    """Set up a short run on Training and press Start together with the other trainers."""
     await visit(page, base + "/training", "📈 Training", timeout, errors, name)
     await page.get_by_label("Epochs", exact=True).fill("1")
     await page.get_by_text("More settings").click()
     await page.get_by_label("Batches per epoch (0 = all; a dry run)").fill(str(BATCHES))
     await page.get_by_label("Run name", exact=True).fill(name)
     await page.get_by_label("Run name", exact=True).press("Tab")  # Enter would submit the form
-    await ready.wait()                                   # the trainers press Start together
+    await ready.wait()
     await page.get_by_role("button", name="Start training").click()
+
+
+async def train(page, base: str, name: str, ready: asyncio.Barrier, timeout: float, errors: list) -> dict:
+    await press_start(page, base, name, ready, timeout, errors)
     await page.get_by_text("✅ Finished").first.wait_for(timeout=timeout * 1000)
     await idle(page, timeout)
     heads = await page.get_by_role("heading", name="Run:").all_inner_texts()
@@ -302,14 +307,7 @@ async def class_student(browser, base: str, code: str, i: int, trains: bool, rea
 async def start_run(page, base: str, name: str, ready: asyncio.Barrier, timeout: float, errors: list) -> str:
     """Start a short run on Training (the trainers press Start together) and see it begin; the run trains on
     in its worker while the student goes back to the Class page (counted in the run store afterwards)."""
-    await visit(page, base + "/training", "📈 Training", timeout, errors, name)
-    await page.get_by_label("Epochs", exact=True).fill("1")
-    await page.get_by_text("More settings").click()
-    await page.get_by_label("Batches per epoch (0 = all; a dry run)").fill(str(BATCHES))
-    await page.get_by_label("Run name", exact=True).fill(name)
-    await page.get_by_label("Run name", exact=True).press("Tab")  # Enter would submit the form
-    await ready.wait()
-    await page.get_by_role("button", name="Start training").click()
+    await press_start(page, base, name, ready, timeout, errors)
     await page.get_by_role("heading", name=f"Run: {name}").first.wait_for()
     return name
 
