@@ -18,6 +18,7 @@ from mnist_core.safe_text import lesson_markdown, plain
 from ui import state
 from ui.classroom import rerun_part
 from ui.common import friendly_errors, store
+from ui.fragment import fragment
 
 LIVE_EVERY = 2.0  # seconds between the board's looks at the poll and the class: a guess shows within this
 RUNS_EVERY = 5.0
@@ -127,7 +128,6 @@ def _clear_runs(visitor_id: str) -> tuple[int, list[str]]:
     return done, refused
 
 
-@st.fragment(run_every=LIVE_EVERY * 2)
 def members_panel():
     try:
         people = classes.members(me, cid)
@@ -169,11 +169,10 @@ def members_panel():
             st.error(plain(_(line)))
 
 
-members_panel()
+fragment(members_panel, run_every=LIVE_EVERY * 2)()
 
 
 # --- what they trained ------------------------------------------------------------------------------------
-@st.fragment(run_every=RUNS_EVERY)
 def runs_panel():
     try:
         ids_ = ownership.runs_of(class_id=cid)
@@ -211,7 +210,7 @@ def runs_panel():
                 runs=plain(", ".join(f"{r.nickname}: {r.name}" for r in front), 300)))
 
 
-runs_panel()
+fragment(runs_panel, run_every=RUNS_EVERY)()
 
 
 # --- the live poll --------------------------------------------------------------------------------------------
@@ -276,7 +275,6 @@ if open_step is not None and st.button(_("Ask the class"), type="primary", key="
         _refusal(exc)
 
 
-@st.fragment(run_every=LIVE_EVERY)
 def poll_panel():
     try:
         poll = polls.current_poll(me, cid)
@@ -321,7 +319,7 @@ def poll_panel():
         rerun_part()
 
 
-poll_panel()
+fragment(poll_panel, run_every=LIVE_EVERY)()
 
 
 # --- the class itself ------------------------------------------------------------------------------------

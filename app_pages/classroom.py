@@ -11,6 +11,7 @@ from mnist_core.i18n import _
 from mnist_core.safe_text import lesson_markdown, plain
 from ui import identity, state
 from ui.classroom import POLL_EVERY, rerun_part
+from ui.fragment import fragment
 
 st.title(_("🏫 Class"))
 me = state.actor()
@@ -55,7 +56,6 @@ st.subheader(_("{title} · code {code}").format(title=plain(room.title, 80), cod
 st.caption(_("You are {nickname} in this class.").format(nickname=plain(me.nickname or "", 40)))
 
 
-@st.fragment(run_every=POLL_EVERY)
 def live_poll():
     me = state.ACTOR.get()
     try:
@@ -111,4 +111,4 @@ def live_poll():
     state.CLASS_POLL_SEEN.set((poll.id, poll.state))
 
 
-live_poll()
+fragment(live_poll, run_every=POLL_EVERY)()

@@ -11,6 +11,7 @@ from mnist_core.safe_text import plain
 from mnist_core.settings import ray_address
 from ui import state
 from ui.common import dataset, friendly_errors, refresh_every, state_words, store
+from ui.fragment import fragment
 
 st.title("🧮 " + _("Class sweep"))
 st.caption(_("The same network trained at several settings for the same number of steps: where does it learn, "
@@ -86,4 +87,4 @@ def progress_view():
         st.rerun()  # once: the buttons above come back
 
 
-st.fragment(progress_view, run_every=refresh_every("running") if busy else None)()
+fragment(progress_view, run_every=refresh_every("running") if busy else None)()

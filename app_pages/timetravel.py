@@ -12,6 +12,7 @@ from mnist_core.runs import DEMO_DIR
 from ui import state
 from ui.common import dataset, describe, friendly_errors, load_model, model_options, store
 from ui.explain import pick_input
+from ui.fragment import fragment
 from ui.links import clamp_linked, read_link, write_link
 
 st.title("⏪ " + _("Time travel"))
@@ -132,4 +133,4 @@ def replay():
         st.plotly_chart(fig, key="tt_embedding")
 
 
-st.fragment(replay, run_every=1.0 if play else None)()
+fragment(replay, run_every=1.0 if play else None)()

@@ -13,6 +13,7 @@ from mnist_core.training.events import Step
 from mnist_core.training.numpy_engine import UNSUPPORTED
 from ui import state
 from ui.common import current_job, dataset, describe, friendly_errors, refresh_every, state_words, store
+from ui.fragment import fragment
 from ui.identity import who
 from ui.links import read_link, write_link
 from ui.live import live_view
@@ -127,7 +128,7 @@ if submitted:
 job = current_job()
 drawn = job.snapshot().state if job is not None else None
 state.set_job_drawn_state(drawn)
-st.fragment(live_view, run_every=refresh_every(drawn))()  # only this part reruns
+fragment(live_view, run_every=refresh_every(drawn))()  # only this part reruns
 
 HISTORY = {"id": N_("id"), "name": N_("name"), "owner": N_("owner"), "preset": N_("preset"), "status": N_("status"),
            "test accuracy": N_("test accuracy"), "seconds": N_("seconds"), "device": N_("device"),

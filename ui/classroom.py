@@ -15,6 +15,7 @@ from mnist_core.classroom import classes, polls
 from mnist_core.i18n import _
 from mnist_core.safe_text import plain
 from ui import state
+from ui.fragment import fragment
 
 CLASS_PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "classroom.py"
 POLL_EVERY = 3.0  # seconds between a member's looks at the class's poll: Reveal reaches them within this
@@ -34,7 +35,7 @@ def sidebar_indicator() -> None:
     me = state.ACTOR.get()
     if me is None or me.class_id is None:
         return
-    st.fragment(_indicator, run_every=POLL_EVERY * 2)()
+    fragment(_indicator, run_every=POLL_EVERY * 2)()
 
 
 def _indicator() -> None:

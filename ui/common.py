@@ -19,6 +19,7 @@ from mnist_core.safe_text import plain
 from mnist_core.settings import ray_address
 from mnist_core.training.devices import pick_device, size_thread_pool
 from ui import classroom, state
+from ui.fragment import fragment
 
 RUNS_DIR = settings.runs_dir()
 size_thread_pool()  # once per server: torch would size its pool from the host's cores, not the container's
@@ -287,7 +288,7 @@ def sidebar():
         st.write(_("Demo model (shipped)") if active == "demo" else plain(active))
         job = current_job()
         every = refresh_every(job.snapshot().state) if job is not None else None
-        st.fragment(_job_indicator, run_every=every and every * 2)()  # ticks on every page while it trains
+        fragment(_job_indicator, run_every=every and every * 2)()  # ticks on every page while it trains
         classroom.sidebar_indicator()  # a class member: the class, and a question waiting
 
 
