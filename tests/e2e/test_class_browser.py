@@ -3,7 +3,9 @@
 
 The teacher opens the printed link (``?teacher=KEY``), starts a class and asks a question; both
 students join with the code and a nickname, commit a guess, see the guess reach the board, and see
-Reveal reach them. The board's screenshot goes to docs/ with ``MNIST_LAB_UPDATE_DOCS=1``.
+Reveal reach them. Then Bea, offered Ana's run on Training's "Rename or delete a run", is refused its
+delete in one line and the run stays; the teacher deletes it and it is gone. The board's screenshot
+goes to docs/ with ``MNIST_LAB_UPDATE_DOCS=1``.
 """
 
 import os
@@ -99,6 +101,20 @@ def _no_exception(page):
         page.locator('[data-testid="stException"]').first.inner_text()
 
 
+def _delete_run(page, server, run_id, name):
+    """On Training's "Rename or delete a run": choose ``run_id``, tick the box, press Delete."""
+    page.goto(f"{server}/training", wait_until="commit")
+    _heading(page, "📈 Training")
+    page.get_by_text("Rename or delete a run").first.click()
+    page.locator(".st-key-tr_edit_run input[role='combobox']").first.click()
+    page.get_by_role("option", name=f"{name} ({run_id})", exact=True).click()  # offered: classmates view it
+    wait_idle(page)
+    page.get_by_text("Yes, delete this run for good").first.click()
+    wait_idle(page)
+    page.locator(".st-key-tr_delete button").first.click()
+    wait_idle(page)
+
+
 def test_two_students_join_guess_and_see_the_reveal(server, browser, monkeypatch):
     server, runs = server
     contexts = []
@@ -187,6 +203,24 @@ def test_two_students_join_guess_and_see_the_reveal(server, browser, monkeypatch
         while teacher.locator('[data-stale="true"]').count() and time.time() < deadline:
             time.sleep(0.1)
         teacher.screenshot(path=str(DOCS / "board.png"))
+
+        # whose run is whose: Bea views Ana's run but may not delete it; the teacher may
+        from mnist_core.runs import RunStore
+        ana_run = f"20260101-090000-{CLASS_RUNS[0][1]}-0000"  # Ana's first run, as _lay_class_runs named it
+        _delete_run(bea, server, ana_run, f"{CLASS_RUNS[0][1]} run")
+        bea.get_by_text("only its owner or the teacher may delete this run").first.wait_for()
+        assert ana_run in {r.run_id for r in RunStore(runs).list()}
+        assert (runs / ana_run / "summary.json").is_file()
+        _no_exception(bea)
+        _delete_run(teacher, server, ana_run, f"{CLASS_RUNS[0][1]} run")
+        deadline = time.time() + 30
+        while (runs / ana_run).exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert not (runs / ana_run).exists()
+        assert ana_run not in {r.run_id for r in RunStore(runs).list(damaged=True)}
+        wait_idle(teacher)
+        assert teacher.get_by_text("only its owner or the teacher").count() == 0
+        _no_exception(teacher)
     except Exception:
         for k, ctx in enumerate(contexts):  # what each browser showed, for the failure's reader
             for pg in ctx.pages:
