@@ -12,7 +12,7 @@ import streamlit as st
 from mnist_core import MnistLabError
 from mnist_core.classroom import board, classes, ownership, polls
 from mnist_core.experiments.lessons import Lesson, library, load_shipped
-from mnist_core.i18n import _
+from mnist_core.i18n import _, language
 from mnist_core.jobs.local import SLOTS
 from mnist_core.safe_text import lesson_markdown, plain
 from ui import state
@@ -95,7 +95,7 @@ if room.closed is None:
     if host in ("localhost", "127.0.0.1", "::1"):
         st.caption(_("localhost works on this computer only: for students, type this computer's address in the "
                      "school network (for example http://192.168.1.20:8501)."))
-    join_link = f"{address.rstrip('/')}/classroom?code={room.code}"
+    join_link = f"{address.rstrip('/')}/classroom?code={room.code}&lang={language()}"  # the class's language
     left, right = st.columns([3, 2])
     with left:
         where = html.escape(address.rstrip("/") + "/classroom")  # typed by the teacher: escaped, never markup

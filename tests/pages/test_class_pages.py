@@ -110,7 +110,7 @@ def test_the_teacher_starts_a_class_and_sees_guesses_arrive(app, monkeypatch):
     next(b for b in at.button if b.label == "Start a class").click()
     no_exception(at.run())
     room = next(r for r in classes.open_classes(_teacher()) if r.title == "Period 3")
-    assert room.code in at.code[0].value and at.code[0].value.endswith(f"/classroom?code={room.code}")
+    assert room.code in at.code[0].value and at.code[0].value.endswith(f"/classroom?code={room.code}&lang=en")
     assert len(at.get("image")) >= 1  # the QR code
     ana, bea, cid = (_student(room, n) for n in ("Ana", "Bea", "Cid"))
     at.radio(key="bd_source").set_value("own")
@@ -309,3 +309,14 @@ def test_the_board_runs_a_shipped_lesson_for_the_class_with_its_own_choices(app,
     no_exception(at.run())
     now = polls.current_poll(ana, room.id)
     assert now.step["index"] == 1 and "a 10 times smaller learning rate" in now.step["choices"]
+
+
+def test_the_join_link_carries_the_boards_language(app, monkeypatch):
+    monkeypatch.setenv("MNIST_LAB_TEACHER_KEY", KEY)
+    room = classes.start_class(_teacher(), "三班")
+    at = app("board")
+    at.query_params["teacher"] = KEY
+    at.query_params["lang"] = "zh"
+    no_exception(at.run())
+    link = at.code[0].value
+    assert link.endswith(f"/classroom?code={room.code}&lang=zh"), link  # students open the class in Chinese
