@@ -152,8 +152,8 @@ with tab_surgery:
                 xin = inference.to_input(torch.from_numpy(img)[None])
                 outs = activations.layer_outputs(spec, op.model, xin)
                 st.plotly_chart(charts.feature_maps(outs[layer - 1].values,
-                                                    _("Layer {layer} after surgery").format(layer=layer)),
-                                key="sx_maps")
+                                                    _("Layer {layer} after surgery").format(layer=layer),
+                                                    clickable=False), key="sx_maps")
                 p = inference.predict(spec, op.model, xin)
                 st.caption(_("The digit above now reads {digit} ({share}).").format(
                     digit=data.classes[int(p.argmax())], share=f"{p.max():.0%}"))

@@ -111,7 +111,8 @@ def replay():
             left.plotly_chart(charts.kernel_grid(f.kernels, _("First-layer kernels at {moment}").format(moment=moment)),
                               key="tt_kernels")
             describe(_("the feature maps these kernels make of the input at {moment}.").format(moment=moment), right)
-            right.plotly_chart(charts.feature_maps(f.maps[:16], _("What they make of the input")), key="tt_maps")
+            right.plotly_chart(charts.feature_maps(f.maps[:16], _("What they make of the input"), clickable=False),
+                               key="tt_maps")  # nothing reads a click here: one image, no markers
         else:
             left.info(_("This network has no conv layer: no kernels to watch."))
         describe(_("a bar chart of its probability for each class at {moment}.").format(moment=moment), left)

@@ -10,7 +10,13 @@ going from one to the other is the baseline. Each page is opened
 on the same machine (a busy machine slows both). ``--visitors N`` opens each page in N browser
 contexts at once (a class on one server) and reports the slowest of them.
 
-    python benchmarks/page_settle.py [--repeats 3] [--visitors 1] [--pages inside,dataset] [--json out.json]
+Then each common interaction (another digit on Inside, another layer to trace, a click on a cell to
+trace, a time-travel step, another perturbation and strength, another confusion cell) is timed from
+the click or key press to the page's last change, beside a click on a bare page's number input (one
+rerun of a script that does nothing).
+
+    python benchmarks/page_settle.py [--repeats 3] [--visitors 1] [--pages inside,dataset]
+                                     [--interactions inside_digit,eval_cell | --no-interactions] [--json out.json]
 
 No timed test uses this: it prints numbers for BENCHMARKS.md.
 """
@@ -33,11 +39,16 @@ from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, streamlit_process  # noqa
 PAGES = ["dataset", "architecture", "training", "timetravel", "sweep", "draw", "inside", "why", "experiments",
          "lesson", "evaluation"]
 QUIET_MS = 1200
+# The app and the bare page are tabs side by side: Chromium slows a tab in the background (its timers
+# fire at most once a second), which would add up to a second to whichever tab is not in front.
+UNTHROTTLED = ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+               "--disable-backgrounding-occluded-windows"]
 BARE = """import streamlit as st
 
 def one():
     st.title("Bare page")
-    st.write("Nothing else.")
+    n = st.number_input("A number", 0, 1000, 0, key="bare_n")  # the baseline for a click: one rerun
+    st.write(f"Nothing else than {n}.")
 
 def two():
     st.title("Another bare page")
@@ -80,8 +91,9 @@ async def start(context, url: str):
     """A browser tab with the app loaded and settled, watching its main block."""
     page = await context.new_page()
     await page.goto(url, wait_until="domcontentloaded")
+    await page.locator('[data-testid="stSidebarNav"] a').first.wait_for(timeout=120_000)  # the app has drawn
+    await page.evaluate(WATCH)  # before settling: without the watcher every moment looks like a change
     await settle(page, time.perf_counter(), timeout=120)
-    await page.evaluate(WATCH)
     return page
 
 
@@ -92,10 +104,90 @@ async def click_to(page, path: str) -> dict:
     # the default page's link is the app's root: "/dataset" is "/" there, "/one" is "/" in the bare app
     paths = [urlparse(h).path.rstrip("/") for h in hrefs]
     index = paths.index("/" + path) if "/" + path in paths else paths.index("")
+    await page.bring_to_front()
     await page.evaluate("() => { window.__settle.last = performance.now(); }")
     started = time.perf_counter()
     await links.nth(index).click()
     return await settle(page, started)
+
+
+async def step_up(page, key: str):
+    await page.locator(f'.st-key-{key} [data-testid="stNumberInputStepUp"]').first.click()
+
+
+async def cell(page, key: str, i: int):
+    """Click a point of a heatmap's drawing area, another one each time."""
+    area = page.locator(f".st-key-{key} .nsewdrag").first
+    await area.scroll_into_view_if_needed()
+    box = await area.bounding_box()
+    fx, fy = [(0.3, 0.4), (0.6, 0.5), (0.45, 0.7), (0.7, 0.25), (0.2, 0.6)][i % 5]
+    await page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+
+
+async def slider_key(page, key: str, press: str):
+    thumb = page.locator(f'.st-key-{key} [role="slider"]').first
+    await thumb.focus()
+    await thumb.press(press)
+
+
+async def choose(page, key: str, i: int):
+    """Open a selectbox and take another of its options than the one shown."""
+    await page.locator(f".st-key-{key} [data-baseweb='select']").first.click()
+    options = page.get_by_role("option")
+    await options.first.wait_for()
+    await options.nth(1 + i % max(1, await options.count() - 1)).click()
+
+
+INTERACTIONS_BARE = lambda p, i: step_up(p, "bare_n")  # noqa: E731  the bare page's click
+
+
+# name: (page, what is done: page, repeat -> awaitable). The page is opened once before the repeats.
+INTERACTIONS = {
+    "inside_digit": ("inside", lambda p, i: step_up(p, "inside_k")),
+    # any plain layer's "Click cells of layer N" (the one pressed becomes the traced layer, and its button goes)
+    "inside_trace_layer": ("inside", lambda p, i: p.locator('[class*="st-key-inside_pick"] button').nth(i % 2).click()),
+    "inside_cell": ("inside", lambda p, i: cell(p, "inside_f1", i)),
+    "timetravel_step": ("timetravel", lambda p, i: slider_key(p, "tt_index", "ArrowLeft")),
+    "experiments_strength": ("experiments", lambda p, i: slider_key(p, "ex_strength", "ArrowRight")),
+    "experiments_kind": ("experiments", lambda p, i: choose(p, "ex_kind", i)),
+    "evaluation_cell": ("evaluation", lambda p, i: cell(p, "eval_cm", i)),
+}
+
+
+async def act(page, do, i: int) -> dict:
+    """Do one interaction and wait until the page has settled after it."""
+    await page.bring_to_front()
+    await page.evaluate("() => { window.__settle.last = performance.now(); }")
+    started = time.perf_counter()
+    await do(page, i)
+    got = await settle(page, started)
+    if got["seconds"] is not None and got["seconds"] < 0.02:  # nothing changed: the click missed
+        got["seconds"], got["timed_out"] = None, True
+    return got
+
+
+async def measure_act(tabs, do, i: int) -> dict:
+    got = await asyncio.gather(*(act(t, do, i) for t in tabs))
+    secs = [g["seconds"] for g in got if g["seconds"] is not None]
+    return {"slowest": max(secs) if secs else None, "exceptions": sum(g["exceptions"] for g in got),
+            "timed_out": sum(g["timed_out"] for g in got)}
+
+
+def row_of(app_runs: list[dict], bare_runs: list[dict]) -> dict:
+    a = [r["slowest"] for r in app_runs if r["slowest"] is not None]
+    b = [r["slowest"] for r in bare_runs if r["slowest"] is not None]
+    row = {"settle_s": round(statistics.median(a), 2) if a else None,
+           "bare_s": round(statistics.median(b), 2) if b else None,
+           "exceptions": sum(r["exceptions"] for r in app_runs),
+           "timed_out": sum(r["timed_out"] for r in app_runs)}
+    row["ratio"] = round(row["settle_s"] / row["bare_s"], 1) if a and b else None
+    return row
+
+
+def show(name: str, row: dict) -> None:
+    print(f"{name:20s} {row['settle_s']!s:>6} s  bare {row['bare_s']!s:>5} s  ratio {row['ratio']}x"
+          + (f"  ({row['exceptions']} exceptions)" if row["exceptions"] else "")
+          + (f"  ({row['timed_out']} timed out)" if row["timed_out"] else ""), flush=True)
 
 
 async def measure(tabs, path: str) -> dict:
@@ -108,12 +200,15 @@ async def measure(tabs, path: str) -> dict:
 async def main_async(args) -> dict:
     from playwright.async_api import async_playwright
     pages = args.pages.split(",") if args.pages else PAGES
+    pages = [] if args.no_pages else pages
+    interactions = [] if args.no_interactions else (args.interactions.split(",") if args.interactions
+                                                     else list(INTERACTIONS))
     bare_file = Path(tempfile.mkdtemp()) / "bare.py"
     bare_file.write_text(BARE)
     runs_dir = Path(tempfile.mkdtemp()) / "runs"
     with streamlit_process(runs_dir) as (app_url, _), streamlit_process(runs_dir, script=str(bare_file)) as (bare, _):
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + UNTHROTTLED)
             contexts = [await browser.new_context(viewport={"width": 1280, "height": 900})
                         for _ in range(args.visitors)]
             app_tabs = [await start(c, app_url + "/") for c in contexts]  # loads torch and the data once
@@ -129,18 +224,24 @@ async def main_async(args) -> dict:
                         await measure(app_tabs, "draw")
                     else:
                         await measure(app_tabs, "dataset")
-                a = [r["slowest"] for r in app_runs if r["slowest"] is not None]
-                b = [r["slowest"] for r in bare_runs if r["slowest"] is not None]
-                row = {"settle_s": round(statistics.median(a), 2) if a else None,
-                       "bare_s": round(statistics.median(b), 2) if b else None,
-                       "exceptions": sum(r["exceptions"] for r in app_runs),
-                       "timed_out": sum(r["timed_out"] for r in app_runs)}
-                row["ratio"] = round(row["settle_s"] / row["bare_s"], 1) if a and b else None
-                table[name] = row
-                print(f"{name:12s} {row['settle_s']!s:>6} s  bare {row['bare_s']!s:>5} s  ratio {row['ratio']}x"
-                      + (f"  ({row['exceptions']} exceptions)" if row["exceptions"] else ""), flush=True)
+                table[name] = row_of(app_runs, bare_runs)
+                show(name, table[name])
+            bare_do = INTERACTIONS_BARE
+            acts = {}
+            if bare_at != "one":
+                await measure(bare_tabs, "one")
+            for name in interactions:
+                where, do = INTERACTIONS[name]
+                await measure(app_tabs, "dataset" if where != "dataset" else "draw")
+                await measure(app_tabs, where)
+                app_runs, bare_runs = [], []
+                for i in range(args.repeats):
+                    bare_runs.append(await measure_act(bare_tabs, bare_do, i))
+                    app_runs.append(await measure_act(app_tabs, do, i))
+                acts[name] = row_of(app_runs, bare_runs)
+                show(name, acts[name])
             await browser.close()
-    return {"visitors": args.visitors, "repeats": args.repeats, "pages": table}
+    return {"visitors": args.visitors, "repeats": args.repeats, "pages": table, "interactions": acts}
 
 
 def main(argv=None):
@@ -148,6 +249,9 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--visitors", type=int, default=1)
     ap.add_argument("--pages", help="comma-separated url paths (default: every page)")
+    ap.add_argument("--interactions", help="comma-separated names of INTERACTIONS (default: all)")
+    ap.add_argument("--no-interactions", action="store_true", help="pages only")
+    ap.add_argument("--no-pages", action="store_true", help="interactions only")
     ap.add_argument("--json", help="write the table here too")
     args = ap.parse_args(argv)
     out = asyncio.run(main_async(args))

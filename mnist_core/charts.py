@@ -136,15 +136,21 @@ def pixel_histogram(counts: np.ndarray, edges: np.ndarray, log: bool = True) -> 
     return _layout(fig, _("Pixel intensities"), height=300)
 
 
+SVG_POINTS = 5000  # a 2-D map with up to this many points is drawn as SVG
+
+
 def projection(coords: np.ndarray, labels: np.ndarray, classes: list[str], method: str = "PCA",
                hover: list[str] | None = None) -> go.Figure:
     fig = go.Figure()
     labels = np.asarray(labels)
+    # SVG for the few thousand points these maps hold: WebGL pays for its context first (on a school laptop
+    # without a usable GPU, a software one) and only wins on far more points.
+    scatter = go.Scatter if len(labels) <= SVG_POINTS else go.Scattergl
     for c, name in enumerate(classes):
         sel = labels == c
-        fig.add_trace(go.Scattergl(x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=_t(name),
-                                   marker=dict(size=4, color=PALETTE[c % 10], opacity=0.7),
-                                   text=[_t(hover[i]) for i in np.nonzero(sel)[0]] if hover else None))
+        fig.add_trace(scatter(x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=_t(name),
+                              marker=dict(size=4, color=PALETTE[c % 10], opacity=0.7),
+                              text=[_t(hover[i]) for i in np.nonzero(sel)[0]] if hover else None))
     fig.update_xaxes(title=_t(f"{method} 1"))
     fig.update_yaxes(title=_t(f"{method} 2"))
     return _layout(fig, _("2-D {method} projection, coloured by class").format(method=method), height=480,

@@ -27,6 +27,10 @@ def test_projection_one_trace_per_class():
     fig = charts.projection(np.random.randn(100, 2), np.arange(100) % 10, [str(i) for i in range(10)], "PCA")
     assert len(fig.data) == 10 and fig.data[3].name == "3" and len(fig.data[3].x) == 10
     assert fig.layout.xaxis.title.text == "PCA 1"
+    assert {t.type for t in fig.data} == {"scatter"}  # a few thousand points: SVG, no WebGL context to pay for
+    big = charts.projection(np.random.randn(charts.SVG_POINTS + 10, 2), np.arange(charts.SVG_POINTS + 10) % 10,
+                            [str(i) for i in range(10)])
+    assert {t.type for t in big.data} == {"scattergl"}
 
 
 def test_training_curves():

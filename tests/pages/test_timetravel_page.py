@@ -1,3 +1,5 @@
+import json
+
 from .conftest import no_exception, texts
 
 
@@ -32,6 +34,8 @@ def test_scrub_a_run_from_its_random_start(app, sample):
     assert float(at.metric[0].value.rstrip("%")) < trained - 30  # it had learned nothing yet
     for key in ("tt_kernels", "tt_maps", "tt_probs", "tt_confusion", "tt_embedding"):
         assert at.get_by_key(key) is not None
+    maps = json.loads(at.get_by_key("tt_maps").proto.spec)
+    assert [t["type"] for t in maps["data"]] == ["heatmap"]  # one image: no click markers to draw
     at.button(key="tt_play").click().run(timeout=120)
     assert at.session_state["timetravel_playing"] and at.session_state["tt_index"] in (0, 1)
 
