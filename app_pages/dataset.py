@@ -8,7 +8,7 @@ from mnist_core import charts
 from mnist_core.explain import digits as ins
 from mnist_core.i18n import N_, _, ngettext
 from ui import state
-from ui.common import dataset, describe, describe_data, friendly_errors, load_model
+from ui.common import dataset, describe, describe_data, friendly_errors, lazy_tabs, load_model
 from ui.explain import embedding_map
 from ui.ours import dataset_section, is_ours
 
@@ -55,76 +55,94 @@ if seed is not None:
 pages = max(1, -(-len(idx) // per_page))
 page = c4.number_input(_("Page"), 1, pages, 1, key="ds_page")
 show = idx[(page - 1) * per_page: page * per_page]
-describe(
-    _("a grid of {n} digits from this page of the dataset, each labelled with its class and index.")
-    .format(n=len(show)))
-st.plotly_chart(charts.digit_grid(images[show].numpy(), [classes[int(labels[i])] for i in show],
-                                  captions=[f"{classes[int(labels[i])]} · #{int(i)}" for i in show]),
-                key="ds_grid")
 st.caption(ngettext("{n} digit matches · page {page} of {pages}", "{n} digits match · page {page} of {pages}",
                     len(idx)).format(n=f"{len(idx):,}", page=page, pages=pages))
 
+# One section at a time: the page settles as soon as the open tab's figures are drawn.
+grid_tab, stats_tab, one_tab, proj_tab, maps_tab = lazy_tabs(
+    [_("Digits"), _("Statistics"), _("One digit"), _("In two dimensions"), _("Pixels vs features")],
+    key="ds_tab", keep=("ds_index", "ds_method", "ds_proj_n"))
+
+with grid_tab:
+    if grid_tab.open:
+        describe(
+            _("a grid of {n} digits from this page of the dataset, each labelled with its class and index.")
+            .format(n=len(show)))
+        st.plotly_chart(charts.digit_grid(images[show].numpy(), [classes[int(labels[i])] for i in show],
+                                          captions=[f"{classes[int(labels[i])]} · #{int(i)}" for i in show]),
+                        key="ds_grid")
+
 # --- statistics ---------------------------------------------------------------------------
-left, right = st.columns(2)
-describe(_("a bar chart of how many digits each class has in this split."), left)
-left.plotly_chart(charts.class_balance(ins.class_counts(labels), classes,
-                                       _("Digits per class ({split})").format(split=_(SPLITS[split]))),
-                  key="ds_balance")
-(counts, edges), means = split_summary((data.name, data.kind, len(images), split), images, labels)
-describe(_("a histogram of how often each pixel brightness occurs in this split."), right)
-right.plotly_chart(charts.pixel_histogram(counts, edges), key="ds_hist")
-describe(_("the average image of each class: one blurred digit per class."))
-st.plotly_chart(charts.mean_digits(means, classes), key="ds_means")
+with stats_tab:
+    if stats_tab.open:
+        left, right = st.columns(2)
+        describe(_("a bar chart of how many digits each class has in this split."), left)
+        left.plotly_chart(charts.class_balance(ins.class_counts(labels), classes,
+                                               _("Digits per class ({split})").format(split=_(SPLITS[split]))),
+                          key="ds_balance")
+        (counts, edges), means = split_summary((data.name, data.kind, len(images), split), images, labels)
+        describe(_("a histogram of how often each pixel brightness occurs in this split."), right)
+        right.plotly_chart(charts.pixel_histogram(counts, edges), key="ds_hist")
+        describe(_("the average image of each class: one blurred digit per class."))
+        st.plotly_chart(charts.mean_digits(means, classes), key="ds_means")
 
 # --- one digit up close ---------------------------------------------------------------------
-st.subheader(_("One digit, pixel by pixel"))
-i = st.number_input(_("Index in this split"), 0, len(images) - 1, int(show[0]) if len(show) else 0, key="ds_index")
-describe(
-    _("digit #{i}, a {digit}, as a 28 x 28 grid of pixel brightnesses.").format(i=i, digit=classes[int(labels[i])]))
-st.plotly_chart(charts.digit_heatmap(images[i].numpy(), _("#{i}: {digit} (hover for values)").format(
-    i=i, digit=classes[int(labels[i])])),
-                key="ds_one")
+with one_tab:
+    if one_tab.open:
+        st.subheader(_("One digit, pixel by pixel"))
+        i = st.number_input(_("Index in this split"), 0, len(images) - 1, int(show[0]) if len(show) else 0,
+                            key="ds_index")
+        describe(_("digit #{i}, a {digit}, as a 28 x 28 grid of pixel brightnesses.").format(
+            i=i, digit=classes[int(labels[i])]))
+        st.plotly_chart(charts.digit_heatmap(images[i].numpy(), _("#{i}: {digit} (hover for values)").format(
+            i=i, digit=classes[int(labels[i])])), key="ds_one")
 
 # --- 2-D projection ----------------------------------------------------------------------------
-st.subheader(_("The digits in two dimensions"))
-method = st.radio(_("Method"), ["PCA", "t-SNE"], horizontal=True, key="ds_method",
-                  help=_("PCA is instant; t-SNE takes a few seconds on a sample and separates the classes better."))
-n = st.slider(_("Digits in the picture"), 300, 3000, 1500, 100, key="ds_proj_n")
-with friendly_errors(_("projection")):
-    if method == "PCA":
-        xy, used = ins.pca_2d(images, n=n)
-    else:
-        key = (data.name, data.kind, len(images), split, n)
-        if state.TSNE_ASKED.get() != key:
-            if st.button(_("Run t-SNE"), key="ds_run_tsne"):
-                state.TSNE_ASKED.set(key)
+with proj_tab:
+    if proj_tab.open:
+        st.subheader(_("The digits in two dimensions"))
+        method = st.radio(_("Method"), ["PCA", "t-SNE"], horizontal=True, key="ds_method",
+                          help=_("PCA is instant; t-SNE takes a few seconds on a sample and separates the classes "
+                                 "better."))
+        n = st.slider(_("Digits in the picture"), 300, 3000, 1500, 100, key="ds_proj_n")
+        with friendly_errors(_("projection")):
+            if method == "PCA":
+                xy, used = ins.pca_2d(images, n=n)
             else:
-                st.info(_("t-SNE runs on request: press the button (about 10 s for 1,500 digits)."))
-        xy, used = None, None
-        if state.TSNE_ASKED.get() == key:
-            with st.spinner(_("Running t-SNE…")):
-                xy, used = tsne(key, images)
-    if xy is not None:
-        describe(
-            _("a scatter plot of {n} digits placed in two dimensions by {method}, coloured by class.")
-            .format(n=len(used), method=method))
-        st.plotly_chart(charts.projection(xy, labels[torch.from_numpy(used)].numpy(), classes, method,
-                                          hover=[f"#{int(j)}" for j in used]), key="ds_proj")
+                key = (data.name, data.kind, len(images), split, n)
+                if state.TSNE_ASKED.get() != key:
+                    if st.button(_("Run t-SNE"), key="ds_run_tsne"):
+                        state.TSNE_ASKED.set(key)
+                    else:
+                        st.info(_("t-SNE runs on request: press the button (about 10 s for 1,500 digits)."))
+                xy, used = None, None
+                if state.TSNE_ASKED.get() == key:
+                    with st.spinner(_("Running t-SNE…")):
+                        xy, used = tsne(key, images)
+            if xy is not None:
+                describe(
+                    _("a scatter plot of {n} digits placed in two dimensions by {method}, coloured by class.")
+                    .format(n=len(used), method=method))
+                st.plotly_chart(charts.projection(xy, labels[torch.from_numpy(used)].numpy(), classes, method,
+                                                  hover=[f"#{int(j)}" for j in used]), key="ds_proj")
 
 # --- pixels vs what a network sees -----------------------------------------------------------------
-st.subheader(_("What the network learned to separate"))
-st.caption(_("The same 2,000 training digits twice: by their raw pixels, and by the features the active model's "
-             "last hidden layer gives them. Change the active model on a model page."))
-with friendly_errors(_("maps")):
-    active = state.active_model()
-    spec, _model = load_model(active)
-    left, right = st.columns(2)
-    for space, col in (("pixels", left), ("features", right)):
-        m = embedding_map(active, data, space)
-        name = _("Raw pixels") if space == "pixels" else _("{model}'s features").format(model=spec.name)
-        describe(
-            _("a scatter plot of 2,000 training digits by {name}, coloured by class; separation {value}.")
-            .format(name=name, value=f"{m.separation:.2f}"), col)
-        col.plotly_chart(charts.embedding_map(m.coords, m.labels, classes, _("{name} · separation {value}").format(
-            name=name, value=f"{m.separation:.2f}")),
-                         key=f"ds_map_{space}")
+with maps_tab:
+    if maps_tab.open:
+        st.subheader(_("What the network learned to separate"))
+        st.caption(_("The same 2,000 training digits twice: by their raw pixels, and by the features the active "
+                     "model's last hidden layer gives them. Change the active model on a model page."))
+        with friendly_errors(_("maps")):
+            active = state.active_model()
+            spec, _model = load_model(active)
+            left, right = st.columns(2)
+            for space, col in (("pixels", left), ("features", right)):
+                m = embedding_map(active, data, space)
+                name = _("Raw pixels") if space == "pixels" else _("{model}'s features").format(model=spec.name)
+                describe(
+                    _("a scatter plot of 2,000 training digits by {name}, coloured by class; separation {value}.")
+                    .format(name=name, value=f"{m.separation:.2f}"), col)
+                col.plotly_chart(charts.embedding_map(m.coords, m.labels, classes,
+                                                      _("{name} · separation {value}").format(
+                                                          name=name, value=f"{m.separation:.2f}")),
+                                 key=f"ds_map_{space}")

@@ -5,8 +5,8 @@ import streamlit as st
 from mnist_core import charts
 from mnist_core import inference as ins
 from mnist_core.i18n import _
-from ui.common import describe, friendly_errors, model_and_data
-from ui.explain import attribution_lab, pick_input, sanity_section, you_are_here
+from ui.common import describe, friendly_errors, lazy_tabs, model_and_data
+from ui.explain import attribution_lab, explained_class, pick_input, sanity_section, you_are_here
 from ui.links import read_link, write_link
 from ui.ours import map_set
 
@@ -27,9 +27,19 @@ with friendly_errors(_("prediction")):
         _("a bar chart of the probability the network gives each class; the tallest is {digit}.")
         .format(digit=data.classes[pred]))
     st.plotly_chart(charts.probabilities_bar(probs, data.classes), key="why_probs")
-with friendly_errors(_("attributions")):
-    target = attribution_lab(spec, model, x, image, data.classes)
-    sanity_section(spec, model, x, image, target)
-with friendly_errors(_("map")):
-    you_are_here(run_id, spec, model, image, map_set(data),  # our digits go on MNIST's map
-                 _("your drawing") if label is None else _("this digit"))  # pick_input has no label for a drawing
+# One section at a time: only the open tab's maps are computed and drawn.
+lab, check, here = lazy_tabs([_("Which pixels"), _("Sanity check"), _("You are here")], key="why_tab",
+                             keep=("why_target", "why_baseline", "why_layer", "why_sanity_method"))
+with lab:
+    if lab.open:
+        with friendly_errors(_("attributions")):
+            attribution_lab(spec, model, x, image, data.classes)
+with check:
+    if check.open:
+        with friendly_errors(_("attributions")):
+            sanity_section(spec, model, x, image, explained_class(probs))
+with here:
+    if here.open:
+        with friendly_errors(_("map")):
+            you_are_here(run_id, spec, model, image, map_set(data),  # our digits go on MNIST's map
+                         _("your drawing") if label is None else _("this digit"))  # no label for a drawing

@@ -77,6 +77,18 @@ def describe(what: str, where=None) -> None:
     (where or st).html(f'<p class="mnist-alt" role="note">{text}</p>')
 
 
+def lazy_tabs(labels: list[str], key: str, keep: tuple[str, ...] = ()):
+    """Tabs whose hidden sections do not run: only the open tab's figures are computed, sent and drawn.
+
+    A page of many figures settles at once when it draws one section; a click on another tab reruns the
+    page with that one open. ``keep``: keys of widgets inside the tabs whose values outlive a switch (a
+    widget that is not drawn in a run forgets its value; set again here, it is the session's to keep)."""
+    for k in keep:
+        if k in st.session_state:
+            st.session_state[k] = st.session_state[k]
+    return st.tabs(labels, key=key, on_change="rerun")
+
+
 def use_language() -> str:
     """This script run's language: ``?lang=`` in the address, else the sidebar's choice, else the browser's.
 

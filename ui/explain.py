@@ -263,6 +263,13 @@ def method_name(method: str) -> str:
     return _(method)
 
 
+def explained_class(probs, choice=None) -> int:
+    """The class the maps explain: the predicted one (it follows the input), unless "Explain the class" asks
+    for another; read from the session when that selectbox is in a tab that is not open."""
+    choice = st.session_state.get("why_target", "predicted") if choice is None else choice
+    return int(probs.argmax()) if choice == "predicted" else int(choice)
+
+
 def attribution_lab(spec, model, x, image, classes):
     """Four attribution methods side by side for one input and one class."""
     st.subheader(_("Which pixels made it decide?"))
@@ -272,7 +279,7 @@ def attribution_lab(spec, model, x, image, classes):
     choice = c1.selectbox(_("Explain the class"), ["predicted", *range(len(classes))], key="why_target",
                           format_func=lambda i: _("the predicted one ({digit})").format(digit=classes[pred])
                           if i == "predicted" else f"{classes[i]} ({probs[i]:.0%})")
-    target = pred if choice == "predicted" else int(choice)  # follows the input unless a class is asked for
+    target = explained_class(probs, choice)
     baseline = c2.selectbox(_("Integrated gradients' baseline"), BASELINES, key="why_baseline",
                             format_func=method_name)
     convs = conv_layers(spec)

@@ -52,6 +52,8 @@ def test_a_drawn_digit_is_placed_among_the_training_digits(server, page):  # noq
     page.get_by_role("link", name="Why it decides").click()  # the same session keeps the drawing
     page.get_by_role("heading", name=TITLES["why"]).first.wait_for()
     wait_idle(page)
+    page.get_by_role("tab", name="You are here").click()
+    wait_idle(page)
     page.get_by_text("My last drawing").first.click()
     page.locator(".st-key-why_map_features text", has_text="your drawing").first.wait_for(timeout=90_000)
     wait_idle(page)

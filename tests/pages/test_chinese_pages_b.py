@@ -105,8 +105,12 @@ def test_why_in_chinese(app):
     at = zh(app, "why", timeout=180)
     text = shown(at)
     assert "它为什么这样判断" in text and "是哪些像素让它做出判断的?" in text
-    assert "你在这里:在训练数字之中" in text and "特征空间:最近的 8 个大多是" in text
     assert "积分梯度" in text and "Grad-CAM" in text  # the methods' names in the maps' titles
+    at.session_state["why_tab"] = "你在这里"  # a tab's state is its label, in the session's language
+    no_exception(at.run(timeout=180))
+    assert "你在这里:在训练数字之中" in shown(at) and "特征空间:最近的 8 个大多是" in shown(at)
+    at.session_state["why_tab"] = "合理性检验"
+    no_exception(at.run(timeout=180))
     at.button(key="why_sanity_run").click().run(timeout=180)
     no_exception(at)
     assert "排序相似度" in shown(at) and "训练好的模型" in shown(at)

@@ -16,8 +16,40 @@ def test_dataset_page_filters_and_pages(app):
     assert at.get_by_key("ds_grid") is not None
 
 
-def test_projection_pca_and_tsne_on_request(app):
+def drawn(at, key: str) -> bool:
+    try:
+        at.get_by_key(key)
+    except KeyError:
+        return False
+    return True
+
+
+def test_only_the_open_tab_is_drawn(app):
     at = no_exception(app("dataset").run())
+    assert drawn(at, "ds_grid")  # the first tab: the digits
+    for key in ("ds_balance", "ds_means", "ds_one", "ds_proj", "ds_map_pixels", "ds_map_features"):
+        assert not drawn(at, key), key  # hidden tabs run nothing: no figure made, sent or drawn
+    at.session_state["ds_tab"] = "Statistics"
+    no_exception(at.run())
+    assert drawn(at, "ds_balance") and drawn(at, "ds_means") and not drawn(at, "ds_grid")
+
+
+def test_a_tab_keeps_its_widgets_values_when_another_is_open(app):
+    at = app("dataset")
+    at.session_state["ds_tab"] = "In two dimensions"
+    no_exception(at.run())
+    at.slider(key="ds_proj_n").set_value(600).run()
+    at.session_state["ds_tab"] = "Digits"
+    no_exception(at.run())
+    at.session_state["ds_tab"] = "In two dimensions"
+    no_exception(at.run())
+    assert at.slider(key="ds_proj_n").value == 600
+
+
+def test_projection_pca_and_tsne_on_request(app):
+    at = app("dataset")
+    at.session_state["ds_tab"] = "In two dimensions"
+    no_exception(at.run())
     at.slider(key="ds_proj_n").set_value(300).run()
     at.radio(key="ds_method").set_value("t-SNE").run()
     no_exception(at)
@@ -28,6 +60,8 @@ def test_projection_pca_and_tsne_on_request(app):
 
 
 def test_pixels_vs_features_maps(app):
-    at = no_exception(app("dataset").run(timeout=120))
+    at = app("dataset")
+    at.session_state["ds_tab"] = "Pixels vs features"
+    no_exception(at.run(timeout=120))
     assert at.get_by_key("ds_map_pixels") is not None and at.get_by_key("ds_map_features") is not None
     assert "What the network learned to separate" in [s.value for s in at.subheader]

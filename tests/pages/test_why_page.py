@@ -8,12 +8,19 @@ def test_attribution_lab_sanity_check_and_map(app):
     at.selectbox(key="why_target").set_value(5).run(timeout=120)
     at.selectbox(key="why_baseline").set_value("blurred").run(timeout=120)
     no_exception(at)
+    at.session_state["why_tab"] = "Sanity check"
+    no_exception(at.run(timeout=120))
     at.button(key="why_sanity_run").click().run(timeout=120)
     no_exception(at)
     assert at.get_by_key("why_sanity_maps") is not None and "rank similarity" in texts(at)
+    at.session_state["why_tab"] = "You are here"
+    no_exception(at.run(timeout=120))
     for space in ("features", "pixels"):
         assert at.get_by_key(f"why_map_{space}") is not None and at.get_by_key(f"why_nn_{space}") is not None
     assert "the 8 nearest are mostly" in texts(at)
+    at.session_state["why_tab"] = "Which pixels"
+    no_exception(at.run(timeout=120))
+    assert at.selectbox(key="why_target").value == 5  # kept while its tab was not open
 
 
 def test_the_last_drawing_is_placed_on_the_map(app):
@@ -23,7 +30,14 @@ def test_the_last_drawing_is_placed_on_the_map(app):
     img[4:24, 13:16] = 255  # a 1
     at.session_state["last_drawing"] = img
     no_exception(at.run(timeout=120))
+    at.session_state["why_tab"] = "You are here"
     at.radio(key="why_source").set_value("My last drawing").run(timeout=120)
     no_exception(at)
     assert "The network says **1**" in texts(at)
     assert "features: the 8 nearest are mostly 1s" in texts(at)
+
+
+def test_only_the_open_tab_is_computed(app):
+    at = no_exception(app("why").run(timeout=120))
+    assert len(at.get("plotly_chart")) == 2  # the probabilities and the attribution maps, nothing hidden
+    assert "You are here: among the training digits" not in [s.value for s in at.subheader]
