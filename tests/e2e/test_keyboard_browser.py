@@ -110,10 +110,18 @@ def test_main_flows_by_keyboard_alone(server, page):  # noqa: F811
     assert page.get_by_role("radio", name="Upload", exact=True).is_checked()
     # the button, not the uploader's hidden input (its name, "file upload", holds "Upload" too)
     upload = page.get_by_test_id("stFileUploader").get_by_role("button", name="Upload", exact=True)
+    # listen long before the key: Playwright turns its file chooser interception on without waiting for the
+    # browser, and an expect_file_chooser around Enter lost that race about one time in four
+    choosers = []
+    page.on("filechooser", lambda chooser: choosers.append(chooser))
     tab_to(page, upload)
-    with page.expect_file_chooser() as chooser:  # Enter on the focused button opens the file dialog
-        page.keyboard.press("Enter")
-    chooser.value.set_files(files=[{"name": "seven.png", "mimeType": "image/png", "buffer": seven_png()}])
+    page.keyboard.press("Enter")  # on the focused button: opens the file dialog
+    for _ in range(150):
+        if choosers:
+            break
+        page.wait_for_timeout(100)
+    assert choosers, f"Enter on the Upload button opened no file chooser (the focus is on {page.evaluate(FOCUSED)})"
+    choosers[0].set_files(files=[{"name": "seven.png", "mimeType": "image/png", "buffer": seven_png()}])
     page.get_by_text("prediction:").first.wait_for()
     wait_idle(page)
     assert_no_exception(page)
