@@ -111,7 +111,7 @@ def test_main_flows_by_keyboard_alone(server, page):  # noqa: F811
     # the button, not the uploader's hidden input (its name, "file upload", holds "Upload" too)
     upload = page.get_by_test_id("stFileUploader").get_by_role("button", name="Upload", exact=True)
     # listen long before the key: Playwright turns its file chooser interception on without waiting for the
-    # browser, and an expect_file_chooser around Enter lost that race about one time in four
+    # browser, and an expect_file_chooser around Enter lost that race in 6 of 30 tries
     choosers = []
     page.on("filechooser", lambda chooser: choosers.append(chooser))
     tab_to(page, upload)
