@@ -55,6 +55,10 @@ ACCESSIBLE_CSS = """<style>
 /* A slider's keyboard input sits in a visually hidden 1 px box on its thumb, but keeps the browser's 129 px
    width: with the thumb at the right end (Time travel's last moment) it reached past a phone's edge. */
 [data-testid="stSlider"] input[type="range"] { width: 1px; }
+/* Where the keyboard's focus is (WCAG 2.4.7; 1.4.11 asks 3:1): Streamlit shows a focused page link, radio option
+   or check box only by a background 1.4-1.7:1 against the page's; a ring in the primary colour reads 8:1. */
+[data-testid="stSidebarNavLink"]:focus-visible, [data-testid="stRadioOption"][data-focus-visible],
+[data-testid="stCheckbox"] label[data-focus-visible] { outline: 2px solid #56B4E9; outline-offset: 2px; }
 /* A figure's text alternative (ui.common.describe): read by screen readers, hidden from the eye, and taking
    no room in the page's column (absolute: out of the flex gap). */
 [data-testid="stElementContainer"]:has(.mnist-alt) { position: absolute; width: 1px; height: 1px; margin: -1px;
