@@ -65,6 +65,20 @@ def type_into(page, target, value: str, enter: bool = True) -> None:
         wait_idle(page)
 
 
+def open_tab(page, shown: str, wanted: str) -> None:
+    """Tabs are one Tab stop (the open one); the arrow keys move along them, Enter opens the one focused."""
+    tab_to(page, page.get_by_role("tab", name=shown))
+    target = page.get_by_role("tab", name=wanted).first
+    for _ in range(10):
+        if target.evaluate(HAS_FOCUS):
+            break
+        page.keyboard.press("ArrowRight")
+    assert target.evaluate(HAS_FOCUS), page.evaluate(FOCUSED)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    assert target.get_attribute("aria-selected") == "true"
+
+
 def choose(page, combobox, words: str, picked: str) -> None:
     """A select box: focus it, type to filter its options, Enter takes the highlighted one."""
     tab_to(page, combobox)
@@ -88,6 +102,7 @@ def test_main_flows_by_keyboard_alone(server, page):  # noqa: F811
     page.set_default_timeout(120_000)  # the first page loads the digits
     # Dataset: pick digit 7 of the split by its number
     open_page(page, server, "dataset", TITLES["dataset"])
+    open_tab(page, "Digits", "One digit")  # the page draws one section at a time
     type_into(page, page.get_by_role("spinbutton", name="Index in this split"), "7")
     said = "Figure: digit #7, a"
     try:
@@ -97,7 +112,7 @@ def test_main_flows_by_keyboard_alone(server, page):  # noqa: F811
         raise AssertionError(f"not picked: {page.locator('.mnist-alt').all_text_contents()}") from None
     assert_no_exception(page)
     alts = page.locator(".mnist-alt")
-    assert alts.count() >= 5  # one per chart: tests/pages/test_text_alternatives.py checks each one
+    assert alts.count() >= 1  # one per chart of the open tab: tests/pages/test_text_alternatives.py checks each
     box = page.locator('[data-testid="stElementContainer"]:has(.mnist-alt)').first.bounding_box()
     assert box is None or box["height"] <= 1, box  # read aloud, clipped (absolute: it takes no room)
 
