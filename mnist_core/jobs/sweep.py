@@ -35,13 +35,13 @@ def default_values(preset: str, param: str) -> list:
         return [_round(lr * f) for f in (0.1, 0.3, 1, 3, 10) if lr * f <= 10]
     if param == "batch_size":
         return [16, 32, 64, 128, 256]
-    raise SweepError(f"cannot sweep {param!r}: choose {' or '.join(PARAMS)}")
+    raise SweepError(Text(N_("cannot sweep {param!r}: choose {items}"), param=param, items=' or '.join(PARAMS)))
 
 
 def parse_values(text: str, param: str) -> list:
     """'0.001, 0.01 0.1' -> [0.001, 0.01, 0.1]: sorted, duplicates dropped, each checked."""
     if param not in PARAMS:
-        raise SweepError(f"cannot sweep {param!r}: choose {' or '.join(PARAMS)}")
+        raise SweepError(Text(N_("cannot sweep {param!r}: choose {items}"), param=param, items=' or '.join(PARAMS)))
     words = [w for w in str(text).replace(",", " ").replace(";", " ").split() if w]
     if not words:
         raise SweepError(Text(N_("type two or more values, separated by commas")))
