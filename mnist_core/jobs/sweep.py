@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from mnist_core import MnistLabError, presets
 from mnist_core.data import Dataset
-from mnist_core.i18n import N_, Text
+from mnist_core.i18n import N_, Text, _
 from mnist_core.jobs.start import start_job
 from mnist_core.training.config import TrainConfig
 
@@ -26,6 +26,12 @@ class SweepError(MnistLabError):
 
 def _round(x: float) -> float:
     return float(f"{x:.2g}")
+
+
+def run_name(preset: str, param: str, value) -> str:
+    """A sweep run's name, kept on disk: in the language of the page that started it (called in its thread),
+    as the run names the Experiments and Adapt sections make are."""
+    return _("sweep {preset} {param}={value}").format(preset=preset, param=param, value=f"{value:g}")
 
 
 def default_values(preset: str, param: str) -> list:
@@ -97,7 +103,7 @@ class Sweep:
                                              "or training"), k=len(values), n=settings.max_active_runs()))
         sweep = cls(preset, param, list(values), int(steps))
         for v, cfg in zip(values, configs):
-            sweep.jobs.append(start_job(spec, cfg, data, store=store, name=f"sweep {preset} {param}={v:g}",
+            sweep.jobs.append(start_job(spec, cfg, data, store=store, name=run_name(preset, param, v),
                                         preset=preset, actor=actor))
         return sweep
 
