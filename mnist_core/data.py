@@ -70,10 +70,11 @@ class Dataset:
 
     def describe(self) -> str:
         if self.train_writers is not None:
-            from mnist_core.i18n import _
-            n = len(self.train_labels) + len(self.test_labels)
-            return _("{title}: {n:,} digits by {w} writers ({test:,} of held-out writers) from {source}").format(
-                title=_(self.title), n=n, w=len(self.writer_names), test=len(self.test_labels), source=self.source)
+            from mnist_core.i18n import _, ngettext
+            n, w = len(self.train_labels) + len(self.test_labels), len(self.writer_names)
+            said = ngettext("{title}: {n:,} digits by {w} writer ({test:,} of held-out writers) from {source}",
+                            "{title}: {n:,} digits by {w} writers ({test:,} of held-out writers) from {source}", w)
+            return said.format(title=_(self.title), n=n, w=w, test=len(self.test_labels), source=self.source)
         return (f"{self.title} ({self.kind}): {len(self.train_labels):,} train + "
                 f"{len(self.test_labels):,} test digits from {self.source}")
 
