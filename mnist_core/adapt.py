@@ -19,7 +19,7 @@ from torch import nn
 
 from mnist_core import MnistLabError
 from mnist_core.data import Dataset
-from mnist_core.i18n import N_
+from mnist_core.i18n import N_, Text
 from mnist_core.inference import predict_logits, to_input
 from mnist_core.spec import ArchSpec
 from mnist_core.training.augment import augment_batch
@@ -95,9 +95,9 @@ def finetune(spec: ArchSpec, model: nn.Module, mnist: Dataset, ours_images: torc
     if len(ours_labels) == 0:
         raise AdaptError(N_("there are no digits of training writers to fine-tune on"))
     if not 1 <= int(steps) <= MAX_STEPS:
-        raise AdaptError(f"steps must be between 1 and {MAX_STEPS}")
+        raise AdaptError(Text(N_("steps must be between 1 and {max_steps}"), max_steps=MAX_STEPS))
     if not 0.0 < ours_share <= 1.0 or not 1 <= int(batch_size) <= 1024 or not 0 < lr <= 1:
-        raise AdaptError("share of our digits in (0, 1], batch 1 to 1024, learning rate in (0, 1]")
+        raise AdaptError(N_("share of our digits in (0, 1], batch 1 to 1024, learning rate in (0, 1]"))
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     tuned = copy.deepcopy(model).cpu().train()

@@ -517,13 +517,14 @@ def gradient_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None =
                                text=[[format(c + 0.0, ".2f" if power else ".3g") for c in r] for r in shown]
                                if small else None,
                                texttemplate="%{text}" if small else None, textfont=dict(size=11),
-                               hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>"))
+                               hovertemplate=_("row %{y}, col %{x}: %{z:.4g}") + "<extra></extra>"))
     if mark is not None:
         fig.add_shape(type="rect", x0=mark[1] - 0.5, x1=mark[1] + 0.5, y0=mark[0] - 0.5, y1=mark[0] + 0.5,
                       line=dict(color="#ffd400", width=3))
     if clickable:
         yy, xx = np.meshgrid(np.arange(v.shape[0]), np.arange(v.shape[1]), indexing="ij")
-        _clickable(fig, xx.ravel(), yy.ravel(), [f"row {a}, col {b}: {c:.4g}" for a, b, c in
+        words = _("row {row}, col {col}: {value}")
+        _clickable(fig, xx.ravel(), yy.ravel(), [words.format(row=a, col=b, value=format(c, ".4g")) for a, b, c in
                                                  zip(yy.ravel(), xx.ravel(), v.ravel())])
     height = int(min(380, max(160, (44 if small else 12) * v.shape[0] + 70)))
     return _image_axes(_layout(fig, title, height=height))

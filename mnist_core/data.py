@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from mnist_core import MnistLabError, settings
+from mnist_core.i18n import N_, Text
 
 MEAN, STD = 0.1307, 0.3081  # MNIST's pixel statistics, the usual normalisation
 
@@ -69,16 +70,17 @@ class Dataset:
 
     def describe(self) -> str:
         if self.train_writers is not None:
-            from mnist_core.i18n import _
-            n = len(self.train_labels) + len(self.test_labels)
-            return _("{title}: {n:,} digits by {w} writers ({test:,} of held-out writers) from {source}").format(
-                title=_(self.title), n=n, w=len(self.writer_names), test=len(self.test_labels), source=self.source)
+            from mnist_core.i18n import _, ngettext
+            n, w = len(self.train_labels) + len(self.test_labels), len(self.writer_names)
+            said = ngettext("{title}: {n:,} digits by {w} writer ({test:,} of held-out writers) from {source}",
+                            "{title}: {n:,} digits by {w} writers ({test:,} of held-out writers) from {source}", w)
+            return said.format(title=_(self.title), n=n, w=w, test=len(self.test_labels), source=self.source)
         return (f"{self.title} ({self.kind}): {len(self.train_labels):,} train + "
                 f"{len(self.test_labels):,} test digits from {self.source}")
 
     def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
         if which not in ("train", "test"):
-            raise DataError(f"unknown split {which!r}: use 'train' or 'test'")
+            raise DataError(Text(N_("unknown split {which!r}: use 'train' or 'test'"), which=which))
         if which == "train":
             return self.train_images, self.train_labels
         return self.test_images, self.test_labels
@@ -88,16 +90,17 @@ def _open_bytes(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+        raise DataError(Text(N_("{path}: file not found"), path=path)) from None
     except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise DataError(Text(N_("{path}: cannot read ({why})"), path=path, why=exc.strerror or exc)) from None
     if raw[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(raw)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise DataError(f"{path.name}: corrupt or truncated gzip ({exc})") from None
+            raise DataError(Text(N_("{name}: corrupt or truncated gzip ({error})"),
+                                 name=path.name, error=exc)) from None
     if path.suffix == ".gz":
-        raise DataError(f"{path.name}: not gzip although named .gz")
+        raise DataError(Text(N_("{name}: not gzip although named .gz"), name=path.name))
     return raw
 
 
@@ -106,20 +109,20 @@ def read_idx(path: str | Path) -> torch.Tensor:
     path = Path(path)
     data = _open_bytes(path)
     if len(data) < 8:
-        raise DataError(f"{path.name}: too short to be an IDX file ({len(data)} bytes)")
+        raise DataError(Text(N_("{name}: too short to be an IDX file ({n} bytes)"), name=path.name, n=len(data)))
     zero, dtype, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype != 0x08 or ndim not in (1, 3):
-        raise DataError(f"{path.name}: bad magic number 0x{data[:4].hex()} "
-                        "(expected 0x00000801 for labels or 0x00000803 for images)")
+        raise DataError(Text(N_("{name}: bad magic number 0x{magic} (expected 0x00000801 for labels or 0x00000803 for "
+                                "images)"), name=path.name, magic=data[:4].hex()))
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise DataError(f"{path.name}: truncated header")
+        raise DataError(Text(N_("{name}: truncated header"), name=path.name))
     dims = struct.unpack(">" + "I" * ndim, data[4:header])
     expected = int(np.prod(dims))
     body = len(data) - header
     if body != expected:
-        raise DataError(f"{path.name}: count mismatch: header says {dims} "
-                        f"({expected:,} bytes) but the file holds {body:,} bytes")
+        raise DataError(Text(N_("{name}: count mismatch: header says {dims} ({expected:,} bytes) but the file holds "
+                                "{body:,} bytes"), name=path.name, dims=dims, expected=expected, body=body))
     arr = np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
     tensor = torch.from_numpy(arr.copy())
     return tensor.long() if ndim == 1 else tensor
@@ -157,16 +160,18 @@ def load_idx_dir(directory: str | Path, name: str = "mnist", source: str | None 
     found = find_idx_dir(directory, name)
     if found is None:
         missing = [s for s in FILES.values() if not _find_file(directory, s)]
-        raise DataError(f"{directory}: no {DATASETS[name]['title']} IDX files here "
-                        f"(missing {', '.join(missing)}[.gz]); "
-                        f"also looked in {DATASETS[name]['folder']}/raw")
+        raise DataError(Text(N_("{directory}: no {title} IDX files here (missing {items}[.gz]); also looked in "
+                                "{folder}/raw"),
+                             directory=directory, title=DATASETS[name]['title'], items=', '.join(missing),
+                             folder=DATASETS[name]['folder']))
     parts = {k: read_idx(_find_file(found, stem)) for k, stem in FILES.items()}
     for split in ("train", "test"):
         n_img, n_lab = len(parts[f"{split}_images"]), len(parts[f"{split}_labels"])
         if n_img != n_lab:
-            raise DataError(f"{found}: {split} has {n_img:,} images but {n_lab:,} labels")
+            raise DataError(Text(N_("{found}: {split} has {n_img:,} images but {n_lab:,} labels"),
+                                 found=found, split=split, n_img=n_img, n_lab=n_lab))
         if tuple(parts[f"{split}_images"].shape[1:]) != (28, 28):
-            raise DataError(f"{found}: {split} images are not 28x28")
+            raise DataError(Text(N_("{found}: {split} images are not 28x28"), found=found, split=split))
     return Dataset(name=name, source=source or str(found), kind="full",
                    classes=list(DATASETS[name]["classes"]), directory=found, **parts)
 
@@ -216,8 +221,8 @@ def download(name: str = "mnist", root: str | Path = DEFAULT_CACHE, progress=Non
     import torchvision
 
     if not _online():
-        raise DataError("cannot download: this machine is offline; "
-                        "set MNIST_DATA_DIR to a folder with the IDX files instead")
+        raise DataError(N_("cannot download: this machine is offline; set MNIST_DATA_DIR to a folder with the IDX "
+                           "files instead"))
     cls = {"mnist": torchvision.datasets.MNIST, "fashion": torchvision.datasets.FashionMNIST,
            "kmnist": torchvision.datasets.KMNIST}[name]
     old = socket.getdefaulttimeout()
@@ -228,7 +233,8 @@ def download(name: str = "mnist", root: str | Path = DEFAULT_CACHE, progress=Non
                 progress(i / 2, f"downloading {'train' if train else 'test'} split")
             cls(str(root), train=train, download=True)
     except Exception as exc:  # torchvision raises many kinds; the user needs one line
-        raise DataError(f"download of {DATASETS[name]['title']} failed: {exc}") from None
+        raise DataError(Text(N_("download of {title} failed: {error}"),
+                             title=DATASETS[name]['title'], error=exc)) from None
     finally:
         socket.setdefaulttimeout(old)
     if progress:
@@ -254,14 +260,16 @@ def load_dataset(name: str = "mnist", data_dir: str | Path | None = None,
     asked for it), not a silent fall-back to the sample.
     """
     if name not in DATASETS:
-        raise DataError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
+        raise DataError(Text(N_("unknown dataset {name!r}: choose one of {items}"),
+                             name=name, items=', '.join(DATASETS)))
     if DATASETS[name].get("built"):
-        raise DataError(f"{DATASETS[name]['title']} is built from the class database for one person "
-                        "(classroom.handwriting.our_dataset), not read from files")
+        raise DataError(Text(N_("{title} is built from the class database for one person "
+                                "(classroom.handwriting.our_dataset), not read from files"),
+                             title=DATASETS[name]['title']))
     if data_dir is not None:
         p = Path(data_dir).expanduser()
         if not p.is_dir():
-            raise DataError(f"{p}: no such folder")
+            raise DataError(Text(N_("{folder}: no such folder"), folder=p))
         return load_idx_dir(p, name)
     for d in candidate_dirs():
         if d.is_dir() and find_idx_dir(d, name) is not None:
@@ -273,5 +281,5 @@ def load_dataset(name: str = "mnist", data_dir: str | Path | None = None,
             pass
     if name == "mnist" and allow_sample:
         return load_sample()
-    raise DataError(f"{DATASETS[name]['title']} not found: set MNIST_DATA_DIR or pass --data DIR "
-                    "with the four IDX files")
+    raise DataError(Text(N_("{title} not found: set MNIST_DATA_DIR or pass --data DIR with the four IDX files"),
+                         title=DATASETS[name]['title']))

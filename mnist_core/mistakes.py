@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from mnist_core import MnistLabError
+from mnist_core.i18n import N_, Text
 from mnist_core.runs import RunError, atomic_json, read_json
 
 TAGS = ("ambiguous", "mislabelled", "model error")
@@ -47,9 +48,9 @@ def set_tag(folder: Path, dataset: str, index: int, tag: str | None, *, actor=No
         name = Path(folder).name
         require_change(actor, "demo" if name == ".demo" else name, "retag")
     if tag is not None and tag not in TAGS:
-        raise TagError(f"unknown tag {tag!r}: choose one of {', '.join(TAGS)}")
+        raise TagError(Text(N_("unknown tag {tag!r}: choose one of {items}"), tag=tag, items=', '.join(TAGS)))
     if int(index) < 0:
-        raise TagError("a test digit's index cannot be negative")
+        raise TagError(N_("a test digit's index cannot be negative"))
     with _lock:
         tags = load_tags(folder)
         if tag is None:

@@ -289,9 +289,9 @@ def model_card(run: RunReport) -> str:
     if run.confusion is not None:
         pairs = confused_pairs(run.confusion, 5)
         heading = _("The digits it confuses")
-        body.append(f"<h2>{esc(heading)}</h2><ul>" + "".join(
-            "<li>" + esc(_("{t} read as {p}: {n} times").format(t=t, p=p, n=n)) + "</li>" for t, p, n in pairs) +
-            "</ul>")
+        times = [ngettext("{t} read as {p}: {n} time", "{t} read as {p}: {n} times", n).format(t=t, p=p, n=n)
+                 for t, p, n in pairs]
+        body.append(f"<h2>{esc(heading)}</h2><ul>" + "".join(f"<li>{esc(line)}</li>" for line in times) + "</ul>")
         body.append(_figure_html(confusion_svg(run.confusion)))
     if run.reliability is not None:
         body.append(_figure_html(reliability_svg(run.reliability)))

@@ -31,6 +31,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from mnist_core import MnistLabError, safejson, settings
+from mnist_core.i18n import N_, Text
 from mnist_core.spec import ArchSpec, SpecError
 from mnist_core.training import events
 from mnist_core.training.events import Event
@@ -88,21 +89,23 @@ def read_file(path: Path, limit: int) -> bytes:
     try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise RunError(f"{path.name}: file not found") from None
+        raise RunError(Text(N_("{name}: file not found"), name=path.name)) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP or path.is_symlink():
-            raise RunError(f"{path.name}: a symbolic link, not a file; refused") from None
-        raise RunError(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+            raise RunError(Text(N_("{name}: a symbolic link, not a file; refused"), name=path.name)) from None
+        raise RunError(Text(N_("{name}: cannot be read ({why})"),
+                            name=path.name, why=exc.strerror or type(exc).__name__)) from None
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):  # before fdopen: a folder named like the file raises IsADirectoryError there
         os.close(fd)
-        raise RunError(f"{path.name}: not a regular file; refused")
+        raise RunError(Text(N_("{name}: not a regular file; refused"), name=path.name))
     with os.fdopen(fd, "rb") as f:
         if st.st_size > limit:
-            raise RunError(f"{path.name}: {st.st_size:,} bytes is more than such a file ever holds")
+            raise RunError(Text(N_("{name}: {size:,} bytes is more than such a file ever holds"),
+                                name=path.name, size=st.st_size))
         data = f.read(limit + 1)
     if len(data) > limit:  # it grew while we read
-        raise RunError(f"{path.name}: more than {limit:,} bytes; refused")
+        raise RunError(Text(N_("{name}: more than {limit:,} bytes; refused"), name=path.name, limit=limit))
     return data
 
 
@@ -111,7 +114,7 @@ def read_json(path: Path, limit: int = MAX_JSON_BYTES):
     try:  # safejson: a file nested 100,000 deep or holding 1e400 is refused in one line, not a RecursionError
         return safejson.loads(raw, limit)
     except safejson.JSONInputError as exc:
-        raise RunError(f"{Path(path).name}: {str(exc)[:120]}") from None
+        raise RunError(Text(N_("{name}: {error}"), name=Path(path).name, error=str(exc)[:120])) from None
 
 
 # --- what each file of a run folder may hold ---------------------------------------------------------
@@ -294,7 +297,7 @@ def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
         raw = read_file(path, MAX_WEIGHTS_BYTES)
     except RunError as exc:
         if "bytes" in str(exc) and "refused" not in str(exc):
-            raise RunError(f"{path.name}: larger than any MNIST Lab model") from None
+            raise RunError(Text(N_("{name}: larger than any MNIST Lab model"), name=path.name)) from None
         raise
     return parse_weights(raw, path.name)
 
@@ -302,15 +305,16 @@ def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
 def parse_weights(raw: bytes, name: str = "weights") -> tuple[dict[str, torch.Tensor], dict]:
     looks_safetensors = raw[8:9] == b"{"  # an 8-byte header length, then the JSON header
     if not looks_safetensors and (raw[:2] == b"PK" or raw[:1] == b"\x80"):
-        raise RunError(f"{name}: this is a pickled PyTorch file; MNIST Lab loads safetensors only "
-                       "(pickles can run code)")
+        raise RunError(Text(N_("{name}: this is a pickled PyTorch file; MNIST Lab loads safetensors only (pickles can "
+                               "run code)"), name=name))
     try:
         tensors = st_load(raw)
         header_len = int.from_bytes(raw[:8], "little")
         header = safejson.loads(raw[8:8 + header_len], MAX_WEIGHTS_BYTES)
         meta = (header.get("__metadata__", {}) if isinstance(header, dict) else {}) or {}
     except (SafetensorError, ValueError, safejson.JSONInputError, OverflowError) as exc:
-        raise RunError(f"{name}: not a readable safetensors file ({str(exc).splitlines()[0][:120]})") from None
+        raise RunError(Text(N_("{name}: not a readable safetensors file ({error})"),
+                            name=name, error=str(exc).splitlines()[0][:120])) from None
     return tensors, meta
 
 
@@ -324,13 +328,16 @@ def model_for(spec: ArchSpec, state: dict[str, torch.Tensor], temperature: float
     for key, ref in want.items():
         where = labels.get(key.split(".")[0], (None, key))
         if key not in state:
-            raise RunError(f"the weights have no {key!r} for layer {where[0]} ({where[1]})")
+            raise RunError(Text(N_("the weights have no {key!r} for layer {layer} ({label})"),
+                                key=key, layer=where[0], label=where[1]))
         if tuple(state[key].shape) != tuple(ref.shape):
-            raise RunError(f"layer {where[0]} ({where[1]}): weights {key!r} have shape "
-                           f"{tuple(state[key].shape)} but the spec needs {tuple(ref.shape)}")
+            raise RunError(Text(N_("layer {layer} ({label}): weights {key!r} have shape {shape} but the spec needs "
+                                   "{needed}"),
+                                layer=where[0], label=where[1], key=key, shape=tuple(state[key].shape),
+                                needed=tuple(ref.shape)))
     extra = sorted(set(state) - set(want))
     if extra:
-        raise RunError(f"the weights hold {extra[0]!r}, which the spec has no layer for")
+        raise RunError(Text(N_("the weights hold {key!r}, which the spec has no layer for"), key=extra[0]))
     model.load_state_dict(state)
     model.temperature = float(temperature)
     return model.eval()
@@ -341,11 +348,12 @@ def model_from_weights(raw: bytes, name: str = "weights", spec: ArchSpec | None 
     state, meta = parse_weights(raw, name)
     if spec is None:
         if "spec" not in meta:
-            raise RunError(f"{name}: no MNIST Lab spec in its metadata; upload the spec JSON with it")
+            raise RunError(Text(N_("{name}: no MNIST Lab spec in its metadata; upload the spec JSON with it"),
+                                name=name))
         try:
             spec = ArchSpec.from_json(meta["spec"])
         except SpecError as exc:
-            raise RunError(f"{name}: its spec is broken: {exc}") from None
+            raise RunError(Text(N_("{name}: its spec is broken: {error}"), name=name, error=exc)) from None
     return spec, model_for(spec, state, temperature_of(meta))
 
 
@@ -471,10 +479,10 @@ class RunStore:
         if str(run) == "demo":
             return DEMO_DIR
         if "/" in str(run) or "\\" in str(run) or str(run).startswith("."):
-            raise RunError(f"{str(run)[:60]}: not a run folder (no spec.json there)")
+            raise RunError(Text(N_("{run}: not a run folder (no spec.json there)"), run=str(run)[:60]))
         p = self.root / str(run)
         if not (p.is_dir() or p.is_symlink()):  # a folder without spec.json is a damaged run, not none
-            raise RunError(f"no run {str(run)[:60]!r} in this store")
+            raise RunError(Text(N_("no run {run!r} in this store"), run=str(run)[:60]))
         return p
 
     def info(self, run: str | Path) -> RunInfo:
@@ -486,13 +494,13 @@ class RunStore:
         summary: dict = {}
         try:
             if path.is_symlink():
-                raise RunError("the run folder is a symbolic link")
+                raise RunError(N_("the run folder is a symbolic link"))
             if not (path / "spec.json").exists() and not (path / "spec.json").is_symlink():
-                raise RunError("no spec.json")
+                raise RunError(N_("no spec.json"))
             try:
                 spec = ArchSpec.from_dict(read_json(path / "spec.json"))
             except SpecError as exc:
-                raise RunError(f"spec.json: {exc}") from None
+                raise RunError(Text(N_("spec.json: {error}"), error=exc)) from None
             present = lambda f: (path / f).exists() or (path / f).is_symlink()  # noqa: E731
             summary = read_json(path / "summary.json") if present("summary.json") else {}
             why = check_summary(summary)
@@ -527,7 +535,8 @@ class RunStore:
         """``info``, refusing a damaged run in one line."""
         info = self.info(run)
         if info.damaged is not None:
-            raise RunError(f"{info.run_id} is damaged ({info.damaged}); it can only be deleted")
+            raise RunError(Text(N_("{run_id} is damaged ({damaged}); it can only be deleted"),
+                                run_id=info.run_id, damaged=info.damaged))
         return info
 
     def load(self, run: str | Path):
@@ -586,8 +595,8 @@ class RunStore:
         self._guard(path)
         info = self.info(path.name)
         if info.damaged is None and info.summary.get("status") == "running":
-            raise RunError(f"{info.display_name} is still training: it can be deleted once it has finished "
-                           "or been stopped")
+            raise RunError(Text(N_("{name} is still training: it can be deleted once it has finished or been "
+                                   "stopped"), name=info.display_name))
         if path.is_symlink():
             path.unlink()
         else:
@@ -598,7 +607,7 @@ class RunStore:
     def _guard(self, path: Path):
         if Path(os.path.abspath(path)).parent != Path(os.path.abspath(self.root)) and \
                 path.resolve().parent != self.root.resolve():
-            raise RunError(f"{path.name}: only runs inside this store can be changed")
+            raise RunError(Text(N_("{name}: only runs inside this store can be changed"), name=path.name))
 
     def save_edited(self, name: str, spec: ArchSpec, model, note: str, parent: str | None = None, *,
                     actor=None) -> Run:

@@ -14,6 +14,7 @@ import math
 import re
 
 from mnist_core import MnistLabError
+from mnist_core.i18n import N_, Text
 
 MAX_DEPTH = 32        # a lesson with its spec nests about 5 deep
 MAX_INT_DIGITS = 20   # a seed of 2**64 has 20 digits; anything longer is no setting of ours
@@ -66,23 +67,26 @@ def _constant(s: str):
 def loads(text: str | bytes, max_bytes: int, max_depth: int = MAX_DEPTH):
     """The decoded value, or a one-line ``JSONInputError``."""
     if len(text) > max_bytes:
-        raise JSONInputError(f"the file is larger than {max_bytes // 1024} KB")
+        raise JSONInputError(Text(N_("the file is larger than {n} KB"), n=max_bytes // 1024))
     if isinstance(text, (bytes, bytearray)):
         try:
             text = text.decode(json.detect_encoding(text))
         except (UnicodeDecodeError, LookupError):
-            raise JSONInputError("not valid JSON: the file is not UTF-8 text") from None
+            raise JSONInputError(N_("not valid JSON: the file is not UTF-8 text")) from None
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte-order mark from a Windows editor
     if _depth(text) > max_depth:
-        raise JSONInputError(f"not valid JSON here: nested more than {max_depth} levels deep")
+        raise JSONInputError(Text(N_("not valid JSON here: nested more than {max_depth} levels deep"),
+                                  max_depth=max_depth))
     try:
         return json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_constant)
     except json.JSONDecodeError as exc:
-        raise JSONInputError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        raise JSONInputError(Text(N_("not valid JSON: {msg} (line {lineno}, column {colno})"),
+                                  msg=exc.msg, lineno=exc.lineno, colno=exc.colno)) from None
     except _Refused as exc:
         # The hooks are not told where they are: the token's first occurrence is where to look.
         at = text.find(exc.token)
         line = text.count("\n", 0, at) + 1
         column = at - (text.rfind("\n", 0, at) + 1) + 1
-        raise JSONInputError(f"not valid JSON here: {exc.why} (line {line}, column {column})") from None
+        raise JSONInputError(Text(N_("not valid JSON here: {why} (line {line}, column {column})"),
+                                  why=exc.why, line=line, column=column)) from None

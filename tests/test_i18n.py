@@ -74,3 +74,16 @@ def test_a_text_keeps_a_users_name_and_survives_a_translation_that_lost_a_placeh
         assert i18n.tr(broken) == "layer 3"  # the English, right, rather than an exception on the page
     finally:
         i18n.set_language("en")
+
+
+def test_counts_that_can_be_one_take_their_plural_form():
+    from mnist_core.classroom.handwriting import too_few
+    one, two = too_few(6, 1), too_few(6, 2)
+    assert one.startswith("Too few to conclude: 6 digits by 1 writer.") and "by 2 writers." in two
+    i18n.set_language("zh")
+    try:
+        assert too_few(6, 1).startswith("数据太少，无法下结论：1 位书写者的 6 个数字。")
+        assert i18n.ngettext("{t} read as {p}: {n} time", "{t} read as {p}: {n} times", 1).format(
+            t=7, p=1, n=1) == "7 被认成 1：1 次"
+    finally:
+        i18n.set_language("en")

@@ -387,7 +387,8 @@ def adapt_section():
                 spec, model = load_model(run_id)
                 with st.spinner(_("Fine-tuning for {n} steps…").format(n=int(steps))):
                     res = adapt.adapt(spec, model, ref, data, steps=int(steps), lr=float(lr))
-                run = store().save_edited(f"{spec.name} + our digits"[:80], spec, res.model, res.note(), parent=run_id,
+                adapted = _("{name} + our digits").format(name=spec.name)[:80]  # the run's name in this session's words
+                run = store().save_edited(adapted, spec, res.model, res.note(), parent=run_id,
                                          actor=who())
                 state.ADAPT_LAST.set({"run": run.path.name, "from": run_id, "result": res})
     last = state.ADAPT_LAST.get()

@@ -85,7 +85,8 @@ def check_nickname(raw: object) -> tuple[str, str]:
     if not nick:
         raise JoinError(N_("a nickname is needed"))
     if len(nick) > NICKNAME_MAX:
-        raise JoinError(f"a nickname has at most {NICKNAME_MAX} characters; this one has {len(nick)}")
+        raise JoinError(Text(N_("a nickname has at most {nickname_max} characters; this one has {n}"),
+                             nickname_max=NICKNAME_MAX, n=len(nick)))
     if any(not (unicodedata.category(ch)[0] in "LMN" or ch in NICK_PUNCTUATION) for ch in nick):
         raise JoinError(N_("a nickname may contain only letters, digits, spaces and - _ . ' (no markup or symbols)"))
     return nick, nick.casefold()
@@ -109,7 +110,8 @@ def start_class(actor: Actor, title: str = "") -> ClassInfo:
     _require_teacher(actor, "only the teacher can start a class")
     title = " ".join(str(title or "").split())
     if _has_control(title) or len(title) > TITLE_MAX:
-        raise ClassroomError(f"a class title has at most {TITLE_MAX} characters and no control characters")
+        raise ClassroomError(Text(N_("a class title has at most {title_max} characters and no control characters"),
+                                  title_max=TITLE_MAX))
     for _ in range(20):  # a clash needs two open classes among 887 million codes: retries are for the test
         code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
         try:
@@ -123,7 +125,7 @@ def start_class(actor: Actor, title: str = "") -> ClassInfo:
                 return _info(room)
         except _CodeTaken:
             continue
-    raise ClassroomError("no free class code was found; try again")
+    raise ClassroomError(N_("no free class code was found; try again"))
 
 
 def _guess_wait(s: Session, visitor_id: str, now: float) -> str | None:
@@ -266,7 +268,7 @@ def remove_member(actor: Actor, class_id: int, member_id: int):
     with db.session() as s:
         m = s.get(Member, member_id)
         if m is None or m.class_id != class_id:
-            raise ClassroomError("this student is not in this class")
+            raise ClassroomError(N_("this student is not in this class"))
         if m.removed is None:
             m.removed = time.time()
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from mnist_core import settings
 from mnist_core.classroom import ClassroomError
+from mnist_core.i18n import N_, Text
 
 try:
     import fcntl
@@ -58,15 +59,17 @@ def database_url(url: str | None = None) -> str:
     try:
         u = make_url(raw)
     except ArgumentError:
-        raise ClassroomError(f"MNIST_LAB_DATABASE_URL is not a database URL: {URL_HELP}") from None
+        raise ClassroomError(Text(N_("MNIST_LAB_DATABASE_URL is not a database URL: {url_help}"),
+                                  url_help=URL_HELP)) from None
     backend = u.drivername.split("+")[0]
     if backend in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+psycopg")
     elif backend == "sqlite":
         if not u.database or u.database == ":memory:":
-            raise ClassroomError(f"the class database must be a file, not SQLite in memory: {URL_HELP}")
+            raise ClassroomError(Text(N_("the class database must be a file, not SQLite in memory: {url_help}"),
+                                      url_help=URL_HELP))
     else:
-        raise ClassroomError(f"the class database must be SQLite or PostgreSQL: {URL_HELP}")
+        raise ClassroomError(Text(N_("the class database must be SQLite or PostgreSQL: {url_help}"), url_help=URL_HELP))
     return u.render_as_string(hide_password=False)
 
 
@@ -124,7 +127,7 @@ def migrate(url: str | None = None, revision: str = "head"):
             command.upgrade(alembic_config(key), revision)
     except (SQLAlchemyError, OSError) as exc:
         log.error("class database %s: %s", make_url(key).render_as_string(hide_password=True), exc)
-        raise ClassroomError("the class database cannot be opened; the server's log says why") from None
+        raise ClassroomError(N_("the class database cannot be opened; the server's log says why")) from None
 
 
 def engine(url: str | None = None) -> Engine:
@@ -149,7 +152,7 @@ def session(url: str | None = None) -> Iterator[Session]:
         raise
     except SQLAlchemyError as exc:
         log.error("class database error: %s", exc)
-        raise ClassroomError("the class database did not answer; try again in a moment") from None
+        raise ClassroomError(N_("the class database did not answer; try again in a moment")) from None
     finally:
         s.close()
 

@@ -21,6 +21,7 @@ from mnist_core.classroom.classes import require_class_access
 from mnist_core.classroom.identity import Actor
 from mnist_core.classroom.models import NICKNAME_MAX, PIXELS, WRITER_MAX, Drawing, Member
 from mnist_core.classroom.ownership import require_owner
+from mnist_core.i18n import N_, Text
 
 MAX_PER_VISITOR = 500  # 500 x 784 bytes: under half a megabyte per visitor
 MAX_PER_SET = 20_000  # imported digits in one class (or one visitor's own set): 16 MB
@@ -45,18 +46,19 @@ class DrawingInfo:
 def _pixels(image: object) -> bytes:
     if isinstance(image, bytes | bytearray):
         if len(image) != PIXELS:
-            raise ClassroomError(f"a drawing is 28x28 pixels ({PIXELS} bytes), not {len(image)} bytes")
+            raise ClassroomError(Text(N_("a drawing is 28x28 pixels ({pixels} bytes), not {n} bytes"),
+                                      pixels=PIXELS, n=len(image)))
         return bytes(image)
     a = np.asarray(image)
     if a.shape != (28, 28) or a.dtype != np.uint8:
-        raise ClassroomError("a drawing is a 28x28 array of uint8 pixels")
+        raise ClassroomError(N_("a drawing is a 28x28 array of uint8 pixels"))
     return a.tobytes()
 
 
 def add_drawing(actor: Actor, label: object, image: object) -> int:
     """Store a labelled drawing for ``actor``'s class (or for the actor alone, outside a class)."""
     if isinstance(label, bool) or not isinstance(label, int | np.integer) or not 0 <= int(label) <= 9:
-        raise ClassroomError("a drawing's label is a digit from 0 to 9")
+        raise ClassroomError(N_("a drawing's label is a digit from 0 to 9"))
     data = _pixels(image)
     with db.session() as s:
         if actor.class_id is not None:
@@ -64,7 +66,8 @@ def add_drawing(actor: Actor, label: object, image: object) -> int:
         n = s.scalar(select(func.count()).select_from(Drawing).where(Drawing.visitor_id == actor.visitor_id,
                                                                      Drawing.writer.is_(None)))
         if n >= MAX_PER_VISITOR:
-            raise ClassroomError(f"you have stored {MAX_PER_VISITOR} drawings, the most one visitor may keep")
+            raise ClassroomError(Text(N_("you have stored {max_per_visitor} drawings, the most one visitor may keep"),
+                                      max_per_visitor=MAX_PER_VISITOR))
         d = Drawing(class_id=actor.class_id, visitor_id=actor.visitor_id, label=int(label), pixels=data,
                     created=time.time())
         s.add(d)
@@ -128,10 +131,10 @@ def import_drawings(actor: Actor, images: np.ndarray, labels: np.ndarray, writer
     files' writer 0 are two people), so a writer split never joins writers of different files.
     """
     if not actor.is_teacher:
-        raise ClassroomError("only the teacher can import digits")
+        raise ClassroomError(N_("only the teacher can import digits"))
     n = len(labels)
     if images.shape != (n, 28, 28) or images.dtype != np.uint8 or len(writers) != n:
-        raise ClassroomError("the digits, labels and writers to import do not line up")
+        raise ClassroomError(N_("the digits, labels and writers to import do not line up"))
     batch = secrets.token_hex(4)
     now = time.time()
     with db.session() as s:
@@ -142,11 +145,12 @@ def import_drawings(actor: Actor, images: np.ndarray, labels: np.ndarray, writer
             scope = (Drawing.class_id.is_(None)) & (Drawing.visitor_id == actor.visitor_id)
         have = s.scalar(select(func.count()).select_from(Drawing).where(scope))
         if have + n > MAX_PER_SET:
-            raise ClassroomError(f"a set holds at most {MAX_PER_SET:,} digits; it has {have:,} and the file {n:,}")
+            raise ClassroomError(Text(N_("a set holds at most {max_per_set:,} digits; it has {have:,} and the file "
+                                         "{n:,}"), max_per_set=MAX_PER_SET, have=have, n=n))
         for i in range(n):
             label = int(labels[i])
             if not 0 <= label <= 9:
-                raise ClassroomError("a drawing's label is a digit from 0 to 9")
+                raise ClassroomError(N_("a drawing's label is a digit from 0 to 9"))
             nick = nicknames[i] if nicknames else None
             s.add(Drawing(class_id=actor.class_id, visitor_id=actor.visitor_id, label=label,
                           pixels=images[i].tobytes(), created=now,
@@ -160,6 +164,6 @@ def delete_drawing(actor: Actor, drawing_id: int):
     with db.session() as s:
         d = s.get(Drawing, drawing_id)
         if d is None:
-            raise ClassroomError("this drawing does not exist")
+            raise ClassroomError(N_("this drawing does not exist"))
         require_owner(actor, d.visitor_id, d.class_id, action="delete", thing="drawing")
         s.delete(d)

@@ -24,7 +24,7 @@ from mnist_core.classroom import ClassroomError, drawings
 from mnist_core.classroom.classes import check_nickname
 from mnist_core.classroom.identity import Actor
 from mnist_core.data import DATASETS, Dataset
-from mnist_core.i18n import N_, _
+from mnist_core.i18n import N_, _, ngettext
 
 TEST_FRACTION = 0.3  # of the writers, held out
 MAX_FILE_BYTES = 24 * 1024 * 1024  # what an upload or a shell import may be, packed
@@ -115,9 +115,11 @@ def all_digits(data: Dataset) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
 def too_few(n_digits: int, n_writers: int) -> str | None:
     """Why a figure on this many digits and writers is no measurement (in the session's language), or None."""
     if n_digits < FEW_DIGITS or n_writers < FEW_WRITERS:
-        return _("Too few to conclude: {n} digits by {w} writers. At least {dn} digits by {wn} writers are needed "
-                 "before a difference means more than chance.").format(n=n_digits, w=n_writers, dn=FEW_DIGITS,
-                                                                      wn=FEW_WRITERS)
+        return ngettext("Too few to conclude: {n} digits by {w} writer. At least {dn} digits by {wn} writers are "
+                        "needed before a difference means more than chance.",
+                        "Too few to conclude: {n} digits by {w} writers. At least {dn} digits by {wn} writers are "
+                        "needed before a difference means more than chance.", n_writers).format(
+            n=n_digits, w=n_writers, dn=FEW_DIGITS, wn=FEW_WRITERS)
     return None
 
 

@@ -24,25 +24,20 @@ from mnist_core.i18n import N_
 PROTECTED_RUNS = frozenset({"demo"})
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
 
-# Whole sentences per action, so that a translation never glues fragments together.
+# One whole sentence per (action, thing), each marked, so that a page shows it in the session's language.
 REFUSALS = {
-    "delete": "only its owner or the teacher may delete this {thing}",
-    "rename": "only its owner or the teacher may rename this {thing}",
-    "retag": "only its owner or the teacher may change the tags of this {thing}",
-    "change": "only its owner or the teacher may change this {thing}",
+    ("delete", "run"): N_("only its owner or the teacher may delete this run"),
+    ("rename", "run"): N_("only its owner or the teacher may rename this run"),
+    ("retag", "run"): N_("only its owner or the teacher may change the tags of this run"),
+    ("change", "run"): N_("only its owner or the teacher may change this run"),
+    ("delete", "drawing"): N_("only its owner or the teacher may delete this drawing"),  # a drawing of Contribute
+    ("change", "drawing"): N_("only its owner or the teacher may change this drawing"),
 }
-# The refusal as a page shows it most often (thing="run"), marked so that the catalog keeps its Chinese.
-SHOWN = (N_("only its owner or the teacher may delete this run"),
-         N_("only its owner or the teacher may rename this run"),
-         N_("only its owner or the teacher may change the tags of this run"),
-         N_("the demo run ships with MNIST Lab; nobody can delete it"),
-         N_("the demo run ships with MNIST Lab; nobody can rename it"),
-         N_("the demo run ships with MNIST Lab; nobody can change its tags"))
 DEMO_REFUSALS = {
-    "delete": "the demo run ships with MNIST Lab; nobody can delete it",
-    "rename": "the demo run ships with MNIST Lab; nobody can rename it",
-    "retag": "the demo run ships with MNIST Lab; nobody can change its tags",
-    "change": "the demo run ships with MNIST Lab; nobody can change it",
+    "delete": N_("the demo run ships with MNIST Lab; nobody can delete it"),
+    "rename": N_("the demo run ships with MNIST Lab; nobody can rename it"),
+    "retag": N_("the demo run ships with MNIST Lab; nobody can change its tags"),
+    "change": N_("the demo run ships with MNIST Lab; nobody can change it"),
 }
 
 
@@ -76,12 +71,12 @@ def require_owner(actor: Actor, owner_visitor_id: str | None, class_id: int | No
                   action: str = "delete", thing: str = "run"):
     """Refuse in one line unless ``actor`` may ``action`` it (``OwnershipError``)."""
     if not can_modify(actor, owner_visitor_id, class_id):
-        raise OwnershipError(REFUSALS.get(action, REFUSALS["change"]).format(thing=thing))
+        raise OwnershipError(REFUSALS.get((action, thing), REFUSALS["change", thing]))
 
 
 def _check_run_id(run_id: object) -> str:
     if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
-        raise OwnershipError("this is not a run id")
+        raise OwnershipError(N_("this is not a run id"))
     return run_id
 
 
@@ -143,7 +138,7 @@ def record_run(run_id: str, actor: Actor | None):
         try:
             s.flush()
         except IntegrityError:
-            raise OwnershipError("this run already has an owner") from None
+            raise OwnershipError(N_("this run already has an owner")) from None
 
 
 def forget_run(actor: Actor, run_id: str):

@@ -23,7 +23,7 @@ from mnist_core.classroom import PollError, db
 from mnist_core.classroom.classes import require_class_access
 from mnist_core.classroom.identity import Actor
 from mnist_core.classroom.models import ANSWER_MAX, Answer, Classroom, Member, Poll
-from mnist_core.i18n import N_
+from mnist_core.i18n import N_, Text
 
 STEP_MAX = 2000
 
@@ -54,9 +54,9 @@ def _step_text(step: Any) -> str:
     try:
         text = json.dumps(step, sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError):
-        raise PollError("a lesson step must be text or JSON data (numbers, lists, mappings)") from None
+        raise PollError(N_("a lesson step must be text or JSON data (numbers, lists, mappings)")) from None
     if len(text) > STEP_MAX:
-        raise PollError(f"a lesson step reference has at most {STEP_MAX} characters")
+        raise PollError(Text(N_("a lesson step reference has at most {step_max} characters"), step_max=STEP_MAX))
     return text
 
 
@@ -65,28 +65,28 @@ def _check_answer(raw: object) -> str:
     if not text:
         raise PollError(N_("an answer is needed"))
     if len(text) > ANSWER_MAX:
-        raise PollError(f"an answer has at most {ANSWER_MAX} characters")
+        raise PollError(Text(N_("an answer has at most {answer_max} characters"), answer_max=ANSWER_MAX))
     if any(unicodedata.category(ch)[0] == "C" for ch in text):
-        raise PollError("an answer cannot contain control characters")
+        raise PollError(N_("an answer cannot contain control characters"))
     return text
 
 
 def _poll(s: Session, poll_id: int) -> Poll:
     p = s.get(Poll, poll_id)
     if p is None:
-        raise PollError("this poll does not exist (its class may have been deleted)")
+        raise PollError(N_("this poll does not exist (its class may have been deleted)"))
     return p
 
 
 def open_poll(actor: Actor, class_id: int, step: Any) -> PollInfo:
     """Open a poll on ``step`` for the class (only the teacher); the class's previous poll closes."""
     if not actor.is_teacher:
-        raise PollError("only the teacher can open a poll")
+        raise PollError(N_("only the teacher can open a poll"))
     text = _step_text(step)
     with db.session() as s:
         room = s.get(Classroom, class_id)
         if room is None or room.closed is not None:
-            raise PollError("this class is closed or gone; open a poll in an open class")
+            raise PollError(N_("this class is closed or gone; open a poll in an open class"))
         s.execute(update(Poll).where(Poll.class_id == class_id, Poll.state != "closed").values(state="closed"))
         p = Poll(class_id=class_id, step=text, state="open", created=time.time())
         s.add(p)
@@ -140,18 +140,18 @@ def my_answer(actor: Actor, poll_id: int) -> str | None:
 def reveal(actor: Actor, poll_id: int) -> PollInfo:
     """Show the answer on every screen of the class (only the teacher)."""
     if not actor.is_teacher:
-        raise PollError("only the teacher can reveal the answer")
+        raise PollError(N_("only the teacher can reveal the answer"))
     with db.session() as s:
         p = _poll(s, poll_id)
         if p.state == "closed":
-            raise PollError("this poll is closed; open the next one")
+            raise PollError(N_("this poll is closed; open the next one"))
         p.state = "revealed"
         return _info(p)
 
 
 def close_poll(actor: Actor, poll_id: int):
     if not actor.is_teacher:
-        raise PollError("only the teacher can close a poll")
+        raise PollError(N_("only the teacher can close a poll"))
     with db.session() as s:
         _poll(s, poll_id).state = "closed"
 
@@ -165,7 +165,7 @@ def tally(actor: Actor, poll_id: int) -> Tally:
         p = _poll(s, poll_id)
         require_class_access(s, actor, p.class_id)
         if not actor.is_teacher and p.state == "open":
-            raise PollError("the answers are shown once the teacher reveals them")
+            raise PollError(N_("the answers are shown once the teacher reveals them"))
         rows = s.execute(select(Answer.answer, Member.nickname).join(Member, Member.id == Answer.member_id)
                          .where(Answer.poll_id == poll_id).order_by(Answer.committed)).all()
         counts: dict[str, int] = {}

@@ -36,7 +36,7 @@ from torch import nn
 
 from mnist_core import MnistLabError
 from mnist_core.data import MEAN, STD
-from mnist_core.i18n import N_, _
+from mnist_core.i18n import N_, Text, _
 from mnist_core.spec import ArchSpec
 
 LEARNABLE = (nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.BatchNorm1d)
@@ -175,17 +175,20 @@ def learnable(spec: ArchSpec, model: nn.Module) -> list[tuple[int, str, str, tup
 def _param(model: nn.Module, ref: WeightRef) -> torch.Tensor:
     n = len(model)
     if not 1 <= ref.layer <= n:
-        raise GradientError(f"layer {ref.layer} does not exist: this network has layers 1-{n}")
+        raise GradientError(Text(N_("layer {layer} does not exist: this network has layers 1-{n}"),
+                                 layer=ref.layer, n=n))
     mod = model[ref.layer - 1]
     if not isinstance(mod, LEARNABLE):
-        raise GradientError(f"layer {ref.layer} ({type(mod).__name__}) has no weights to learn")
+        raise GradientError(Text(N_("layer {layer} ({kind}) has no weights to learn"),
+                                 layer=ref.layer, kind=type(mod).__name__))
     p = getattr(mod, ref.param, None) if ref.param in ("weight", "bias") else None
     if not isinstance(p, torch.Tensor):
-        raise GradientError(f"layer {ref.layer} has no {ref.param!s:.20}")
+        raise GradientError(Text(N_("layer {layer} has no {param!s:.20}"), layer=ref.layer, param=ref.param))
     idx = tuple(ref.index)
     if len(idx) != p.dim() or any(not 0 <= int(i) < s for i, s in zip(idx, p.shape)):
-        raise GradientError(f"{ref.param} index {tuple(int(i) for i in idx)} is outside layer {ref.layer}'s "
-                            f"{ref.param} of shape {'x'.join(map(str, p.shape))}")
+        raise GradientError(Text(N_("{param} index {index} is outside layer {layer}'s {param} of shape {shape}"),
+                                 param=ref.param, index=tuple(int(i) for i in idx), layer=ref.layer,
+                                 shape='x'.join(map(str, p.shape))))
     return p
 
 
@@ -255,7 +258,7 @@ def back(mod: nn.Module, x: torch.Tensor, y: torch.Tensor, g: torch.Tensor) -> t
         return g.reshape(x.shape)
     if isinstance(mod, nn.Softmax):
         return y * (g - (g * y).sum(1, keepdim=True))
-    raise GradientError(f"the gradient trace cannot go through a {type(mod).__name__} layer")
+    raise GradientError(Text(N_("the gradient trace cannot go through a {kind} layer"), kind=type(mod).__name__))
 
 
 def _bn_scale(mod) -> torch.Tensor:
@@ -410,7 +413,7 @@ def explain_cell(mod: nn.Module, x: torch.Tensor, y: torch.Tensor, g: torch.Tens
         return (N_("softmax: dL/d(score j) = p_j x (dL/d(p_j) - sum over k of dL/d(p_k) x p_k)"),
                 [Line(N_("p_j"), float(y0[j])), Line(N_("dL/d(p_j)"), float(g0[j])),
                  Line(N_("sum over k of dL/d(p_k) x p_k"), dot), Line(N_("= dL/d(score j)"), v)], [], 0, cell)
-    raise GradientError(f"the gradient trace cannot go through a {type(mod).__name__} layer")
+    raise GradientError(Text(N_("the gradient trace cannot go through a {kind} layer"), kind=type(mod).__name__))
 
 
 # --- the weight's own arithmetic -------------------------------------------------------------------------------
@@ -488,7 +491,8 @@ def _update(name: str, w, g, lr: float, state: dict, betas=(0.9, 0.999), eps: fl
     parts: list[tuple[str, object, dict]] = []
     new: dict = {}
     if name not in OPTIMIZERS:
-        raise GradientError(f"unknown optimizer {name!r:.30}: choose one of {', '.join(OPTIMIZERS)}")
+        raise GradientError(Text(N_("unknown optimizer {name!r:.30}: choose one of {items}"),
+                                 name=name, items=', '.join(OPTIMIZERS)))
     if weight_decay and name != "adamw":
         g = g + weight_decay * w
         parts.append((N_("g + weight decay x w (L2)"), g, {}))
@@ -544,7 +548,7 @@ def optimizer_step(name: str, w: float, g: float, lr: float, state: dict | None 
     """One optimizer step of one weight, as lines of arithmetic; ``state``: this weight's optimizer state in
     torch.optim's names (None or empty: the first step, from zero)."""
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 10):
-        raise GradientError("the learning rate must be a number above 0 and at most 10")
+        raise GradientError(N_("the learning rate must be a number above 0 and at most 10"))
     state = {k: float(v) for k, v in (state or {}).items() if v is not None}
     new_w, new_state, parts = _update(name, float(w), float(g), float(lr), state, **hyper)
     lines = [Line(N_("the weight w"), float(w)), Line(N_("its gradient g"), float(g))]
@@ -577,19 +581,20 @@ def gradient(spec: ArchSpec, model: nn.Module, x: torch.Tensor, label: int, ref:
     ``ref``, carried back by hand, checked against autograd; then one step of ``optimizer`` (None: no step)."""
     n = len(spec.layers)
     if len(model) != n:
-        raise GradientError("the model does not match its spec")
+        raise GradientError(N_("the model does not match its spec"))
     if not 0 <= label < spec.num_classes:
-        raise GradientError(f"the class must be between 0 and {spec.num_classes - 1}")
+        raise GradientError(Text(N_("the class must be between 0 and {n}"), n=spec.num_classes - 1))
     if not (isinstance(label_smoothing, (int, float)) and 0 <= label_smoothing < 1):
-        raise GradientError("label smoothing must be between 0 and 1")
+        raise GradientError(N_("label smoothing must be between 0 and 1"))
     if optimizer is not None and optimizer not in OPTIMIZERS:
-        raise GradientError(f"unknown optimizer {optimizer!r:.30}: choose one of {', '.join(OPTIMIZERS)}")
+        raise GradientError(Text(N_("unknown optimizer {optimizer!r:.30}: choose one of {items}"),
+                                 optimizer=optimizer, items=', '.join(OPTIMIZERS)))
     net = copy.deepcopy(model).double().eval()  # float64: the hand arithmetic and autograd agree to 1e-12
     p = _param(net, ref)
     idx = tuple(int(i) for i in ref.index)
     end = n - 1 if probs_are_output(spec, engine) else n
     if ref.layer > end:
-        raise GradientError(f"layer {ref.layer} has no weights")
+        raise GradientError(Text(N_("layer {layer} has no weights"), layer=ref.layer))
     x = x.detach().double()
     smoothing = float(label_smoothing)
 
@@ -705,11 +710,12 @@ def numpy_gradient(net, x01: np.ndarray, label: int, key: str, index: tuple[int,
     ``x01``: the digit as 784 pixels in 0..1."""
     from mnist_core.training.numpy_engine import cross_entropy
     if key not in NUMPY_KEYS:
-        raise GradientError(f"seed004's weights are {', '.join(NUMPY_KEYS)}")
+        raise GradientError(Text(N_("seed004's weights are {items}"), items=', '.join(NUMPY_KEYS)))
     w = net.params[key]
     index = tuple(int(i) for i in index)
     if len(index) != w.ndim or any(not 0 <= i < s for i, s in zip(index, w.shape)):
-        raise GradientError(f"{key} index {index} is outside {key} of shape {'x'.join(map(str, w.shape))}")
+        raise GradientError(Text(N_("{key} index {index} is outside {key} of shape {shape}"),
+                                 key=key, index=index, shape='x'.join(map(str, w.shape))))
     x = np.asarray(x01, dtype=np.float64).reshape(1, -1)
     t = np.array([int(label)])
     y, (a1, z1) = net.forward(x)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from mnist_core import MnistLabError, settings
 from mnist_core.data import Dataset
+from mnist_core.i18n import N_, Text
 from mnist_core.jobs.local import THREADS_PER_JOB
 from mnist_core.jobs.workers import JobHost, RemoteJob, one_line, pack_data
 from mnist_core.spec import ArchSpec
@@ -35,8 +36,8 @@ def connect(address: str | None = None):
     try:
         import ray
     except ImportError:
-        raise ClusterError(f"{settings.ADDRESS_ENV} is set but Ray is not installed: "
-                           "pip install -r requirements-cluster.txt") from None
+        raise ClusterError(Text(N_("{address_env} is set but Ray is not installed: pip install -r "
+                                   "requirements-cluster.txt"), address_env=settings.ADDRESS_ENV)) from None
     with _connect_lock:
         if not ray.is_initialized():
             address = address or settings.ray_address()
@@ -46,7 +47,8 @@ def connect(address: str | None = None):
                 else:
                     ray.init(address=address, log_to_driver=False)
             except Exception as exc:  # ConnectionError, ValueError, RuntimeError: all one line
-                raise ClusterError(f"cannot reach the Ray cluster at {address!r}: {one_line(exc)}") from None
+                raise ClusterError(Text(N_("cannot reach the Ray cluster at {address!r}: {error}"),
+                                        address=address, error=one_line(exc))) from None
     return ray
 
 
@@ -88,7 +90,7 @@ class RayTrainingJob(RemoteJob):
         want_gpu = self.config.device in ("auto", "cuda") or self.config.device.startswith("cuda:")
         gpus = self.gpus if want_gpu and ray.cluster_resources().get("GPU", 0) > 0 else 0
         if not gpus and self.config.device.startswith("cuda"):
-            raise ClusterError("CUDA was requested but the Ray cluster has no GPU: use device 'auto' or 'cpu'")
+            raise ClusterError(N_("CUDA was requested but the Ray cluster has no GPU: use device 'auto' or 'cpu'"))
         runs_root = str(Path(self.store.root).resolve()) if self.store is not None else None
         # Ray queues the actor until a node has the CPUs (or GPU share) it asks for
         self._actor = _remote_host(ray).options(num_cpus=self.cpus, num_gpus=gpus).remote(

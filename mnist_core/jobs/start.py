@@ -31,7 +31,8 @@ def job_kind() -> str:
         return "ray"
     kind = settings.job_kind()
     if kind not in ("process", "thread"):
-        raise ClusterError(f"{settings.JOBS_ENV}={kind!r}: use 'process' or 'thread'")
+        raise ClusterError(Text(N_("{jobs_env}={kind!r}: use 'process' or 'thread'"),
+                                jobs_env=settings.JOBS_ENV, kind=kind))
     return kind
 
 

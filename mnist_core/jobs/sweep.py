@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from mnist_core import MnistLabError, presets
 from mnist_core.data import Dataset
-from mnist_core.i18n import N_, Text
+from mnist_core.i18n import N_, Text, _
 from mnist_core.jobs.start import start_job
 from mnist_core.training.config import TrainConfig
 
@@ -28,6 +28,12 @@ def _round(x: float) -> float:
     return float(f"{x:.2g}")
 
 
+def run_name(preset: str, param: str, value) -> str:
+    """A sweep run's name, kept on disk: in the language of the page that started it (called in its thread),
+    as the run names the Experiments and Adapt sections make are."""
+    return _("sweep {preset} {param}={value}").format(preset=preset, param=param, value=f"{value:g}")
+
+
 def default_values(preset: str, param: str) -> list:
     """Around the preset's own setting: x0.1 to x10 for the learning rate, 16 to 256 for batches."""
     if param == "lr":
@@ -35,13 +41,13 @@ def default_values(preset: str, param: str) -> list:
         return [_round(lr * f) for f in (0.1, 0.3, 1, 3, 10) if lr * f <= 10]
     if param == "batch_size":
         return [16, 32, 64, 128, 256]
-    raise SweepError(f"cannot sweep {param!r}: choose {' or '.join(PARAMS)}")
+    raise SweepError(Text(N_("cannot sweep {param!r}: choose {items}"), param=param, items=' or '.join(PARAMS)))
 
 
 def parse_values(text: str, param: str) -> list:
     """'0.001, 0.01 0.1' -> [0.001, 0.01, 0.1]: sorted, duplicates dropped, each checked."""
     if param not in PARAMS:
-        raise SweepError(f"cannot sweep {param!r}: choose {' or '.join(PARAMS)}")
+        raise SweepError(Text(N_("cannot sweep {param!r}: choose {items}"), param=param, items=' or '.join(PARAMS)))
     words = [w for w in str(text).replace(",", " ").replace(";", " ").split() if w]
     if not words:
         raise SweepError(Text(N_("type two or more values, separated by commas")))
@@ -97,7 +103,7 @@ class Sweep:
                                              "or training"), k=len(values), n=settings.max_active_runs()))
         sweep = cls(preset, param, list(values), int(steps))
         for v, cfg in zip(values, configs):
-            sweep.jobs.append(start_job(spec, cfg, data, store=store, name=f"sweep {preset} {param}={v:g}",
+            sweep.jobs.append(start_job(spec, cfg, data, store=store, name=run_name(preset, param, v),
                                         preset=preset, actor=actor))
         return sweep
 

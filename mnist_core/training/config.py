@@ -171,11 +171,11 @@ class TrainConfig:
         """Settings from a dict (a lesson file, a saved run, a worker's message): unknown names and
         values of the wrong type are a one-line ConfigError; ranges are ``validate``'s."""
         if not isinstance(d, dict):
-            raise ConfigError("training settings must be an object such as {\"epochs\": 2}")
+            raise ConfigError(N_("training settings must be an object such as {\"epochs\": 2}"))
         known = {f.name for f in fields(cls)}
         unknown = sorted(str(k)[:40] for k in d if k not in known)
         if unknown:
-            raise ConfigError(f"unknown training setting(s): {', '.join(unknown)}")
+            raise ConfigError(Text(N_("unknown training setting(s): {items}"), items=', '.join(unknown)))
         d = dict(d)
         for name, value in d.items():
             if FIELD_TYPES[name].startswith("int") and isinstance(value, float) and value.is_integer():

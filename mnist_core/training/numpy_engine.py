@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from mnist_core.data import MEAN, STD, Dataset
+from mnist_core.i18n import N_, Text
 from mnist_core.spec import ArchSpec, Flatten, Linear, Sigmoid, Softmax
 from mnist_core.training.config import ConfigError
 
@@ -105,8 +106,8 @@ def check_spec(spec: ArchSpec) -> int:
     """The NumPy engine trains Flatten, Linear(H), Sigmoid, Linear(10)[, Softmax] only."""
     kinds = [type(l) for l in spec.layers]
     if kinds not in ([Flatten, Linear, Sigmoid, Linear, Softmax], [Flatten, Linear, Sigmoid, Linear]):
-        raise ConfigError("the NumPy engine trains Flatten, Linear, Sigmoid, Linear(10), Softmax only: "
-                          "choose the torch engine for this network")
+        raise ConfigError(N_("the NumPy engine trains Flatten, Linear, Sigmoid, Linear(10), Softmax only: choose the "
+                             "torch engine for this network"))
     return spec.layers[1].out_features
 
 
@@ -129,9 +130,11 @@ class NumpyEngine:
         hidden = check_spec(spec)
         ignored = unsupported_settings(cfg)
         if ignored:
-            raise ConfigError(f"the NumPy engine trains with plain SGD on mean cross-entropy only; it cannot use "
-                              f"{', '.join(ignored)}: reset {'it' if len(ignored) == 1 else 'them'} or choose the "
-                              "torch engine")
+            said = N_("the NumPy engine trains with plain SGD on mean cross-entropy only; it cannot use {items}: "
+                      "reset it or choose the torch engine") if len(ignored) == 1 else \
+                N_("the NumPy engine trains with plain SGD on mean cross-entropy only; it cannot use {items}: "
+                   "reset them or choose the torch engine")
+            raise ConfigError(Text(said, items=', '.join(ignored)))
         self.spec = spec
         self.rng = np.random.default_rng(cfg.seed)
         x_all = data.train_images.reshape(len(data.train_images), -1).numpy().astype(np.float64) / 255.0

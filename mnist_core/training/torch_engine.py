@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mnist_core.data import Dataset
+from mnist_core.i18n import N_
 from mnist_core.inference import autocast_dtype, evaluate, predict_logits, to_input
 from mnist_core.spec import ArchSpec
 from mnist_core.training.augment import augment_batch
@@ -54,7 +55,7 @@ class TorchEngine:
         n_val = int(len(order) * self.cfg.val_split)
         val_idx, train_idx = order[:n_val], order[n_val:]
         if len(train_idx) == 0:
-            raise ConfigError("no training images left: raise the subset size or lower the validation split")
+            raise ConfigError(N_("no training images left: raise the subset size or lower the validation split"))
         self.x_train, self.y_train = images[train_idx].to(self.dev), labels[train_idx].to(self.dev)
         self.x_val, self.y_val = images[val_idx], labels[val_idx]
         self.x_test, self.y_test = data.test_images.to(self.dev), data.test_labels.to(self.dev)

@@ -1,8 +1,9 @@
 """Every page in Chinese in a real browser: opened with ``?lang=zh``, nothing untranslated shows.
 
 Each page (one test each) is opened with ``?lang=zh`` and left to settle; then the text a person
-reads in the page's main block (widgets, captions, tables, and the charts' titles, axes, ticks,
-legends and annotations: Plotly draws those as SVG text) is split into Latin words, and any word
+reads in the page's main block (widgets, captions, tables, the charts' titles, axes, ticks,
+legends and annotations, which Plotly draws as SVG text, and their hover text, read from each chart's
+traces) is split into Latin words, and any word
 that is not a kept term (MNIST, ReLU, Adam, ...), code, a number, a file name or a unit fails the
 test, named with the line it sits on. The sidebar and the navigation, the same on every page, are
 one more test. Screenshots of each page go to docs/zh/ with ``MNIST_LAB_UPDATE_DOCS=1`` (else to
@@ -85,7 +86,16 @@ READ = """(sel) => {
   const html = copy.innerText;
   copy.remove();
   const svg = [...root.querySelectorAll('.js-plotly-plot svg text')].map(t => t.textContent).join("\\n");
-  return html + "\\n" + svg;
+  // the hover text, which Plotly draws only under the pointer: each trace's template, texts and name
+  const hover = new Set();
+  for (const gd of root.querySelectorAll('.js-plotly-plot')) {
+    for (const t of gd.data || []) {
+      for (const v of [t.hovertemplate, t.hovertext, t.text, t.name].flat(2)) {
+        if (typeof v === "string") hover.add(v.replace(/%\\{[^}]*\\}|<[^>]*>/g, " "));
+      }
+    }
+  }
+  return html + "\\n" + svg + "\\n" + [...hover].join("\\n");
 }"""
 
 

@@ -64,3 +64,14 @@ def test_a_real_sweep_trains_every_setting_and_charts_them(sample, tmp_path, mon
     assert rows[0]["run_id"] in listed and all(r["run_id"] in listed for r in rows)
     fig = charts.sweep_curve(rows, "lr")
     assert fig.layout.xaxis.type == "log" and list(fig.data[0].x)[0] == 0.006
+
+
+def test_a_sweeps_run_names_are_in_the_language_of_the_page_that_starts_it():
+    from mnist_core import i18n
+    from mnist_core.jobs.sweep import run_name
+    assert run_name("tiny", "lr", 0.001) == "sweep tiny lr=0.001"
+    i18n.set_language("zh")
+    try:
+        assert run_name("tiny", "batch_size", 64) == "扫参 tiny batch_size=64"
+    finally:
+        i18n.set_language("en")

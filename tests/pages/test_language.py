@@ -3,9 +3,11 @@ makes (the address of a shared view, a lesson's links, the glossary's page links
 
 import contextlib
 
+import pytest
+
 from mnist_core import i18n
 from mnist_core.experiments.lessons import Lesson, Step
-from mnist_core.experiments.views import from_query, link
+from mnist_core.experiments.views import PAGES, VIEWS, from_query, link
 
 from .conftest import no_exception, texts
 
@@ -148,3 +150,16 @@ def test_the_browsers_language_is_the_default_and_a_choice_wins_over_it(app, mon
     with speaking("zh"):
         at.selectbox(key="sidebar_lang").set_value("en").run()
     assert "Active model" in sidebar_text(at) and qp(at, "lang") == "en"
+
+
+@pytest.mark.parametrize("view", sorted(PAGES))
+def test_every_shared_view_keeps_the_language_in_its_address(app, view):
+    """Each page whose view is shared by its address (views.PAGES: Experiments, Inside, Time travel, Why,
+    Evaluation, Gradient, Training) writes ?lang= back with its state, and its link() says the same."""
+    at = app(PAGES[view])
+    at.query_params["lang"] = "zh"
+    with speaking("zh"):
+        no_exception(at.run(timeout=180))
+        assert link(view, {}).endswith("lang=zh")
+    assert qp(at, "lang") == "zh"
+    assert set(VIEWS[view]) & set(at.query_params), dict(at.query_params)  # the view wrote its state beside it

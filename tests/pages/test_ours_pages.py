@@ -142,7 +142,7 @@ def test_adapt_on_the_training_page_saves_a_model_and_shows_before_and_after(app
     assert scores["digits"].iloc[0] == 6 and int(scores["writers"].iloc[0]) == 1  # one of three writers held out
     assert scores["digits"].iloc[1] == (10000 if app.train_count == "60,000" else 1000)
     assert 0 <= scores["after"].iloc[1] <= 1
-    assert "Saved as a new model" in texts(at) and "Too few to conclude: 6 digits by 1 writers" in texts(at)
+    assert "Saved as a new model" in texts(at) and "Too few to conclude: 6 digits by 1 writer." in texts(at)
     assert "It learned from 12 digits · 2 writers" in texts(at)
     import ui.common
     assert any("our digits" in label for label in ui.common.model_options())  # pickable like any model
