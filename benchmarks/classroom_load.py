@@ -62,6 +62,22 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, its worker children that have ended included."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    """CPU seconds every process of this machine has used (all cores; idle and I/O wait left out)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in Path("/proc/stat").read_text()
+                                                               .split("\n")[0].split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 async def idle(page, timeout: float):
     """Until Streamlit's 'running' indicator is gone."""
     deadline = time.time() + timeout
@@ -404,7 +420,9 @@ def class_run(size: int, trainers: int, sample: bool = False, timeout: float = 3
     t_start = time.time()
     with streamlit_process(runs_dir, env=env) as (base, proc):
         rss_start = rss_mb(proc.pid)
+        cpu0, busy0, t0 = cpu_s(proc.pid), machine_busy_s(), time.time()
         res = asyncio.run(asyncio.wait_for(class_session(base, size, trainers, timeout, ramp), deadline))
+        cpu1, busy1, t1 = cpu_s(proc.pid), machine_busy_s(), time.time()
         rss_after = rss_mb(proc.pid)
         wait_runs(runs_dir, sum(bool(r.get("run")) for r in res["students"]), timeout)
         counts = class_counts(res["code"], runs_dir) if "code" in res else {}
@@ -435,6 +453,10 @@ def class_run(size: int, trainers: int, sample: bool = False, timeout: float = 3
         "prediction_on_draw_s": {"p50": pct(preds, 0.5), "max": pct(preds, 1.0), "n": len(preds)},
         "errors": errors, "answer_shown_before_reveal": early,
         "rss_mb": {"start": round(rss_start), "after_class": round(rss_after)},
+        # who had the CPU during the class: the server (its training workers included once they ended) against
+        # the whole machine, where the browsers that play the class (and anything else running) live too
+        "cpu_s": {"server": round(cpu1 - cpu0, 1), "machine": round(busy1 - busy0, 1),
+                  "machine_capacity": round((t1 - t0) * (os.cpu_count() or 1), 1)},
         "did": {"joined": joined, "committed": committed, "started_a_run": len(trained)},
         "stored": counts,
         "nothing_lost": bool(counts) and counts["members"] == joined == size and counts["answers"] == committed == size

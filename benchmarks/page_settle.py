@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -145,7 +146,8 @@ INTERACTIONS_BARE = lambda p, i: step_up(p, "bare_n")  # noqa: E731  the bare pa
 INTERACTIONS = {
     "inside_digit": ("inside", lambda p, i: step_up(p, "inside_k")),
     # any plain layer's "Click cells of layer N" (the one pressed becomes the traced layer, and its button goes)
-    "inside_trace_layer": ("inside", lambda p, i: p.locator('[class*="st-key-inside_pick"] button').nth(i % 2).click()),
+    "inside_trace_layer": ("inside", lambda p, i: p.get_by_role("button", name=re.compile("Click cells of layer"))
+                           .nth(i % 2).click()),
     "inside_cell": ("inside", lambda p, i: cell(p, "inside_f1", i)),
     "timetravel_step": ("timetravel", lambda p, i: slider_key(p, "tt_index", "ArrowLeft")),
     "experiments_strength": ("experiments", lambda p, i: slider_key(p, "ex_strength", "ArrowRight")),
@@ -159,7 +161,11 @@ async def act(page, do, i: int) -> dict:
     await page.bring_to_front()
     await page.evaluate("() => { window.__settle.last = performance.now(); }")
     started = time.perf_counter()
-    await do(page, i)
+    try:
+        await do(page, i)
+    except Exception as exc:  # noqa: BLE001 - a control that is not there: counted, the other interactions go on
+        print(f"  could not do it: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}", flush=True)
+        return {"seconds": None, "exceptions": 0, "timed_out": True}
     got = await settle(page, started)
     if got["seconds"] is not None and got["seconds"] < 0.02:  # nothing changed: the click missed
         got["seconds"], got["timed_out"] = None, True
