@@ -10,7 +10,7 @@ from mnist_core.i18n import N_, Text
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
-AUGMENT_STYLES = ("affine", "handwriting", "scans")
+AUGMENT_STYLES = ("affine", "handwriting", "scans", "photos")
 
 
 class ConfigError(MnistLabError):
@@ -86,7 +86,8 @@ class TrainConfig:
     augment: bool = False                       # random distortions of each batch, on the tensors
     augment_style: str = "affine"               # "affine": small turns, shifts, scales; "handwriting":
                                                 # wider ones, slant and stroke thickness too; "scans":
-                                                # small/large digits, pressure, coarse resampled scans
+                                                # small/large digits, pressure, coarse resampled scans;
+                                                # "photos": scans plus a shaded patch of paper
     augment_clean: float = 0.0                  # this share of each batch's digits left undistorted
     augment_clean_style: str = ""               # or distorted mildly in this style instead ("" = not at all)
     subset: int | None = None                   # train on the first N of a fixed shuffle
