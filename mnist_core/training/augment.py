@@ -12,7 +12,7 @@ from mnist_core.data import MEAN, STD
 
 # style -> (max turn in degrees, max relative scale change, max shift in px, max shear)
 _AFFINE = {"affine": (10, 0.1, 2, 0.0), "handwriting": (15, 0.2, 3, 0.15), "scans": (15, 0.35, 3, 0.3),
-           "photos": (15, 0.35, 3, 0.3)}
+           "photos": (15, 0.45, 3, 0.3)}
 
 
 def stroke_thickness(x: torch.Tensor, gen: torch.Generator | None = None, thin3: bool = False) -> torch.Tensor:
@@ -103,7 +103,8 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator | None = None, style: st
     small or large (0.65x to 1.35x, a large one filling the frame as a scanned form's box does),
     stronger slant, strokes thinned 3x3 as a hard pencil writes, other pressures, and coarse scans
     resampled up to 28x28. "photos" adds to the scans a shaded, noisy patch of paper behind a quarter
-    of the digits (a phone photo of a page, as the app's preprocessing crops it)."""
+    of the digits (a phone photo of a page, as the app's preprocessing crops it), and writes digits
+    from half to 1.45x their size (a small digit on a form: 10 px of MNIST's 20)."""
     turn, zoom, shift, shear = _AFFINE[style]
     if style in ("handwriting", "scans", "photos"):
         x = soften(stroke_thickness(x, gen, thin3=style != "handwriting"), gen)
