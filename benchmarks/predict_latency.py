@@ -5,8 +5,13 @@ same process: the same model called through the seeds' way of doing it (PIL resi
 of the whole canvas to 28x28, ToTensor, a forward pass with autograd on).
 
     python benchmarks/predict_latency.py
+    python benchmarks/predict_latency.py --compare demo /tmp/runs/<candidate>  # interleaved, one process
+
+``--compare`` times the same drawing through each model named ("demo" or run folders) in turn,
+round after round (5 x 200 calls each), so that a busy machine slows them all alike.
 """
 
+import argparse
 import statistics
 import sys
 import time
@@ -19,7 +24,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mnist_core.inference import predict  # noqa: E402
 from mnist_core.preprocess import preprocess  # noqa: E402
-from mnist_core.runs import load_demo  # noqa: E402
+from mnist_core.runs import RunStore, load_demo  # noqa: E402
 
 
 def canvas() -> np.ndarray:
@@ -40,8 +45,29 @@ def timed(fn, n=300, warmup=20):
     return statistics.median(ts) * 1000
 
 
+def compare(names, rounds=5, n=200):
+    """Median ms per model, its calls interleaved with the others' round after round."""
+    models = {name: load_demo() if name == "demo" else RunStore(Path(name).parent).load(Path(name)) for name in names}
+    img = canvas()
+    times = {name: [] for name in names}
+    for _ in range(rounds):
+        for name, (spec, model) in models.items():
+            times[name].append(timed(lambda spec=spec, model=model: predict(spec, model, preprocess(img).tensor()),
+                                     n=n))
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
 def main():
-    torch.set_num_threads(1)  # one small image: threads cost more to wake than they save
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--compare", nargs="+", metavar="MODEL", help="'demo' or run folders, timed interleaved")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    if args.compare:
+        med = compare(args.compare)
+        first = med[args.compare[0]]
+        for name, ms in med.items():
+            print(f"{name}: {ms:.3f} ms median of 5 rounds x 200 (ratio to the first {ms / first:.2f}x)")
+        return  # one small image: threads cost more to wake than they save
     spec, model = load_demo()
     img = canvas()
     ours = timed(lambda: predict(spec, model, preprocess(img).tensor()))

@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from mnist_core.data import MEAN, STD
 
 # style -> (max turn in degrees, max relative scale change, max shift in px, max shear)
-_AFFINE = {"affine": (10, 0.1, 2, 0.0), "handwriting": (15, 0.2, 3, 0.15), "scans": (15, 0.35, 3, 0.3)}
+_AFFINE = {"affine": (10, 0.1, 2, 0.0), "handwriting": (15, 0.2, 3, 0.15), "scans": (15, 0.35, 3, 0.3),
+           "photos": (15, 0.45, 3, 0.3)}
 
 
 def stroke_thickness(x: torch.Tensor, gen: torch.Generator | None = None, thin3: bool = False) -> torch.Tensor:
@@ -72,16 +73,42 @@ def coarse_scan(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Te
     return torch.where(pick, back, x)
 
 
+def paper_patch(x: torch.Tensor, gen: torch.Generator | None = None, share: float = 0.25) -> torch.Tensor:
+    """A photo of uneven paper as the app's preprocessing leaves it, for a quarter of the batch: a
+    faint, shaded, noisy rectangle (the paper's shadow, cropped with the digit) behind the digit.
+    Each patch is 14-28 px a side, its grey 5-35% of the digit's brightest ink, shaded top to
+    bottom by up to 15% either way, with sensor noise; the stroke keeps whichever is brighter."""
+    b, _, h, w = x.shape
+    u = torch.rand(b, 9, generator=gen).to(x.device)
+    noise = torch.randn(x.shape, generator=gen).to(x.device)
+    pick = (u[:, 0] < share).view(b, 1, 1, 1)
+    side_y, side_x = 14 + u[:, 1] * (h - 14), 14 + u[:, 2] * (w - 14)
+    top, left = (h - side_y) * u[:, 3], (w - side_x) * u[:, 4]
+    ys = torch.arange(h, device=x.device).view(1, h, 1).float()
+    xs = torch.arange(w, device=x.device).view(1, 1, w).float()
+    inside = ((ys >= top.view(b, 1, 1)) & (ys < (top + side_y).view(b, 1, 1)) &
+              (xs >= left.view(b, 1, 1)) & (xs < (left + side_x).view(b, 1, 1))).unsqueeze(1)  # (B, 1, H, W)
+    shade = (ys - top.view(b, 1, 1)) / side_y.view(b, 1, 1) - 0.5  # -0.5 at the top .. 0.5 at the bottom
+    grey = (0.05 + 0.3 * u[:, 5]).view(b, 1, 1) + 0.3 * (u[:, 6] - 0.5).view(b, 1, 1) * shade
+    grey = grey.unsqueeze(1) + noise * (0.01 + 0.04 * u[:, 7]).view(b, 1, 1, 1)
+    ink = (x * STD + MEAN).clamp(0, 1)
+    grey = grey.clamp(0, 1) * ink.amax((1, 2, 3), keepdim=True)  # paper stays darker than this digit's ink
+    papered = torch.maximum(ink, torch.where(inside, grey, torch.zeros_like(ink)))
+    return torch.where(pick, (papered - MEAN) / STD, x)
+
+
 def augment_batch(x: torch.Tensor, gen: torch.Generator | None = None, style: str = "affine") -> torch.Tensor:
     """Random affine distortions (turn, scale, shift, and for "handwriting" slant and stroke
     thickness), done on the normalised tensor (B, 1, 28, 28). "scans" goes further: digits written
     small or large (0.65x to 1.35x, a large one filling the frame as a scanned form's box does),
     stronger slant, strokes thinned 3x3 as a hard pencil writes, other pressures, and coarse scans
-    resampled up to 28x28."""
+    resampled up to 28x28. "photos" adds to the scans a shaded, noisy patch of paper behind a quarter
+    of the digits (a phone photo of a page, as the app's preprocessing crops it), and writes digits
+    from half to 1.45x their size (a small digit on a form: 10 px of MNIST's 20)."""
     turn, zoom, shift, shear = _AFFINE[style]
-    if style in ("handwriting", "scans"):
-        x = soften(stroke_thickness(x, gen, thin3=style == "scans"), gen)
-    if style == "scans":
+    if style in ("handwriting", "scans", "photos"):
+        x = soften(stroke_thickness(x, gen, thin3=style != "handwriting"), gen)
+    if style in ("scans", "photos"):
         x = pressure(x, gen)
     b = x.shape[0]
     rnd = torch.rand(b, 5 if shear else 4, generator=gen).to(x.device) * 2 - 1  # (B, 4 or 5) in [-1, 1]
@@ -95,4 +122,6 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator | None = None, style: st
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     bg = -MEAN / STD  # the normalised value of a black pixel
     out = F.grid_sample(x - bg, grid, align_corners=False, padding_mode="zeros") + bg
+    if style == "photos":  # the scans' distortions, then the paper's shadow around the digit
+        return paper_patch(coarse_scan(out, gen), gen)
     return coarse_scan(out, gen) if style == "scans" else out

@@ -10,7 +10,7 @@ from mnist_core.i18n import N_, Text
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
-AUGMENT_STYLES = ("affine", "handwriting", "scans")
+AUGMENT_STYLES = ("affine", "handwriting", "scans", "photos")
 
 
 class ConfigError(MnistLabError):
@@ -29,9 +29,10 @@ def check_lr(lr) -> float:
 # "int?" and "bool?" may also be None.
 FIELD_TYPES = {
     "optimizer": "text", "schedule": "text", "loss_reduction": "text", "augment_style": "text", "device": "text",
-    "engine": "text",
+    "engine": "text", "augment_clean_style": "text",
     "lr": "number", "momentum": "number", "gamma": "number", "weight_decay": "number", "label_smoothing": "number",
     "val_split": "number", "outliers": "number", "augment_clean": "number", "ema": "number",
+    "outlier_weight": "number",
     "betas": "pair",
     "step_epochs": "int", "batch_size": "int", "epochs": "int", "seed": "int", "log_every": "int",
     "subset": "int?", "max_batches": "int?", "max_steps": "int?", "threads": "int?",
@@ -85,12 +86,15 @@ class TrainConfig:
     augment: bool = False                       # random distortions of each batch, on the tensors
     augment_style: str = "affine"               # "affine": small turns, shifts, scales; "handwriting":
                                                 # wider ones, slant and stroke thickness too; "scans":
-                                                # small/large digits, pressure, coarse resampled scans
+                                                # small/large digits, pressure, coarse resampled scans;
+                                                # "photos": scans plus a shaded patch of paper
     augment_clean: float = 0.0                  # this share of each batch's digits left undistorted
+    augment_clean_style: str = ""               # or distorted mildly in this style instead ("" = not at all)
     subset: int | None = None                   # train on the first N of a fixed shuffle
     val_split: float = 0.0                      # hold out this fraction of train for validation
     calibrate: bool = False                     # fit a temperature on the validation split at the end
     outliers: float = 0.0                       # this share of each batch: non-digits taught a flat answer
+    outlier_weight: float = 0.25                # how much their flat answer counts against the digits' loss
     ema: float = 0.0                            # >0: evaluate and keep an average of the weights, this decay
     seed: int = 0
     device: str = "auto"                        # auto: CUDA, then MPS, then CPU
@@ -129,10 +133,15 @@ class TrainConfig:
             bad(f"unknown augmentation {self.augment_style!r}: choose one of {', '.join(AUGMENT_STYLES)}")
         if not 0 <= self.augment_clean < 1:
             bad("augment_clean must be a share of the batch from 0 to below 1")
+        if self.augment_clean_style and self.augment_clean_style not in AUGMENT_STYLES:
+            bad(f"unknown augmentation {self.augment_clean_style!r} for the clean share: leave it empty or choose "
+                f"one of {', '.join(AUGMENT_STYLES)}")
         if not (self.ema == 0 or 0.5 <= self.ema < 1):
             bad("ema must be 0 (off) or a decay from 0.5 to below 1, such as 0.995")
         if not 0 <= self.outliers <= 0.5:
             bad(N_("outliers must be a share of the batch from 0 to 0.5"))
+        if not 0 <= self.outlier_weight <= 2:
+            bad("outlier_weight must be from 0 to 2")
         if self.calibrate and not self.val_split:
             bad(N_("calibration needs held-out digits: set a validation split (0.05 is plenty)"))
         if self.loss_reduction not in ("mean", "sum"):

@@ -81,9 +81,12 @@ class TorchEngine:
             n_out = max(1, int(len(yb) * cfg.outliers))
             pick = torch.randint(len(self.bank), (n_out,), generator=self.gen).to(self.dev)
             xb = torch.cat([xb, to_input(self.bank[pick], self.chlast)])
-        if cfg.augment:  # the first augment_clean of the (shuffled) digits stay as they are
+        if cfg.augment:  # the first augment_clean of the (shuffled) digits stay as they are, or mildly distorted
             k = int(len(yb) * cfg.augment_clean)
-            xb = torch.cat([xb[:k], augment_batch(xb[k:], self.gen, cfg.augment_style)]) if k else \
+            clean = xb[:k]
+            if k and cfg.augment_clean_style:
+                clean = augment_batch(clean, self.gen, cfg.augment_clean_style)
+            xb = torch.cat([clean, augment_batch(xb[k:], self.gen, cfg.augment_style)]) if k else \
                 augment_batch(xb, self.gen, cfg.augment_style)
         with torch.autocast(self.dev.type, dtype=self.amp, enabled=self.amp is not None):
             out = self.model(xb).float()  # (B [+ outliers], 10)
@@ -93,7 +96,7 @@ class TorchEngine:
         loss = F.cross_entropy(out, yb, reduction=cfg.loss_reduction, label_smoothing=cfg.label_smoothing)
         digit_loss = loss  # what the charts show: the loss on the digits alone
         if n_out:  # cross-entropy to the flat distribution: "I don't know" on non-digits
-            loss = loss - 0.25 * F.log_softmax(out_junk, 1).mean()
+            loss = loss - cfg.outlier_weight * F.log_softmax(out_junk, 1).mean()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()

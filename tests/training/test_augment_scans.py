@@ -1,4 +1,4 @@
-"""The "scans" augmentation (the demo's) and the scan checks it is measured on."""
+"""The "scans" augmentation (the demo's), its "photos" variant, and the scan checks they are measured on."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import torch
 from mnist_core import synthetic
 from mnist_core.data import MEAN, STD
 from mnist_core.inference import to_input
-from mnist_core.training.augment import augment_batch, coarse_scan, pressure
+from mnist_core.training.augment import augment_batch, coarse_scan, paper_patch, pressure
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +78,22 @@ def test_scans_thin_some_strokes_as_far_as_the_thin_check(batch):
     assert 0.05 < as_eroded.float().mean() < 0.3  # about 15%
     plain = stroke_thickness(batch, torch.Generator().manual_seed(2))
     assert not (torch.isclose(plain, eroded).flatten(1).all(1) & ~torch.isclose(plain, batch).flatten(1).all(1)).any()
+
+
+def test_photos_are_seeded_and_stay_in_the_range_of_ink(batch):
+    a = augment_batch(batch, torch.Generator().manual_seed(5), "photos")
+    assert torch.equal(a, augment_batch(batch, torch.Generator().manual_seed(5), "photos"))
+    ink = a * STD + MEAN
+    assert ink.min() > -1e-4 and ink.max() < 1 + 1e-4 and a.shape == batch.shape
+
+
+def test_a_paper_patch_greys_a_box_behind_some_digits_and_keeps_their_strokes(batch):
+    out = paper_patch(batch, torch.Generator().manual_seed(3))
+    ink, before = out * STD + MEAN, batch * STD + MEAN
+    changed = (ink - before).abs().flatten(1).amax(1) > 1e-4
+    assert 0.1 < changed.float().mean() < 0.45  # about a quarter
+    assert (ink >= before - 1e-5).all()  # the paper only adds grey: no stroke is lost
+    assert torch.allclose(ink.amax((1, 2, 3)), before.amax((1, 2, 3)), atol=1e-5)  # the strokes stay brightest
+    background = (before < 1e-3) & changed.view(-1, 1, 1, 1)
+    greyed = (ink > 0.02) & background
+    assert greyed.flatten(1).sum(1)[changed].min() >= 14 * 14 // 4  # a box of paper, not a few specks

@@ -32,6 +32,31 @@ def test_augment_clean_leaves_that_share_of_the_digits_undistorted(sample, monke
     assert seen == [48, 64]
 
 
+def test_augment_clean_style_distorts_the_clean_share_mildly(sample, monkeypatch):
+    seen = []
+
+    def spy(x, gen=None, style="affine"):
+        seen.append((len(x), style))
+        return x
+    monkeypatch.setattr(torch_engine, "augment_batch", spy)
+    eng = _engine(sample, augment=True, augment_style="scans", augment_clean=0.25, augment_clean_style="handwriting")
+    eng.begin_epoch(1)
+    eng.train_step(0, 64, 1e-3)
+    assert seen == [(16, "handwriting"), (48, "scans")]
+
+
+def test_outlier_weight_scales_the_flat_answer_on_non_digits(sample):
+    grads = {}
+    for w in (0.0, 0.25, 0.5):  # same seed: same weights, same batch, same non-digits
+        eng = _engine(sample, outliers=0.25, outlier_weight=w, seed=3)
+        eng.begin_epoch(1)
+        eng.train_step(0, 64, 1e-3)
+        grads[w] = torch.cat([p.grad.flatten() for p in eng.model.parameters()])
+    pull = grads[0.25] - grads[0.0]  # the non-digits' share of the gradient grows with their weight
+    assert pull.abs().sum() > 0
+    torch.testing.assert_close(grads[0.5] - grads[0.0], 2 * pull, rtol=1e-3, atol=1e-5)
+
+
 def test_ema_is_the_model_evaluated_and_kept(sample):
     eng = _engine(sample, ema=0.9)
     eng.begin_epoch(1)
@@ -51,7 +76,8 @@ def test_without_ema_the_raw_model_is_kept(sample):
     assert eng.ema is None and eng.module() is eng.model
 
 
-@pytest.mark.parametrize("bad", [{"augment_clean": 1.0}, {"augment_clean": -0.1}, {"ema": 0.3}, {"ema": 1.0}])
+@pytest.mark.parametrize("bad", [{"augment_clean": 1.0}, {"augment_clean": -0.1}, {"ema": 0.3}, {"ema": 1.0},
+                                 {"augment_clean_style": "wobbly"}, {"outlier_weight": -0.1}, {"outlier_weight": 3}])
 def test_out_of_range_shares_and_decays_are_refused(bad):
     with pytest.raises(ConfigError):
         TrainConfig(**bad).validate()
