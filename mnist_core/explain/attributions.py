@@ -59,6 +59,20 @@ def conv_layers(spec: ArchSpec) -> list[int]:
     return [i for i, lay in enumerate(spec.layers, start=1) if lay.kind == "Conv2d"]
 
 
+BLOCK = {"BatchNorm2d", "MaxPool2d", "AvgPool2d", "Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU"}
+
+
+def block_end(spec: ArchSpec, layer: int) -> int:
+    """The last layer (1-based) of conv ``layer``'s block: the batch norm, pooling and activation that follow
+    it, up to the next conv, flatten or linear layer. Grad-CAM looks at the block's output: a conv's raw
+    output feeds a batch norm that may flip or shift it, so its positive part can be empty for a digit
+    (a blank map); what the block passes on is what the next layers read."""
+    end = layer
+    while end < len(spec.layers) and spec.layers[end].kind in BLOCK:
+        end += 1
+    return end
+
+
 def blurred(x: torch.Tensor, sigma: float = 3.0) -> torch.Tensor:
     """The input blurred by a Gaussian: a baseline that keeps the mean brightness but no strokes."""
     r = int(3 * sigma)
@@ -115,7 +129,7 @@ def attribute(spec: ArchSpec, model: nn.Module, x: torch.Tensor, method: str, ta
         if layer not in convs:
             raise AttributionError(_("layer {layer} is not a conv layer: choose one of {convs}").format(
                 layer=layer, convs=convs))
-        cam = LayerGradCam(f, model[layer - 1]).attribute(x, target=target, relu_attributions=True)
+        cam = LayerGradCam(f, model[block_end(spec, layer) - 1]).attribute(x, target=target, relu_attributions=True)
         h = cam.shape[-1]
         a = LayerAttribution.interpolate(cam, (28, 28), interpolate_mode="bilinear")
         note = _("layer {layer} sees the digit as a {grid} grid, so each of its cells covers about {cell} pixels: "

@@ -7,6 +7,7 @@ from mnist_core.explain.attributions import (
     METHODS,
     AttributionError,
     attribute,
+    block_end,
     cascading_randomisation,
     conv_layers,
     randomised,
@@ -29,6 +30,18 @@ def test_every_method_gives_a_28x28_map_for_the_predicted_class(demo, sample):
         assert a.map.shape == (28, 28) and np.isfinite(a.map).all() and np.abs(a.map).sum() > 0
         assert a.target == int(model(x).argmax())
     assert "grid" in attribute(spec, model, x, "grad-cam").note
+
+
+def test_grad_cam_reads_a_conv_block_and_is_never_blank_on_the_demo(demo, sample):
+    spec, model = demo
+    kinds = [lay.kind for lay in spec.layers]
+    last = conv_layers(spec)[-1]
+    end = block_end(spec, last)  # conv -> pool -> batch norm -> ReLU: the block ends before the flatten
+    assert kinds[end - 1] == "ReLU" and kinds[end] == "Flatten" and end > last
+    assert block_end(spec, 1) == 3  # conv -> batch norm -> ReLU; the next conv starts another block
+    x = to_input(sample.test_images[:40])
+    blank = [i for i in range(40) if np.abs(attribute(spec, model, x[i:i + 1], "grad-cam").map).sum() == 0]
+    assert not blank, blank  # a batch norm after the conv could flip its raw output: an empty positive part
 
 
 def test_integrated_gradients_add_up_to_the_score_difference(demo, sample):
