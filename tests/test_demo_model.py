@@ -54,3 +54,15 @@ def test_demo_turns_away_most_non_digits_and_reads_other_hands(demo):
     hand = [s for s in synthetic.handwriting_set(3) if s.style != "font"]
     right = [predict(spec, model, preprocess(s.image).tensor()).argmax() == s.label for s in hand]
     assert np.mean(right) >= 0.85
+
+
+def test_the_shipped_demo_is_what_its_preset_trains():
+    from mnist_core import presets
+    config = json.loads((DEMO_DIR / "config.json").read_text())
+    spec = json.loads((DEMO_DIR / "spec.json").read_text())
+    preset = presets.get("demo")
+    for key, value in preset.train.items():  # the preset's settings are the demo's: its command reproduces it
+        want = list(value) if isinstance(value, tuple) else value
+        assert config[key] == want, (key, config[key], want)
+    assert spec["description"] == preset.description and spec["layers"] == json.loads(preset.spec().to_json())["layers"]
+    assert "--preset demo" in json.loads((DEMO_DIR / "summary.json").read_text())["command"]
