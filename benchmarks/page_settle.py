@@ -126,14 +126,14 @@ async def cell(page, key: str, i: int):
 
 
 async def slider_key(page, key: str, press: str):
-    thumb = page.locator(f'.st-key-{key} [role="slider"]').first
+    thumb = page.locator(f'.st-key-{key} input[type="range"]').first  # the thumb's keyboard input (react-aria)
     await thumb.focus()
     await thumb.press(press)
 
 
 async def choose(page, key: str, i: int):
     """Open a selectbox and take another of its options than the one shown."""
-    await page.locator(f".st-key-{key} [data-baseweb='select']").first.click()
+    await page.locator(f".st-key-{key} [role='combobox']").first.click()
     options = page.get_by_role("option")
     await options.first.wait_for()
     await options.nth(1 + i % max(1, await options.count() - 1)).click()
