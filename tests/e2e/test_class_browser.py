@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import need
 
@@ -106,8 +107,18 @@ def _delete_run(page, server, run_id, name):
     page.goto(f"{server}/training", wait_until="commit")
     _heading(page, "📈 Training")
     page.get_by_text("Rename or delete a run").first.click()
-    page.locator(".st-key-tr_edit_run input[role='combobox']").first.click()
-    page.get_by_role("option", name=f"{name} ({run_id})", exact=True).click()  # offered: classmates view it
+    wait_idle(page)
+    box = page.locator(".st-key-tr_edit_run input[role='combobox']").first
+    option = page.get_by_role("option", name=f"{name} ({run_id})", exact=True)  # offered: classmates view it
+    for _ in range(4):  # a rerun that lands just after the click redraws the select box and closes its list
+        box.click()
+        try:
+            option.wait_for(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            wait_idle(page)
+    option.click()
     wait_idle(page)
     page.get_by_text("Yes, delete this run for good").first.click()
     wait_idle(page)

@@ -42,3 +42,12 @@ def texts(at) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error] + \
         [w.value for w in at.warning] + [i.value for i in at.info] + [s.value for s in at.success]
     return "\n".join(str(p) for p in parts)
+
+
+def has(at, key: str) -> bool:
+    """Whether the page drew an element with this key (AppTest raises KeyError for one it did not)."""
+    try:
+        at.get_by_key(key)
+    except KeyError:
+        return False
+    return True

@@ -1,4 +1,4 @@
-from .conftest import no_exception, texts
+from .conftest import has, no_exception, texts
 
 
 def test_dataset_page_filters_and_pages(app):
@@ -16,22 +16,14 @@ def test_dataset_page_filters_and_pages(app):
     assert at.get_by_key("ds_grid") is not None
 
 
-def drawn(at, key: str) -> bool:
-    try:
-        at.get_by_key(key)
-    except KeyError:
-        return False
-    return True
-
-
-def test_only_the_open_tab_is_drawn(app):
+def test_only_the_open_tab_is_has(app):
     at = no_exception(app("dataset").run())
-    assert drawn(at, "ds_grid")  # the first tab: the digits
+    assert has(at, "ds_grid")  # the first tab: the digits
     for key in ("ds_balance", "ds_means", "ds_one", "ds_proj", "ds_map_pixels", "ds_map_features"):
-        assert not drawn(at, key), key  # hidden tabs run nothing: no figure made, sent or drawn
+        assert not has(at, key), key  # hidden tabs run nothing: no figure made, sent or drawn
     at.session_state["ds_tab"] = "Statistics"
     no_exception(at.run())
-    assert drawn(at, "ds_balance") and drawn(at, "ds_means") and not drawn(at, "ds_grid")
+    assert has(at, "ds_balance") and has(at, "ds_means") and not has(at, "ds_grid")
 
 
 def test_a_tab_keeps_its_widgets_values_when_another_is_open(app):

@@ -7,7 +7,7 @@ import pytest
 from mnist_core.classroom import classes, drawings, identity
 from mnist_core.classroom.identity import Actor
 
-from .conftest import no_exception, texts
+from .conftest import has, no_exception, texts
 from .test_draw_page import digit_rgba
 
 
@@ -15,14 +15,6 @@ def table(at, column: str):
     """The one table on the page with this column (AppTest does not keep a dataframe's key)."""
     (found,) = [d.value for d in at.dataframe if column in d.value.columns]
     return found
-
-
-def has(at, key: str) -> bool:
-    try:
-        at.get_by_key(key)
-    except KeyError:
-        return False
-    return True
 
 
 @pytest.fixture
