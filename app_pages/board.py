@@ -12,7 +12,7 @@ import streamlit as st
 from mnist_core import MnistLabError
 from mnist_core.classroom import board, classes, ownership, polls
 from mnist_core.experiments.lessons import Lesson, library, load_shipped
-from mnist_core.i18n import _, language
+from mnist_core.i18n import _, language, tr_error
 from mnist_core.jobs.local import SLOTS
 from mnist_core.safe_text import lesson_markdown, plain
 from ui import state
@@ -32,7 +32,7 @@ if not me.is_teacher:  # the navigation hides this page from others; a typed add
 
 
 def _refusal(exc: Exception) -> None:
-    st.error(plain(_(str(exc))))
+    st.error(plain(tr_error(exc)))  # a refusal with values (a nickname's length) too
 
 
 # --- which class --------------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ def _clear_runs(visitor_id: str) -> tuple[int, list[str]]:
             _delete_run(run_id)
             done += 1
         except MnistLabError as exc:
-            refused.append(str(exc))
+            refused.append(tr_error(exc))  # in the board's language, values and all
     return done, refused
 
 
@@ -166,7 +166,7 @@ def members_panel():
         done, refused = _clear_runs(by_id[who].visitor_id)
         st.success(_("{n} run(s) of {nickname} deleted.").format(n=done, nickname=plain(by_id[who].nickname, 40)))
         for line in refused[:3]:
-            st.error(plain(_(line)))
+            st.error(plain(line))
 
 
 fragment(members_panel, run_every=LIVE_EVERY * 2)()

@@ -7,7 +7,7 @@ import streamlit as st
 from mnist_core import MnistLabError
 from mnist_core.classroom import board, classes, polls
 from mnist_core.experiments.views import link
-from mnist_core.i18n import _
+from mnist_core.i18n import _, tr_error
 from mnist_core.safe_text import lesson_markdown, plain
 from ui import identity, state
 from ui.classroom import POLL_EVERY, rerun_part
@@ -18,7 +18,7 @@ me = state.actor()
 
 
 def _refusal(exc: Exception) -> None:
-    st.error(plain(_(str(exc))))
+    st.error(plain(tr_error(exc)))  # a refusal with values (a nickname's length) too
 
 
 if me.is_teacher:

@@ -130,18 +130,19 @@ class TrainConfig:
         if not 0 <= self.val_split < 0.5:
             bad(N_("validation split must be at least 0 and below 0.5"))
         if self.augment_style not in AUGMENT_STYLES:
-            bad(f"unknown augmentation {self.augment_style!r}: choose one of {', '.join(AUGMENT_STYLES)}")
+            bad(Text(N_("unknown augmentation {style}: choose one of {styles}"), style=repr(self.augment_style),
+                     styles=", ".join(AUGMENT_STYLES)))
         if not 0 <= self.augment_clean < 1:
-            bad("augment_clean must be a share of the batch from 0 to below 1")
+            bad(N_("augment_clean must be a share of the batch from 0 to below 1"))
         if self.augment_clean_style and self.augment_clean_style not in AUGMENT_STYLES:
-            bad(f"unknown augmentation {self.augment_clean_style!r} for the clean share: leave it empty or choose "
-                f"one of {', '.join(AUGMENT_STYLES)}")
+            bad(Text(N_("unknown augmentation {style} for the clean share: leave it empty or choose one of {styles}"),
+                     style=repr(self.augment_clean_style), styles=", ".join(AUGMENT_STYLES)))
         if not (self.ema == 0 or 0.5 <= self.ema < 1):
-            bad("ema must be 0 (off) or a decay from 0.5 to below 1, such as 0.995")
+            bad(N_("ema must be 0 (off) or a decay from 0.5 to below 1, such as 0.995"))
         if not 0 <= self.outliers <= 0.5:
             bad(N_("outliers must be a share of the batch from 0 to 0.5"))
         if not 0 <= self.outlier_weight <= 2:
-            bad("outlier_weight must be from 0 to 2")
+            bad(N_("outlier_weight must be from 0 to 2"))
         if self.calibrate and not self.val_split:
             bad(N_("calibration needs held-out digits: set a validation split (0.05 is plenty)"))
         if self.loss_reduction not in ("mean", "sum"):

@@ -189,6 +189,10 @@ def test_the_class_page_and_its_refusals_speak_chinese(app):
     next(b for b in at.button if b.label == "加入课堂").click()
     at.run()
     assert [e.value for e in at.error] == ["需要一个昵称"]
+    at.text_input(key="cl_nickname").input("小" * 30)  # a refusal with values: its sentence in Chinese too
+    next(b for b in at.button if b.label == "加入课堂").click()
+    at.run()
+    assert [e.value for e in at.error] == ["昵称最多 24 个字符，这个有 30 个"]
 
 
 def _lay_run(runs, run_id, owner, preset="seed004", acc=0.95):

@@ -79,8 +79,15 @@ def test_without_ema_the_raw_model_is_kept(sample):
 @pytest.mark.parametrize("bad", [{"augment_clean": 1.0}, {"augment_clean": -0.1}, {"ema": 0.3}, {"ema": 1.0},
                                  {"augment_clean_style": "wobbly"}, {"outlier_weight": -0.1}, {"outlier_weight": 3}])
 def test_out_of_range_shares_and_decays_are_refused(bad):
-    with pytest.raises(ConfigError):
+    from mnist_core.i18n import set_language, tr_error
+    with pytest.raises(ConfigError) as refused:
         TrainConfig(**bad).validate()
+    try:
+        set_language("zh")
+        said = tr_error(refused.value)
+    finally:
+        set_language("en")
+    assert said != str(refused.value) and any("\u4e00" <= ch <= "\u9fff" for ch in said)  # in Chinese on a page
 
 
 def test_the_numpy_engine_refuses_an_average_it_would_not_keep():
