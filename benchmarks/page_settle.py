@@ -139,7 +139,9 @@ async def choose(page, key: str, i: int):
     await options.nth(1 + i % max(1, await options.count() - 1)).click()
 
 
-INTERACTIONS_BARE = lambda p, i: step_up(p, "bare_n")  # noqa: E731  the bare page's click
+def bare_click(page, i: int):
+    """The baseline of an interaction: one click on the bare page's number input (one rerun)."""
+    return step_up(page, "bare_n")
 
 
 # name: (page, what is done: page, repeat -> awaitable). The page is opened once before the repeats.
@@ -232,7 +234,6 @@ async def main_async(args) -> dict:
                         await measure(app_tabs, "dataset")
                 table[name] = row_of(app_runs, bare_runs)
                 show(name, table[name])
-            bare_do = INTERACTIONS_BARE
             acts = {}
             if bare_at != "one":
                 await measure(bare_tabs, "one")
@@ -242,7 +243,7 @@ async def main_async(args) -> dict:
                 await measure(app_tabs, where)
                 app_runs, bare_runs = [], []
                 for i in range(args.repeats):
-                    bare_runs.append(await measure_act(bare_tabs, bare_do, i))
+                    bare_runs.append(await measure_act(bare_tabs, bare_click, i))
                     app_runs.append(await measure_act(app_tabs, do, i))
                 acts[name] = row_of(app_runs, bare_runs)
                 show(name, acts[name])

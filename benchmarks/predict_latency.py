@@ -61,13 +61,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--compare", nargs="+", metavar="MODEL", help="'demo' or run folders, timed interleaved")
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(1)  # one small image: threads cost more to wake than they save
     if args.compare:
         med = compare(args.compare)
         first = med[args.compare[0]]
         for name, ms in med.items():
             print(f"{name}: {ms:.3f} ms median of 5 rounds x 200 (ratio to the first {ms / first:.2f}x)")
-        return  # one small image: threads cost more to wake than they save
+        return
     spec, model = load_demo()
     img = canvas()
     ours = timed(lambda: predict(spec, model, preprocess(img).tensor()))
