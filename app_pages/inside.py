@@ -6,17 +6,86 @@ import streamlit as st
 from mnist_core import charts, inference
 from mnist_core.explain import activations
 from mnist_core.i18n import _
-from ui.common import describe, friendly_errors, model_and_data
+from ui import state
+from ui.common import describe, friendly_errors, lazy_tabs, model_and_data
 from ui.explain import (
     TRACE_LAYER_KEY,
     clicked_cell,
     pick_input,
     select_cell,
     trace_section,
+    traced_cell,
     whatif_model,
     whatif_section,
 )
 from ui.links import read_link, write_link
+
+
+def feature_maps(spec, model, x) -> None:
+    """Each layer's output for this digit; the traced layer's maps take clicks: a click on a map shows it
+    large, a click on one of its cells traces that cell below."""
+    st.subheader(_("Feature maps, layer by layer"))
+    outs = activations.layer_outputs(spec, model, x)
+    show = st.multiselect(_("Layers to show"), [o.index for o in outs],
+                          default=[o.index for o in outs if o.kind in ("Conv2d", "ReLU", "MaxPool2d", "AvgPool2d",
+                                                                       "Linear", "Tanh", "Sigmoid")][:8],
+                          format_func=lambda i: f"{i}: {outs[i - 1].label}", key="inside_layers")
+    # Only the traced layer's maps take clicks (a marker per map, and one per cell of the map shown large):
+    # a marker on every cell of eight layers took the browser seconds to draw. Any other layer becomes the
+    # clickable one with its button.
+    traced_layer = st.session_state.get(TRACE_LAYER_KEY, 1)
+    for o in outs:
+        if o.index not in show:
+            continue
+        shape = "x".join(map(str, o.shape))
+        words = dict(layer=o.index, label=o.label, shape=shape)
+        if o.values.ndim == 3 and o.index != traced_layer:
+            describe(_("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
+                     .format(**words))
+            st.plotly_chart(charts.feature_maps(o.values, _("Layer {layer}: {label} → {shape}").format(**words),
+                                                clickable=False), key=f"inside_p{o.index}")
+            st.button(_("🖱️ Click cells of layer {layer}").format(layer=o.index), key=f"inside_pick{o.index}",
+                      on_click=st.session_state.__setitem__, args=(TRACE_LAYER_KEY, o.index),
+                      help=_("Makes this layer's maps clickable: a click traces that cell below."))
+            continue
+        if o.values.ndim != 3:  # a vector: one bar per unit, each clickable
+            describe(_("a bar chart of the {shape} activations of layer {layer} ({label}).").format(**words))
+            event = st.plotly_chart(
+                charts.activations_bar(o.values[:512], _("Layer {layer}: {label} → {shape}").format(**words)),
+                key=f"inside_f{o.index}", on_select="rerun", selection_mode="points")
+            cell = clicked_cell(event, o.values)
+            if cell is not None:
+                select_cell(o.index, cell)
+            continue
+        describe(_("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
+                 .format(**words))
+        event = st.plotly_chart(
+            charts.feature_maps(o.values, _("Layer {layer}: {label} → {shape} (click a map)").format(**words)),
+            key=f"inside_f{o.index}", on_select="rerun", selection_mode="points")
+        cell = clicked_cell(event, o.values)
+        if cell is not None:  # a map: trace its middle cell, and show the map large
+            select_cell(o.index, cell, f"inside_f{o.index}")
+        at = traced_cell()
+        n = min(len(o.values), 32)
+        ch = at[0] if at and len(at) == 3 and 0 <= at[0] < n else 0
+        big = f"inside_one{o.index}_{ch}"  # a map of its own: another map's old click is not this one's
+        # its click, read before it is drawn, so that the square drawn around the traced cell is the new one
+        chosen = st.session_state.get(big)
+        points = (chosen or {}).get("selection", {}).get("points", []) if hasattr(chosen, "get") else []
+        if points:
+            r, c = int(round(points[0].get("y", -1))), int(round(points[0].get("x", -1)))
+            if 0 <= r < o.values.shape[1] and 0 <= c < o.values.shape[2]:
+                select_cell(o.index, (ch, r, c), big)
+        at = traced_cell()
+        mark = at[1:] if at and len(at) == 3 and at[0] == ch else None
+        left, right = st.columns([2, 3])
+        describe(_("map {map} of layer {layer}, large: one square per cell, its brightness the value.")
+                 .format(map=ch, layer=o.index), left)
+        left.plotly_chart(charts.one_map(o.values[ch], _("Map {map} (click a cell)").format(map=ch), mark), key=big,
+                          on_select="rerun", selection_mode="points")
+        right.caption(_("Click a map above to see it here; click a cell of it to trace how the network computed "
+                        "it (below)."))
+
 
 st.title(_("🔬 Inside the CNN"))
 read_link("inside", {"cls": "inside_class", "k": "inside_k", "layer": TRACE_LAYER_KEY})
@@ -41,56 +110,39 @@ with friendly_errors(_("inspection")):
     b.plotly_chart(charts.saliency_map(sal, image, _("Which pixels pushed it towards {digit}").format(
         digit=data.classes[target])), key="inside_saliency")
 
-    # --- kernels ---------------------------------------------------------------------------------
-    st.subheader(_("Kernels"))
-    st.caption(_("Each small square is one filter's weights: red adds where ink is, blue subtracts. "
-                 "Filters with many input channels are shown as their mean over those channels."))
-    kernels = activations.kernels(spec, model)
-    if not kernels:
-        st.info(_("This network has no convolution layers: it sees the digit as one long list of pixels."))
-    for idx, label_, w in kernels:
-        describe(
-            _("the weights of the {n} filters of layer {layer} ({label}), one small square each.")
-            .format(n=len(w), layer=idx, label=label_))
-        st.plotly_chart(charts.kernel_grid(w, _("Layer {layer}: {label} · weights {shape}").format(
-            layer=idx, label=label_, shape=tuple(w.shape))), key=f"inside_k{idx}")
+# One section at a time: the page settles as soon as the open tab's figures are drawn.
+maps_tab, kernels_tab, whatif_tab = lazy_tabs(
+    [_("Feature maps and trace"), _("Kernels"), _("What if?")], key="inside_tab",
+    keep=("inside_layers", TRACE_LAYER_KEY, "trace_cell_pos", "trace_in_ch", "wi_layer", "wi_filter", "wi_hand",
+          "wi_typed", "wi_in", "wi_row", "wi_col", "wi_value"))
+edited = state.edited_model("what-if", run_id)
+if edited and not whatif_tab.open:  # the maps and the trace read the edited copy: say so wherever they are
+    st.info(_("Edited copy (this session only): {changes}").format(changes="; ".join(edited.changes)))
 
-    # --- feature maps and activations: click a cell to trace it ----------------------------------------
-    st.subheader(_("Feature maps, layer by layer"))
-    outs = activations.layer_outputs(spec, model, x)
-    show = st.multiselect(_("Layers to show"), [o.index for o in outs],
-                          default=[o.index for o in outs if o.kind in ("Conv2d", "ReLU", "MaxPool2d", "AvgPool2d",
-                                                                       "Linear", "Tanh", "Sigmoid")][:8],
-                          format_func=lambda i: f"{i}: {outs[i - 1].label}", key="inside_layers")
-    # Only the traced layer's maps take clicks: a clickable map carries one marker per cell, and eight of
-    # them took the browser seconds to draw. Any other layer becomes the clickable one with its button.
-    traced_layer = st.session_state.get(TRACE_LAYER_KEY, 1)
-    for o in outs:
-        if o.index not in show:
-            continue
-        shape = "x".join(map(str, o.shape))
-        words = dict(layer=o.index, label=o.label, shape=shape)
-        if o.values.ndim == 3 and o.index != traced_layer:
-            describe(_("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
-                     .format(**words))
-            st.plotly_chart(charts.feature_maps(o.values, _("Layer {layer}: {label} → {shape}").format(**words),
-                                                clickable=False), key=f"inside_p{o.index}")
-            st.button(_("🖱️ Click cells of layer {layer}").format(layer=o.index), key=f"inside_pick{o.index}",
-                      on_click=st.session_state.__setitem__, args=(TRACE_LAYER_KEY, o.index),
-                      help=_("Makes this layer's maps clickable: a click traces that cell below."))
-            continue
-        fig = charts.feature_maps(o.values, _("Layer {layer}: {label} → {shape} (click a cell)").format(**words)) \
-            if o.values.ndim == 3 else \
-            charts.activations_bar(o.values[:512], _("Layer {layer}: {label} → {shape}").format(**words))
-        alt = _("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.") \
-            if o.values.ndim == 3 else _("a bar chart of the {shape} activations of layer {layer} ({label}).")
-        describe(alt.format(**words))
-        event = st.plotly_chart(fig, key=f"inside_f{o.index}", on_select="rerun", selection_mode="points")
-        cell = clicked_cell(event, o.values)
-        if cell is not None:
-            select_cell(o.index, cell)
+with kernels_tab:
+    if kernels_tab.open:
+        with friendly_errors(_("inspection")):
+            st.caption(_("Each small square is one filter's weights: red adds where ink is, blue subtracts. "
+                         "Filters with many input channels are shown as their mean over those channels."))
+            kernels = activations.kernels(spec, model)
+            if not kernels:
+                st.info(_("This network has no convolution layers: it sees the digit as one long list of pixels."))
+            for idx, label_, w in kernels:
+                describe(
+                    _("the weights of the {n} filters of layer {layer} ({label}), one small square each.")
+                    .format(n=len(w), layer=idx, label=label_))
+                st.plotly_chart(charts.kernel_grid(w, _("Layer {layer}: {label} · weights {shape}").format(
+                    layer=idx, label=label_, shape=tuple(w.shape))), key=f"inside_k{idx}")
 
-traced = trace_section(spec, model, x, image)
+traced = st.session_state.get(TRACE_LAYER_KEY, 1)
+with maps_tab:
+    if maps_tab.open:
+        with friendly_errors(_("inspection")):
+            feature_maps(spec, model, x)
+        traced = trace_section(spec, model, x, image)
+
+with whatif_tab:
+    if whatif_tab.open:
+        whatif_section(run_id, spec, trained, x)
 write_link("inside", {"model": run_id, "cls": st.session_state.get("inside_class", 0),
                       "k": st.session_state.get("inside_k", 0), "layer": traced})
-whatif_section(run_id, spec, trained, x)

@@ -118,7 +118,8 @@ def replay():
         describe(_("a bar chart of its probability for each class at {moment}.").format(moment=moment), left)
         left.plotly_chart(charts.probabilities_bar(f.probs, data.classes), key="tt_probs")
         describe(_("the confusion matrix on 1,000 test digits at {moment}.").format(moment=moment), right)
-        right.plotly_chart(charts.confusion_matrix(f.confusion, data.classes), key="tt_confusion")
+        right.plotly_chart(charts.confusion_matrix(f.confusion, data.classes, clickable=False),
+                           key="tt_confusion")  # nothing reads a click here
         with st.spinner(_("Fixing one map for every moment…")):
             basis = cached_basis(str(run_dir(run_id)), data_key, spec, final, data)
         xy = cached_coords(str(snap.path), data_key, str(run_dir(run_id)), basis, spec, snap)

@@ -118,7 +118,7 @@ async def step_up(page, key: str):
 
 async def cell(page, key: str, i: int):
     """Click a point of a heatmap's drawing area, another one each time."""
-    area = page.locator(f".st-key-{key} .nsewdrag").first
+    area = page.locator(f'[class*="st-key-{key}"] .nsewdrag').first  # a key or the start of one
     await area.scroll_into_view_if_needed()
     box = await area.bounding_box()
     fx, fy = [(0.3, 0.4), (0.6, 0.5), (0.45, 0.7), (0.7, 0.25), (0.2, 0.6)][i % 5]
@@ -150,12 +150,18 @@ INTERACTIONS = {
     # any plain layer's "Click cells of layer N" (the one pressed becomes the traced layer, and its button goes)
     "inside_trace_layer": ("inside", lambda p, i: p.get_by_role("button", name=re.compile("Click cells of layer"))
                            .nth(i % 2).click()),
-    "inside_cell": ("inside", lambda p, i: cell(p, "inside_f1", i)),
+    "inside_cell": ("inside", lambda p, i: cell(p, "inside_one1_", i)),  # the traced map shown large
     "timetravel_step": ("timetravel", lambda p, i: slider_key(p, "tt_index", "ArrowLeft")),
     "experiments_strength": ("experiments", lambda p, i: slider_key(p, "ex_strength", "ArrowRight")),
     "experiments_kind": ("experiments", lambda p, i: choose(p, "ex_kind", i)),
     "evaluation_cell": ("evaluation", lambda p, i: cell(p, "eval_cm", i)),
+    # a tab, there and back: a hidden tab runs nothing, so opening one is a rerun that draws its section
+    "inside_tab": ("inside", lambda p, i: p.get_by_role("tab", name=("Kernels", "Feature maps and trace")[i % 2])
+                   .click()),
+    "evaluation_tab": ("evaluation", lambda p, i: p.get_by_role("tab", name=("Confusion matrix", "How good")[i % 2])
+                       .click()),
 }
+TABS = {"evaluation_cell": "Confusion matrix"}  # an interaction in a tab: the tab is opened first
 
 
 async def act(page, do, i: int) -> dict:
@@ -241,6 +247,10 @@ async def main_async(args) -> dict:
                 where, do = INTERACTIONS[name]
                 await measure(app_tabs, "dataset" if where != "dataset" else "draw")
                 await measure(app_tabs, where)
+                if name in TABS:
+                    for t in app_tabs:
+                        await t.get_by_role("tab", name=TABS[name]).click()
+                        await settle(t, time.perf_counter())
                 app_runs, bare_runs = [], []
                 for i in range(args.repeats):
                     bare_runs.append(await measure_act(bare_tabs, bare_click, i))

@@ -364,10 +364,12 @@ def _clickable(fig: go.Figure, x, y, hover: list[str] | None = None, customdata:
 
 
 def feature_maps(maps: np.ndarray, title: str, max_maps: int = 32, clickable: bool = True) -> go.Figure:
-    """A layer's output (C, H, W) as a grid of its channels; with ``clickable``, each cell can be clicked.
+    """A layer's output (C, H, W) as a grid of its channels; with ``clickable``, each map can be clicked.
 
-    Clickable costs one invisible marker per cell (thousands: the slowest thing a browser draws on these
-    pages); without it the grid is one image whose hover shows each value."""
+    A click picks a whole map (one invisible marker in the middle of each, the nearest one answers), which
+    ``one_map`` then shows large with a marker per cell: a marker on every cell of every map (21,632 for
+    the demo's first layer) was the slowest thing a browser drew on these pages. Without ``clickable`` the
+    grid is one image whose hover shows each value."""
     maps = np.asarray(maps, dtype=np.float32)[:max_maps]
     cols = min(8, len(maps))
     m = _mosaic(maps, cols, pad=1)
@@ -379,13 +381,26 @@ def feature_maps(maps: np.ndarray, title: str, max_maps: int = 32, clickable: bo
         return _image_axes(_layout(fig, title, height=height))
     fig = go.Figure(go.Heatmap(z=m, colorscale="Viridis", hoverinfo="skip", showscale=False))
     n, h, w = maps.shape
-    c, yy, xx = np.meshgrid(np.arange(n), np.arange(h), np.arange(w), indexing="ij")  # (n, h, w) each
-    mx, my = (c % cols) * (w + 1) + xx, (c // cols) * (h + 1) + yy
-    words = _("map {map}, row {row}, col {col}: {value}").format(
-        map="%{customdata[0]}", row="%{customdata[1]}", col="%{customdata[2]}", value="%{customdata[3]:.2f}")
-    cells = np.stack([c.ravel(), yy.ravel(), xx.ravel(), np.round(maps.ravel(), 3)], 1)
-    _clickable(fig, mx.ravel(), my.ravel(), customdata=cells, template=words)
+    c = np.arange(n)
+    mx, my = (c % cols) * (w + 1) + w // 2, (c // cols) * (h + 1) + h // 2  # each map's middle cell
+    words = _("map {map}: click to see it large").format(map="%{customdata}")
+    _clickable(fig, mx, my, customdata=c, template=words)
+    fig.update_layout(hoverdistance=-1)  # the nearest map's marker answers a click anywhere on that map
     return _image_axes(_layout(fig, title, height=height))
+
+
+def one_map(values: np.ndarray, title: str, mark: tuple[int, int] | None = None) -> go.Figure:
+    """One channel (H, W) large, each cell clickable (x = column, y = row); ``mark``: the traced cell."""
+    v = np.asarray(values, dtype=np.float32)
+    h, w = v.shape
+    fig = go.Figure(go.Heatmap(z=v, colorscale="Viridis", hoverinfo="skip", showscale=False))
+    yy, xx = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    words = _("row {row}, col {col}: {value}").format(row="%{y}", col="%{x}", value="%{customdata:.2f}")
+    _clickable(fig, xx.ravel(), yy.ravel(), customdata=np.round(v.ravel(), 3), template=words)
+    if mark is not None:
+        r, c = mark
+        fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color="#ff4b4b", width=2))
+    return _image_axes(_layout(fig, title, height=int(min(420, max(220, h * 12 + 60)))))
 
 
 def activations_bar(values: np.ndarray, title: str) -> go.Figure:
@@ -405,16 +420,20 @@ def saliency_map(sal: np.ndarray, image: np.ndarray, title: str | None = None) -
     return _layout(_image_axes(fig, 2), title or _("Saliency (gradient x input)"), height=340)
 
 
-def confusion_matrix(cm: np.ndarray, classes: list[str]) -> go.Figure:
+def confusion_matrix(cm: np.ndarray, classes: list[str], clickable: bool = True) -> go.Figure:
+    """Counts of (true, predicted); ``clickable``: a marker per cell whose click reports it (a view that
+    reads no click, time travel's, goes without: hover shows the same words)."""
     cm = np.asarray(cm)
     classes = _ts(classes)  # the categories too: a click reports them back escaped
     z = np.log1p(cm)  # the diagonal would drown every mistake on a linear scale
-    fig = go.Figure(go.Heatmap(z=z, x=list(classes), y=list(classes), text=cm, texttemplate="%{text}",
-                               colorscale="Blues", showscale=False, hoverinfo="skip"))
     t, p = np.meshgrid(np.arange(len(classes)), np.arange(len(classes)), indexing="ij")
-    _clickable(fig, [classes[j] for j in p.ravel()], [classes[i] for i in t.ravel()],
-               [_("true {true}, predicted {pred}: {n}").format(true=classes[i], pred=classes[j], n=cm[i, j])
-                for i, j in zip(t.ravel(), p.ravel())])
+    words = [_("true {true}, predicted {pred}: {n}").format(true=classes[i], pred=classes[j], n=cm[i, j])
+             for i, j in zip(t.ravel(), p.ravel())]
+    fig = go.Figure(go.Heatmap(z=z, x=list(classes), y=list(classes), text=cm, texttemplate="%{text}",
+                               colorscale="Blues", showscale=False, hoverinfo="skip" if clickable else "text",
+                               hovertext=None if clickable else np.array(words, dtype=object).reshape(cm.shape)))
+    if clickable:
+        _clickable(fig, [classes[j] for j in p.ravel()], [classes[i] for i in t.ravel()], words)
     fig.update_xaxes(title=_("predicted"), type="category", side="bottom")
     fig.update_yaxes(title=_("true"), type="category", autorange="reversed")
     return _layout(fig, _("Confusion matrix (colour: log count)"), height=480)

@@ -70,16 +70,26 @@ def clicked_cell(event, values: np.ndarray) -> tuple | None:
     return (int(round(p.get("x", -1))),) if 0 <= int(round(p.get("x", -1))) < len(values) else None
 
 
-def select_cell(layer: int, cell: tuple):
+def select_cell(layer: int, cell: tuple, chart: str | None = None):
     """Make a clicked cell the one the trace section shows (its widgets are drawn later in the run).
-    A chart keeps its selection across reruns: only a new click moves the trace."""
+    A chart keeps its selection across reruns: only a new click on ``chart`` (default: the layer's one
+    chart) moves the trace, so that two charts of one layer do not undo each other's clicks."""
     seen = state.TRACE_CLICKS.get()
-    if seen.get(layer) == cell:
+    chart = chart or str(layer)
+    if seen.get(chart) == cell:
         return
-    seen[layer] = cell
+    seen[chart] = cell
     st.session_state[TRACE_LAYER_KEY] = layer
     st.session_state["trace_cell_pos"] = ",".join(map(str, cell))
     state.TRACE_LAST_LAYER.set(layer)  # the clicked cell, not the new layer's middle
+
+
+def traced_cell() -> tuple | None:
+    """The cell the trace section will show (channel, row, col) or (unit,), None while it does not parse."""
+    try:
+        return tuple(int(v) for v in str(st.session_state.get("trace_cell_pos", "")).replace(" ", "").split(","))
+    except ValueError:
+        return None
 
 
 def trace_section(spec, model, x, image) -> int:
@@ -121,8 +131,10 @@ def trace_section(spec, model, x, image) -> int:
                       for s, v in tn.steps[1:]]
             nxt += 1
         step_col, value_col = _("step"), _("value")
-        st.dataframe(pd.DataFrame(steps, columns=[step_col, value_col]), hide_index=True, key="trace_steps",
-                     column_config={value_col: st.column_config.NumberColumn(format="%.4f")})
+        # a handful of rows: a plain table (a dataframe's grid is a canvas that took the browser 0.3 s more)
+        # (st.table reads its cells as Markdown: "+ bias" would be a list item)
+        st.table(pd.DataFrame([(plain(s), f"{v:.4f}") for s, v in steps], columns=[step_col, value_col])
+                 .set_index(step_col))
         ok = abs(t.value - t.actual) < 1e-4
         got = dict(value=f"{t.value:.4f}", actual=f"{t.actual:.4f}")
         st.markdown("✅ " + _("The arithmetic gives **{value}**; the network computed **{actual}** (the same).")

@@ -175,8 +175,8 @@ REPORT_HTML: Slot[str | None] = Slot(
 MODEL_CARD: Slot[tuple[str, str] | None] = Slot(
     "report_model_card", None, "(run id, HTML) of the model card last made on My report")
 REPLAY_PLAYING: Slot[bool] = Slot("timetravel_playing", False, "whether time travel steps through the moments")
-TRACE_CLICKS: Slot[dict[int, tuple]] = Slot(
-    "trace_clicks", {}, "layer -> the cell last clicked on its chart: a chart keeps its selection across reruns, "
+TRACE_CLICKS: Slot[dict[str, tuple]] = Slot(
+    "trace_clicks", {}, "chart -> the cell last clicked on it: a chart keeps its selection across reruns, "
     "so only a new click moves the trace", factory=dict)
 TRACE_LAST_LAYER: Slot[int | None] = Slot(
     "trace_last_layer", None, "the layer the trace cell belongs to: another layer starts on its middle cell")

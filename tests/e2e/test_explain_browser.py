@@ -1,6 +1,7 @@
 """What only a browser shows of the "why" views: a click on a feature-map cell traces its
 arithmetic, and a drawn digit is placed on the map among the training digits."""
 
+import re
 import time
 
 from .harness import wait_idle
@@ -21,20 +22,37 @@ def trace_line(page) -> str:
     return page.get_by_text("trace: layer").first.inner_text()
 
 
-def test_click_a_feature_map_cell_and_see_its_arithmetic(server, page):  # noqa: F811
-    open_page(page, server, "inside", TITLES["inside"])
-    page.get_by_text("trace: layer").first.wait_for()
-    before = trace_line(page)
-    plot = page.locator(".st-key-inside_f1 .js-plotly-plot").first
-    plot.scroll_into_view_if_needed()
-    box = page.locator(".st-key-inside_f1 .nsewdrag").first.bounding_box()  # the heatmap's drawing area
-    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
+def wait_for_new_trace(page, before: str) -> str:
     deadline = time.time() + 30
     while trace_line(page) == before and time.time() < deadline:
         time.sleep(0.3)
     wait_idle(page)
-    after = trace_line(page)
-    assert after != before and after.startswith("trace: layer 1 cell"), (before, after)
+    return trace_line(page)
+
+
+def click_at(page, key: str, fx: float, fy: float):
+    """A click at a share of a chart's drawing area (its heatmap)."""
+    page.locator(f'[class*="st-key-{key}"] .js-plotly-plot').first.scroll_into_view_if_needed()
+    box = page.locator(f'[class*="st-key-{key}"] .nsewdrag').first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+
+
+def test_click_a_feature_map_cell_and_see_its_arithmetic(server, page):  # noqa: F811
+    open_page(page, server, "inside", TITLES["inside"])
+    page.get_by_text("trace: layer").first.wait_for()
+    before = trace_line(page)
+    # a click on a map of the traced layer: that map, large, and its middle cell traced
+    click_at(page, "inside_f1", 0.3, 0.4)  # the third map of its row
+    after = wait_for_new_trace(page, before)
+    got = re.match(r"trace: layer 1 cell \((\d+), (\d+), (\d+)\)", after)
+    assert got and int(got[1]) % 8 == 2 and got[2] == got[3], (before, after)  # that map's middle cell
+    ch, middle = int(got[1]), int(got[2])
+    page.locator(f".st-key-inside_one1_{ch}").wait_for()
+    # a click on a cell of the large map: that cell traced
+    click_at(page, f"inside_one1_{ch}", 0.1, 0.1)
+    cell = wait_for_new_trace(page, after)
+    got = re.match(rf"trace: layer 1 cell \({ch}, (\d+), (\d+)\)", cell)
+    assert got and int(got[1]) < middle and int(got[2]) < middle, (after, cell)  # the top left of the map
     assert page.get_by_text("the network computed").count() > 0 and page.get_by_text("(the same)").count() > 0
     assert_no_exception(page)
     page.get_by_text("Trace one value").first.scroll_into_view_if_needed()

@@ -6,7 +6,7 @@ def test_choose_preset_and_see_table(app):
     at.selectbox(key="arch_preset_choice").set_value("seed002").run()
     at.button(key="arch_load").click().run()
     no_exception(at)
-    df = at.dataframe[0].value
+    df = at.table[0].value
     assert "1600" in set(df["input"]) and list(df["output"])[-1] == "10"
     assert at.metric[0].value == "121,930"
 
@@ -35,7 +35,7 @@ def test_add_layer_and_edit_settings(app):
     uid = conv.key[1:].split("_")[0]
     at.number_input(key=f"L{uid}_kernel_size").set_value(5).run()
     no_exception(at)
-    df = at.dataframe[0].value
+    df = at.table[0].value
     assert list(df["output"])[:2] == ["8x24x24", "4608"]
 
 

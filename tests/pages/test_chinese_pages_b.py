@@ -92,8 +92,13 @@ def test_inside_and_its_trace_in_chinese(app):
     assert "网络认为是" in text and "追踪一个数值" in text
     assert "追踪:第 1 层" in text  # the default cell's trace line
     assert "输入图像块" in text and "卷积核权重" in text  # the trace's grids
-    assert "如果换一个卷积核会怎样?" in text
     assert "Kernels" not in text and "Trace one value" not in text and "The network says" not in text
+    at.session_state["inside_tab"] = "卷积核"
+    no_exception(at.run())
+    assert "每个小方块是一个卷积核的权重" in shown(at)
+    at.session_state["inside_tab"] = "如果……会怎样？"
+    no_exception(at.run())
+    assert "如果换一个卷积核会怎样?" in shown(at)
     hand = at.selectbox(key="wi_hand")
     hand.select_index(hand.options.index("模糊"))  # the options are shown in Chinese
     at.button(key="wi_apply").click().run()
@@ -159,10 +164,17 @@ def test_a_bad_lesson_file_is_one_chinese_line():
 def test_evaluation_in_chinese(app):
     at = zh(app, "evaluation", timeout=180)
     text = shown(at)
-    assert "🎯 模型评估" in text and "它的置信度有多可信" in text and "最自信的错误" in text
+    assert "🎯 模型评估" in text and "它的置信度有多可信" in text and "可靠性图:期望校准误差" in text
     assert any(m.label == "测试准确率" for m in at.metric) and any(m.label == "最难的类别" for m in at.metric)
+    assert "How far to trust" not in text
+    at.session_state["eval_tab"] = "混淆矩阵"  # a tab's state is its label, in the session's language
+    no_exception(at.run(timeout=180))
+    text = shown(at)
     assert "被认成了" in text  # the chosen confusion cell's line
-    assert "混淆矩阵(颜色:数量的对数)" in text and "可靠性图:期望校准误差" in text  # the charts' titles
-    assert "预测类别" in text and "真实类别" in text  # the confusion matrix's axes
+    assert "混淆矩阵(颜色:数量的对数)" in text  # the chart's title
+    assert "预测值" in text and "真实类别" in text  # the confusion matrix's axes
     assert "为什么这些" in text  # the mistakes explained
-    assert "Confusion matrix" not in text and "How far to trust" not in text
+    assert "Confusion matrix" not in text
+    at.session_state["eval_tab"] = "最自信的错误"
+    no_exception(at.run(timeout=180))
+    assert "每个数字下方:真实类别 → 预测类别" in shown(at)

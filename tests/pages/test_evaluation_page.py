@@ -5,6 +5,9 @@ def test_evaluation_metrics_and_confusion_cell(app):
     at = no_exception(app("evaluation").run())
     acc = at.metric[0].value
     assert acc.endswith("%") and float(acc[:-1]) > 98
+    assert has(at, "eval_per_class") and not has(at, "eval_cm") and not has(at, "eval_worst")  # one tab runs
+    at.session_state["eval_tab"] = "Confusion matrix"
+    no_exception(at.run())
     at.selectbox(key="eval_true").set_value(4).run()
     at.selectbox(key="eval_pred").set_value(9).run()
     no_exception(at)
@@ -12,7 +15,12 @@ def test_evaluation_metrics_and_confusion_cell(app):
     n = int(line.split("**")[1])
     assert f"of class 4 {'was' if n == 1 else 'were'} read as 9" in line  # one digit, or several
     assert has(at, "eval_cell") == (n > 0)  # no element with that key: nothing to show
+    at.session_state["eval_tab"] = "The most confident mistakes"
+    no_exception(at.run())
     assert at.get_by_key("eval_worst") is not None
+    at.session_state["eval_tab"] = "Confusion matrix"  # the chosen cell outlives a look at another tab
+    no_exception(at.run())
+    assert (at.selectbox(key="eval_true").value, at.selectbox(key="eval_pred").value) == (4, 9)
 
 
 def test_reliability_diagram_and_no_false_dataset_warning(app):
@@ -43,7 +51,9 @@ def test_a_confusion_cell_explains_its_mistakes_and_tags_persist(app, monkeypatc
     import ui.common
     from mnist_core.mistakes import load_tags
     monkeypatch.setenv("MNIST_LAB_TEACHER_KEY", "k" * 24)
-    visitor = no_exception(app("evaluation").run(timeout=120))  # a visitor may not tag the demo's mistakes
+    visitor = app("evaluation")
+    visitor.session_state["eval_tab"] = "Confusion matrix"
+    visitor = no_exception(visitor.run(timeout=120))  # a visitor may not tag the demo's mistakes
     box = next(s for s in visitor.selectbox if s.key and s.key.startswith("eval_tag_demo_"))
     box.set_value("mislabelled").run(timeout=120)
     no_exception(visitor)
@@ -51,6 +61,7 @@ def test_a_confusion_cell_explains_its_mistakes_and_tags_persist(app, monkeypatc
     assert load_tags(ui.common.store().root / ".demo") == {}
     at = app("evaluation")
     at.query_params["teacher"] = "k" * 24  # the teacher's tags, kept with the demo
+    at.session_state["eval_tab"] = "Confusion matrix"
     at = no_exception(at.run(timeout=120))
     assert at.get_by_key("eval_mistakes") is not None
     tag_boxes = [s for s in at.selectbox if s.key and s.key.startswith("eval_tag_demo_")]
@@ -61,5 +72,7 @@ def test_a_confusion_cell_explains_its_mistakes_and_tags_persist(app, monkeypatc
     tags = load_tags(ui.common.store().root / ".demo")
     assert tags[f"mnist:{index}"] == "mislabelled"
     assert any("1 mislabelled" in c.value for c in at.caption)
-    at2 = no_exception(app("evaluation").run(timeout=120))  # a new session reads the tag back
+    at2 = app("evaluation")
+    at2.session_state["eval_tab"] = "Confusion matrix"
+    at2 = no_exception(at2.run(timeout=120))  # a new session reads the tag back
     assert any("1 mislabelled" in c.value for c in at2.caption)

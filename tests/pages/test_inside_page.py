@@ -1,10 +1,16 @@
-from .conftest import no_exception, texts
+from .conftest import has, no_exception, texts
 
 
 def test_inside_shows_kernels_maps_and_saliency(app):
     at = no_exception(app("inside").run())
     assert at.get_by_key("inside_saliency") is not None
+    assert has(at, "inside_f1") and not has(at, "inside_k1")  # the maps' tab is open, the kernels' is not run
+    at.session_state["inside_tab"] = "Kernels"
+    no_exception(at.run())
     assert at.get_by_key("inside_k1") is not None  # the first conv's kernels
+    assert not has(at, "inside_f1")
+    at.session_state["inside_tab"] = "Feature maps and trace"
+    no_exception(at.run())
     at.selectbox(key="inside_class").set_value(7).run()
     at.number_input(key="inside_k").set_value(3).run()
     no_exception(at)
@@ -46,6 +52,8 @@ def test_trace_a_cell_and_see_its_arithmetic(app):
 def test_what_if_a_kernel_changes_a_session_copy_then_reset_and_save(app):
     import ui.common
     at = no_exception(app("inside").run())
+    at.session_state["inside_tab"] = "What if?"
+    no_exception(at.run())
     at.selectbox(key="wi_hand").set_value("Sobel x (vertical edges)").run()
     at.button(key="wi_apply").click().run()
     no_exception(at)
@@ -77,3 +85,31 @@ def test_a_link_opens_a_layer_and_digit_and_bad_values_fall_back(app):
     no_exception(bad.run())
     assert any("layer='x'" in i.value for i in bad.info)
     assert bad.number_input(key="inside_k").value < 999999  # clamped to the class's last digit
+
+
+def test_the_traced_map_is_shown_large_and_follows_the_traced_cell(app):
+    at = no_exception(app("inside").run())
+    assert has(at, "inside_one1_0")  # the traced layer's first map, large (its cells take clicks)
+    at.text_input(key="trace_cell_pos").set_value("5,3,4").run()
+    no_exception(at)
+    assert has(at, "inside_one1_5") and not has(at, "inside_one1_0")
+    assert at.caption and next(c.value for c in at.caption if c.value.startswith("trace:")).startswith(
+        "trace: layer 1 cell (5, 3, 4)")
+    at.session_state["inside_tab"] = "Kernels"  # another tab: the traced cell and the link's layer stay
+    no_exception(at.run())
+    assert at.query_params["layer"] in ("1", ["1"])
+    at.session_state["inside_tab"] = "Feature maps and trace"
+    no_exception(at.run())
+    assert at.text_input(key="trace_cell_pos").value == "5,3,4"
+
+
+def test_an_edited_copy_is_named_on_the_maps_tab(app):
+    at = no_exception(app("inside").run())
+    at.session_state["inside_tab"] = "What if?"
+    no_exception(at.run())
+    at.selectbox(key="wi_hand").set_value("Sobel x (vertical edges)").run()
+    at.button(key="wi_apply").click().run()
+    at.session_state["inside_tab"] = "Feature maps and trace"
+    no_exception(at.run())
+    assert any("Edited copy" in i.value and "Sobel x" in i.value for i in at.info)
+    assert has(at, "inside_f1") and not has(at, "wi_after")

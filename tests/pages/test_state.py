@@ -138,9 +138,9 @@ def test_an_end_is_new_once_and_two_equal_sweeps_are_two(ss):
 
 
 def test_a_mutable_default_is_kept_once_read(ss):
-    state.TRACE_CLICKS.get()[2] = (0, 5, 6)
+    state.TRACE_CLICKS.get()["inside_f2"] = (0, 5, 6)
     state.LESSON_GUESSES.get()[0] = "a 2"
-    assert state.TRACE_CLICKS.get() == {2: (0, 5, 6)} and state.LESSON_GUESSES.get() == {0: "a 2"}
+    assert state.TRACE_CLICKS.get() == {"inside_f2": (0, 5, 6)} and state.LESSON_GUESSES.get() == {0: "a 2"}
     assert state.LESSON_STEP.get() == 0 and "lesson_step" not in ss  # an immutable default is not written
 
 
@@ -168,6 +168,8 @@ def test_training_selects_the_spec_handed_over_by_architecture(app):
 
 def test_what_if_and_surgery_keep_edited_copies_of_one_shape_side_by_side(app):
     at = no_exception(app("inside").run())
+    at.session_state["inside_tab"] = "What if?"
+    at.run()
     at.selectbox(key="wi_hand").set_value("Sobel x (vertical edges)").run()
     at.button(key="wi_apply").click().run()
     at.switch_page("app_pages/experiments.py")
