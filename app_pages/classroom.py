@@ -10,7 +10,7 @@ from mnist_core.experiments.views import link
 from mnist_core.i18n import _, tr_error
 from mnist_core.safe_text import lesson_markdown, plain
 from ui import identity, state
-from ui.classroom import POLL_EVERY, rerun_part
+from ui.classroom import looked, poll_every, rerun_part
 from ui.fragment import fragment
 
 st.title(_("🏫 Class"))
@@ -58,12 +58,14 @@ st.caption(_("You are {nickname} in this class.").format(nickname=plain(me.nickn
 
 def live_poll():
     me = state.ACTOR.get()
+    looked()
     try:
         classes.touch(me)
-        poll = polls.current_poll(me, me.class_id)
+        view = polls.member_view(me, me.class_id)  # the class's shared read: no query of its own, mostly
     except MnistLabError as exc:
         _refusal(exc)
         return
+    poll = view.poll
     if poll is None:
         st.info(_("No question yet: it appears here as soon as the teacher opens one."))
         return
@@ -75,7 +77,7 @@ def live_poll():
     st.markdown(f"### {lesson_markdown(shown.prompt)}")
     if shown.view:
         st.markdown(_("[Open this view]({link})").format(link=link(shown.view, shown.state)[1:]))
-    mine = polls.my_answer(me, poll.id)
+    mine = view.mine
     if mine is None and not revealed:
         if shown.choices:
             guess = st.radio(_("Your guess"), shown.choices, index=None, key=f"cl_choice_{poll.id}",
@@ -98,17 +100,13 @@ def live_poll():
             st.success(_("Answer: {answer}").format(answer=lesson_markdown(shown.answer)), icon="💡")
         else:
             st.success(_("The teacher has revealed the class's answers."), icon="💡")
-        try:
-            t = polls.tally(me, poll.id)
-        except MnistLabError as exc:
-            _refusal(exc)
-        else:
-            total = sum(t.counts.values())
-            for answer, n in sorted(t.counts.items(), key=lambda kv: -kv[1]):
-                st.progress(n / total if total else 0.0, text=f"{plain(answer, 60)}: {n}")
+        counts = view.counts or {}
+        total = sum(counts.values())
+        for answer, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+            st.progress(n / total if total else 0.0, text=f"{plain(answer, 60)}: {n}")
     elif mine is not None:
         st.caption(_("The answer appears here when the teacher reveals it."))
     state.CLASS_POLL_SEEN.set((poll.id, poll.state))
 
 
-fragment(live_poll, run_every=POLL_EVERY)()
+fragment(live_poll, run_every=poll_every())()

@@ -271,7 +271,8 @@ def device_words(dev) -> str:
     return ngettext("CPU, {n} thread", "CPU, {n} threads", n).format(n=n)
 
 
-def sidebar():
+def sidebar(page=None):
+    """The sidebar of every page; ``page``: the page this run shows (``st.navigation``'s choice)."""
     with st.sidebar:
         langs = list(LANGUAGES)
         st.session_state["sidebar_lang"] = language()  # the switch shows what this run speaks, whoever chose it
@@ -305,7 +306,8 @@ def sidebar():
         job = current_job()
         every = refresh_every(job.snapshot().state) if job is not None else None
         fragment(_job_indicator, run_every=every and every * 2)()  # ticks on every page while it trains
-        classroom.sidebar_indicator()  # a class member: the class, and a question waiting
+        on_class_page = getattr(page, "url_path", None) == classroom.CLASS_PAGE.stem  # it looks at the poll itself
+        classroom.sidebar_indicator(on_class_page)  # a class member: the class, and a question waiting
 
 
 JOB_STATES = {"queued": N_("queued"), "running": N_("running"), "paused": N_("paused"),

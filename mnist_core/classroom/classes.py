@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mnist_core.classroom import ClassroomError, JoinError, db
+from mnist_core.classroom import ClassroomError, JoinError, db, shared
 from mnist_core.classroom.identity import Actor
 from mnist_core.classroom.models import (
     CODE_LENGTH,
@@ -34,8 +35,10 @@ from mnist_core.i18n import N_, Text
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector, typed right
 TITLE_MAX = 80
-ONLINE_SECONDS = 30.0  # a page that reruns or polls every few seconds touches well within this
-TOUCH_EVERY = 2.0  # touch() writes at most this often per member
+ONLINE_SECONDS = 30.0  # online on the board: seen within this (a member's poll touches well within it)
+# touch() writes at most this often per member: a look at the poll every 3-12 s (``ui.classroom``)
+# keeps last_seen at most TOUCH_EVERY + 12 s = 22 s old, inside ONLINE_SECONDS
+TOUCH_EVERY = 10.0
 GUESS_WINDOW = 60.0
 VISITOR_GUESSES = 5  # wrong codes per visitor per window, then wait
 SERVER_GUESSES = 60  # wrong codes per server per window (visitors are free to make, so count them all)
@@ -188,6 +191,7 @@ def join(actor: Actor, code: object, nickname: object) -> Actor:
             s.flush()
         except IntegrityError:  # someone took it between the check and the insert
             raise JoinError(taken) from None
+    shared.class_changed(class_id)  # the new member's first look at the poll is not refused
     return Actor(actor.visitor_id, actor.is_teacher, class_id, nick)
 
 
@@ -251,15 +255,34 @@ def online(actor: Actor, class_id: int, within: float = ONLINE_SECONDS) -> list[
     return [m.nickname for m in members(actor, class_id, within) if m.online]
 
 
+_touched: dict[tuple[str, int, str], float] = {}  # (database URL, class id, visitor id) -> when written here
+_touch_lock = threading.Lock()
+
+
 def touch(actor: Actor):
-    """Mark the actor's membership as seen now (at most one write every ``TOUCH_EVERY`` seconds)."""
+    """Mark the actor's membership as seen now: at most one write every ``TOUCH_EVERY`` seconds,
+    counted in this process (no database work in between) and in the database (another server's)."""
     if actor.class_id is None:
         return
     now = time.time()
-    with db.session() as s:
-        s.execute(update(Member).where(Member.class_id == actor.class_id, Member.visitor_id == actor.visitor_id,
-                                       Member.removed.is_(None), Member.last_seen < now - TOUCH_EVERY)
-                  .values(last_seen=now))
+    key = (db.database_url(), actor.class_id, actor.visitor_id)
+    with _touch_lock:
+        if now - _touched.get(key, -math.inf) < TOUCH_EVERY:
+            return
+        _touched[key] = now
+        if len(_touched) > 4096:  # a long-running server: forget the members not seen lately
+            for k in [k for k, t in _touched.items() if now - t >= TOUCH_EVERY]:
+                del _touched[k]
+    try:
+        with db.session() as s:
+            s.execute(update(Member).where(Member.class_id == actor.class_id, Member.visitor_id == actor.visitor_id,
+                                           Member.removed.is_(None), Member.last_seen < now - TOUCH_EVERY)
+                      .values(last_seen=now))
+    except BaseException:
+        with _touch_lock:
+            if _touched.get(key) == now:
+                del _touched[key]  # not written: the next look tries again
+        raise
 
 
 def remove_member(actor: Actor, class_id: int, member_id: int):
@@ -271,6 +294,7 @@ def remove_member(actor: Actor, class_id: int, member_id: int):
             raise ClassroomError(N_("this student is not in this class"))
         if m.removed is None:
             m.removed = time.time()
+    shared.class_changed(class_id)
 
 
 def close_class(actor: Actor, class_id: int):
@@ -285,6 +309,7 @@ def close_class(actor: Actor, class_id: int):
             room.closed = time.time()
         s.execute(update(Poll).where(Poll.class_id == class_id).values(state="closed"))
         s.execute(delete(Drawing).where(Drawing.class_id == class_id))
+    shared.class_changed(class_id)
 
 
 def delete_class(actor: Actor, class_id: int) -> list[str]:
@@ -296,4 +321,5 @@ def delete_class(actor: Actor, class_id: int) -> list[str]:
             raise ClassroomError(N_("this class does not exist (it may have been deleted)"))
         run_ids = list(s.scalars(select(RunOwner.run_id).where(RunOwner.class_id == class_id)).all())
         s.delete(room)  # members, polls, answers, drawings and run owners go with it (ON DELETE CASCADE)
+    shared.class_changed(class_id)
     return run_ids

@@ -5,6 +5,10 @@ students to predict before they see, so changing a guess after talking to a neig
 the counts move) would defeat it; a final commit also makes the board's counts only grow, so
 "nothing lost" is one count. Opening a poll (``next_poll``) closes the class's previous one: a
 class looks at one step at a time.
+
+A member's screen looks at the poll every few seconds (``member_view``); those looks share one
+read of the class per second in this process (``shared.CLASSES``), and every change made here
+(open, reveal, close, a commit) is seen by the next look at once.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mnist_core.classroom import PollError, db
+from mnist_core.classroom import ClassroomError, PollError, db, shared
 from mnist_core.classroom.classes import require_class_access
 from mnist_core.classroom.identity import Actor
 from mnist_core.classroom.models import ANSWER_MAX, Answer, Classroom, Member, Poll
@@ -44,6 +48,23 @@ class Tally:
     counts: dict[str, int]
     answered: list[str] = field(default_factory=list)  # nicknames; the teacher's view only
     missing: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ClassPoll:
+    """What every member's screen needs of a class, read at once and shared (``shared.CLASSES``)."""
+    class_id: int
+    poll: PollInfo | None  # the open or revealed poll
+    members: frozenset[str]  # visitor ids of the members not removed
+    answers: dict[str, str]  # visitor id -> answer to ``poll``, in the order committed
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """What one member's screen shows of the class's poll."""
+    poll: PollInfo | None
+    mine: str | None  # this member's committed answer
+    counts: dict[str, int] | None  # answer -> how many, once revealed (before: None, as ``tally`` refuses)
 
 
 def _info(p: Poll) -> PollInfo:
@@ -91,7 +112,9 @@ def open_poll(actor: Actor, class_id: int, step: Any) -> PollInfo:
         p = Poll(class_id=class_id, step=text, state="open", created=time.time())
         s.add(p)
         s.flush()
-        return _info(p)
+        info = _info(p)
+    shared.class_changed(class_id)  # after the commit: a look that reads now sees it
+    return info
 
 
 def next_poll(actor: Actor, class_id: int, step: Any) -> PollInfo:
@@ -106,6 +129,44 @@ def current_poll(actor: Actor, class_id: int) -> PollInfo | None:
         p = s.scalars(select(Poll).where(Poll.class_id == class_id, Poll.state != "closed")
                       .order_by(Poll.id.desc())).first()
         return _info(p) if p else None
+
+
+def _read_class(class_id: int) -> ClassPoll | None:
+    """The class's poll, members and answers in one session; None when the class is gone."""
+    with db.session() as s:
+        if s.get(Classroom, class_id) is None:
+            return None
+        members = frozenset(s.scalars(select(Member.visitor_id).where(Member.class_id == class_id,
+                                                                       Member.removed.is_(None))).all())
+        p = s.scalars(select(Poll).where(Poll.class_id == class_id, Poll.state != "closed")
+                      .order_by(Poll.id.desc())).first()
+        answers = {} if p is None else dict(s.execute(
+            select(Answer.visitor_id, Answer.answer).where(Answer.poll_id == p.id)
+            .order_by(Answer.committed, Answer.id)).tuples().all())
+        return ClassPoll(class_id, _info(p) if p else None, members, answers)
+
+
+def member_view(actor: Actor, class_id: int) -> MemberView:
+    """What ``actor``'s screen shows of the class's poll: ``current_poll``, ``my_answer`` and the
+    members' ``tally`` in one, from the class's shared read (at most ``shared.CLASS_SECONDS`` old,
+    and never older than a change made in this process). The same refusals as ``current_poll``."""
+    key = shared.class_key(class_id)
+    snap = shared.CLASSES.get(key, lambda: _read_class(class_id))
+    if snap is not None and not actor.is_teacher and actor.visitor_id not in snap.members:
+        snap = shared.CLASSES.get(key, lambda: _read_class(class_id), fresh=True)  # joined on another server?
+    if snap is None:
+        raise ClassroomError(N_("this class does not exist (it may have been deleted)"))
+    if not actor.is_teacher and actor.visitor_id not in snap.members:
+        raise ClassroomError(N_("only the teacher and the members of a class can see it"))
+    poll = snap.poll
+    if poll is None:
+        return MemberView(None, None, None)
+    counts = None
+    if poll.state == "revealed":
+        counts = {}
+        for answer in snap.answers.values():
+            counts[answer] = counts.get(answer, 0) + 1
+    return MemberView(poll, snap.answers.get(actor.visitor_id), counts)
 
 
 def commit_answer(actor: Actor, poll_id: int, answer: object):
@@ -129,6 +190,8 @@ def commit_answer(actor: Actor, poll_id: int, answer: object):
             s.flush()
         except IntegrityError:  # a double click in two tabs: the unique constraint keeps one
             raise PollError(already) from None
+        class_id = p.class_id
+    shared.class_changed(class_id)
 
 
 def my_answer(actor: Actor, poll_id: int) -> str | None:
@@ -146,14 +209,19 @@ def reveal(actor: Actor, poll_id: int) -> PollInfo:
         if p.state == "closed":
             raise PollError(N_("this poll is closed; open the next one"))
         p.state = "revealed"
-        return _info(p)
+        info = _info(p)
+    shared.class_changed(info.class_id)
+    return info
 
 
 def close_poll(actor: Actor, poll_id: int):
     if not actor.is_teacher:
         raise PollError(N_("only the teacher can close a poll"))
     with db.session() as s:
-        _poll(s, poll_id).state = "closed"
+        p = _poll(s, poll_id)
+        p.state = "closed"
+        class_id = p.class_id
+    shared.class_changed(class_id)
 
 
 def tally(actor: Actor, poll_id: int) -> Tally:

@@ -77,6 +77,21 @@ def test_a_student_answers_the_live_poll_and_sees_the_reveal(app):
     polls.reveal(teacher, poll.id)
     at.run()
     assert any("a **seven**" in s.value for s in at.success)
+    assert [p.text for p in at.get("progress")] == ["7: 1"]  # the class's counts, from the shared read
+
+
+def test_on_the_class_page_the_sidebar_does_not_look_at_the_poll_itself(app):
+    teacher = _teacher()
+    room = classes.start_class(teacher, "P3")
+    at = app("classroom").run()
+    _join(at, room.code, "Ana")
+    polls.open_poll(teacher, room.id, "Which digit?")
+    no_exception(at.run())
+    assert "Which digit?" in texts(at)  # the page's live poll shows the question ...
+    assert [c.value for c in at.sidebar.caption if c.value.startswith("Class:")] == ["Class: Ana"]
+    assert not at.sidebar.info  # ... and the sidebar only names the class
+    no_exception(at.switch_page("app_pages/glossary.py").run())
+    assert [i.value for i in at.sidebar.info] == ["A question is open for the class."]
 
 
 def test_the_board_is_the_teachers_only(app, monkeypatch):
