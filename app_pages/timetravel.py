@@ -10,7 +10,7 @@ from mnist_core.experiments.timetravel import EmbeddingBasis, frame, load_snapsh
 from mnist_core.i18n import _
 from mnist_core.runs import DEMO_DIR
 from ui import state
-from ui.common import dataset, describe, friendly_errors, load_model, model_options, store
+from ui.common import dataset, describe, friendly_errors, lazy_tabs, load_model, model_options, store
 from ui.explain import pick_input
 from ui.fragment import fragment
 from ui.links import clamp_linked, read_link, write_link
@@ -84,6 +84,43 @@ if b1.button("⏸️ " + _("Pause") if play else "▶️ " + _("Play"), key="tt_
     st.rerun()
 
 
+def what_it_sees(f, moment: str):
+    """The first layer's kernels and what they make of the input, its answer, its confusion."""
+    left, right = st.columns(2)
+    if f.kernels is not None:
+        describe(
+            _("the first-layer kernels at {moment}, one small square of weights each.").format(moment=moment), left)
+        left.plotly_chart(charts.kernel_grid(f.kernels, _("First-layer kernels at {moment}").format(moment=moment)),
+                          key="tt_kernels")
+        describe(_("the feature maps these kernels make of the input at {moment}.").format(moment=moment), right)
+        right.plotly_chart(charts.feature_maps(f.maps[:16], _("What they make of the input"), clickable=False),
+                           key="tt_maps")  # nothing reads a click here: one image, no markers
+    else:
+        left.info(_("This network has no conv layer: no kernels to watch."))
+    describe(_("a bar chart of its probability for each class at {moment}.").format(moment=moment), left)
+    left.plotly_chart(charts.probabilities_bar(f.probs, data.classes), key="tt_probs")
+    describe(_("the confusion matrix on 1,000 test digits at {moment}.").format(moment=moment), right)
+    right.plotly_chart(charts.confusion_matrix(f.confusion, data.classes, clickable=False),
+                       key="tt_confusion")  # nothing reads a click here
+
+
+def digits_map(snap, moment: str):
+    """1,000 training digits in the last hidden layer, on the final moment's axes."""
+    with st.spinner(_("Fixing one map for every moment…")):
+        basis = cached_basis(str(run_dir(run_id)), data_key, spec, final, data)
+    xy = cached_coords(str(snap.path), data_key, str(run_dir(run_id)), basis, spec, snap)
+    end = cached_coords(str(snaps[-1].path), data_key, str(run_dir(run_id)), basis, spec, snaps[-1])
+    title = _("1,000 training digits in its last hidden layer,\non fixed axes, at {moment}").format(moment=moment)
+    fig = charts.embedding_map(xy, basis.labels, data.classes, title)
+    pad = 0.1 * (end.max(0) - end.min(0))  # the final picture's frame for every moment: clusters move, axes don't
+    fig.update_xaxes(range=[end[:, 0].min() - pad[0], end[:, 0].max() + pad[0]])
+    fig.update_yaxes(range=[end[:, 1].min() - pad[1], end[:, 1].max() + pad[1]])
+    describe(
+        _("a scatter plot of 1,000 training digits in its last hidden layer at {moment}, coloured by class.")
+        .format(moment=moment))
+    st.plotly_chart(fig, key="tt_embedding")
+
+
 def replay():
     if state.REPLAY_PLAYING.get():  # step forward once a second
         nxt = st.session_state["tt_index"] + 1
@@ -104,35 +141,16 @@ def replay():
         m2.metric(_("Its answer"), f"{int(f.probs.argmax())} ({f.probs.max():.0%})")
         m3.metric(_("Moment"), moment)
         st.caption(_("time travel: {moment}").format(moment=moment))
-        left, right = st.columns(2)
-        if f.kernels is not None:
-            describe(
-                _("the first-layer kernels at {moment}, one small square of weights each.").format(moment=moment), left)
-            left.plotly_chart(charts.kernel_grid(f.kernels, _("First-layer kernels at {moment}").format(moment=moment)),
-                              key="tt_kernels")
-            describe(_("the feature maps these kernels make of the input at {moment}.").format(moment=moment), right)
-            right.plotly_chart(charts.feature_maps(f.maps[:16], _("What they make of the input"), clickable=False),
-                               key="tt_maps")  # nothing reads a click here: one image, no markers
-        else:
-            left.info(_("This network has no conv layer: no kernels to watch."))
-        describe(_("a bar chart of its probability for each class at {moment}.").format(moment=moment), left)
-        left.plotly_chart(charts.probabilities_bar(f.probs, data.classes), key="tt_probs")
-        describe(_("the confusion matrix on 1,000 test digits at {moment}.").format(moment=moment), right)
-        right.plotly_chart(charts.confusion_matrix(f.confusion, data.classes, clickable=False),
-                           key="tt_confusion")  # nothing reads a click here
-        with st.spinner(_("Fixing one map for every moment…")):
-            basis = cached_basis(str(run_dir(run_id)), data_key, spec, final, data)
-        xy = cached_coords(str(snap.path), data_key, str(run_dir(run_id)), basis, spec, snap)
-        end = cached_coords(str(snaps[-1].path), data_key, str(run_dir(run_id)), basis, spec, snaps[-1])
-        title = _("1,000 training digits in its last hidden layer,\non fixed axes, at {moment}").format(moment=moment)
-        fig = charts.embedding_map(xy, basis.labels, data.classes, title)
-        pad = 0.1 * (end.max(0) - end.min(0))  # the final picture's frame for every moment: clusters move, axes don't
-        fig.update_xaxes(range=[end[:, 0].min() - pad[0], end[:, 0].max() + pad[0]])
-        fig.update_yaxes(range=[end[:, 1].min() - pad[1], end[:, 1].max() + pad[1]])
-        describe(
-            _("a scatter plot of 1,000 training digits in its last hidden layer at {moment}, coloured by class.")
-            .format(moment=moment))
-        st.plotly_chart(fig, key="tt_embedding")
+        # One section at a time (the map of 1,000 digits is the slowest figure to draw): playing redraws
+        # only the open one each second.
+        seen_tab, map_tab = lazy_tabs([_("Kernels, answer and mistakes"), _("The digits in its last layer")],
+                                      key="tt_tab")
+        with seen_tab:
+            if seen_tab.open:
+                what_it_sees(f, moment)
+        with map_tab:
+            if map_tab.open:
+                digits_map(snap, moment)
 
 
 fragment(replay, run_every=1.0 if play else None)()

@@ -23,7 +23,12 @@ student (from the teacher's click to the answer on the student's page), p50 and 
 server's RSS; and counts, afterwards, the joins and answers in the class database and the class's
 finished runs in the run store, against what the students did.
 
-    python benchmarks/classroom_load.py --class-size 30 --trainers 8
+    python benchmarks/classroom_load.py --class-size 30 --trainers 8 [--browser-nice 19]
+
+``--browser-nice N`` runs the browsers that play the class at that niceness (the server keeps 0):
+on one machine the class's 31 browsers would otherwise take most of the CPU a real server has to
+itself (in a classroom each browser is on its own laptop), so the figures would be the browsers'.
+They still include each browser's own drawing, on what CPU the server leaves.
 
 ``--sample`` serves the embedded 5,000-digit sample (a fresh install, Community Cloud), otherwise
 the full MNIST from MNIST_DATA_DIR. ``--linger S`` stays S seconds after the class leaves and
@@ -409,7 +414,7 @@ def class_counts(code: str, runs_dir: Path) -> dict:
 
 
 def class_run(size: int, trainers: int, sample: bool = False, timeout: float = 300, ramp: float = 0.5,
-              deadline: float = 1800) -> dict:
+              deadline: float = 1800, browser_nice: int = 0) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="class-load-"))
     runs_dir = folder / "runs"
     url = f"sqlite:///{folder / 'classroom.sqlite'}"
@@ -420,6 +425,8 @@ def class_run(size: int, trainers: int, sample: bool = False, timeout: float = 3
     t_start = time.time()
     with streamlit_process(runs_dir, env=env) as (base, proc):
         rss_start = rss_mb(proc.pid)
+        if browser_nice:  # this process, and the browsers it starts from now on; the server started above
+            os.nice(browser_nice)
         cpu0, busy0, t0 = cpu_s(proc.pid), machine_busy_s(), time.time()
         res = asyncio.run(asyncio.wait_for(class_session(base, size, trainers, timeout, ramp), deadline))
         cpu1, busy1, t1 = cpu_s(proc.pid), machine_busy_s(), time.time()
@@ -446,6 +453,7 @@ def class_run(size: int, trainers: int, sample: bool = False, timeout: float = 3
     preds = [r["prediction_s"] for r in recs if "prediction_s" in r]
     return {
         "class_size": size, "trainers": trainers, "data": "sample" if sample else "full MNIST", "ramp_s": ramp,
+        "browser_nice": browser_nice,
         "guess_to_board_s": {"p50": pct(to_board, 0.5), "p95": pct(to_board, 0.95),
                              "max": pct(to_board, 1.0), "n": len(to_board)},
         "reveal_to_student_s": {"p50": pct(to_students, 0.5), "p95": pct(to_students, 0.95),
@@ -478,11 +486,13 @@ def main(argv=None):
     ap.add_argument("--class-size", type=int, default=0,
                     help="class mode: a teacher and this many students who join, guess, draw and train")
     ap.add_argument("--ramp", type=float, default=0.5, help="class mode: seconds between two students' arrivals")
+    ap.add_argument("--browser-nice", type=int, default=0, choices=range(0, 20), metavar="0-19",
+                    help="class mode: the browsers' niceness (the server keeps its own)")
     a = ap.parse_args(argv)
     if a.class_size:
         if not 1 <= a.class_size <= 64 or not 0 <= a.trainers <= a.class_size:
             ap.error("class size must be 1-64 and trainers between 0 and the class size")
-        report = class_run(a.class_size, a.trainers, a.sample, a.timeout, a.ramp)
+        report = class_run(a.class_size, a.trainers, a.sample, a.timeout, a.ramp, browser_nice=a.browser_nice)
         print(json.dumps(report, indent=2))
         return 0 if not report["errors"] and report["nothing_lost"] else 1
     if not 1 <= a.sessions <= 64 or not 0 <= a.trainers <= a.sessions:
