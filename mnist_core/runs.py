@@ -109,6 +109,13 @@ def read_file(path: Path, limit: int) -> bytes:
     return data
 
 
+def _said(exc: BaseException) -> str:
+    """What an error was raised with, kept translatable: its ``Text`` or marked sentence (a ``str``
+    either way), else its message."""
+    arg = exc.args[0] if len(exc.args) == 1 else None
+    return arg if isinstance(arg, str) else str(exc)
+
+
 def read_json(path: Path, limit: int = MAX_JSON_BYTES):
     raw = read_file(path, limit)
     try:  # safejson: a file nested 100,000 deep or holding 1e400 is refused in one line, not a RecursionError
@@ -121,12 +128,12 @@ def read_json(path: Path, limit: int = MAX_JSON_BYTES):
 # A run folder can be edited, truncated or planted by anyone with the disk; every value a page or the
 # CLI reads goes through these tables first, so a bad file makes one run "damaged", never a page error.
 
-_NUM = "number"      # int or float, never bool
-_INT = "whole number"
-_STR = "text"
-_BOOL = "true or false"
-_LIST = "list"
-_SCALAR = "a number, text, true/false or null"
+_NUM = N_("number")      # int or float, never bool
+_INT = N_("whole number")
+_STR = N_("text")
+_BOOL = N_("true or false")
+_LIST = N_("list")
+_SCALAR = N_("a number, text, true/false or null")
 
 
 def _is(value, kind: str) -> bool:
@@ -167,23 +174,27 @@ def _config_schema() -> dict[str, tuple[str, bool]]:
 
 
 def check_fields(name: str, data, schema: dict[str, tuple[str, bool]]) -> str | None:
-    """None when ``data`` is an object whose known fields have their types, else the first reason."""
+    """None when ``data`` is an object whose known fields have their types, else the first reason (a
+    ``Text``: English as a ``str``, the page's language through ``tr``)."""
     if not isinstance(data, dict):
-        return f"{name} holds {type(data).__name__ if data is not None else 'null'}, not an object"
+        return Text(N_("{name} holds {kind}, not an object"), name=name,
+                    kind=type(data).__name__ if data is not None else "null")
     for key, (kind, nullable) in schema.items():
         if key not in data or (data[key] is None and nullable):
             continue
         if not _is(data[key], kind):
-            return f"{name}: {key} is {json.dumps(data[key], default=str)[:30]}, not {kind}"
+            return Text(N_("{name}: {key} is {value}, not {kind}"), name=name, key=key,
+                        value=json.dumps(data[key], default=str)[:30], kind=Text(kind))
         if kind == _NUM and not math.isfinite(data[key]) and key not in ("test_loss",):
-            return f"{name}: {key} is not a finite number"
+            return Text(N_("{name}: {key} is not a finite number"), name=name, key=key)
     return None
 
 
 def check_summary(summary) -> str | None:
     why = check_fields("summary.json", summary, SUMMARY_SCHEMA)
     if why is None and summary.get("status", "running") not in STATUSES:
-        why = f"summary.json: status {str(summary['status'])[:30]!r} is not one of {', '.join(STATUSES)}"
+        why = Text(N_("summary.json: status {status} is not one of {statuses}"),
+                   status=repr(str(summary["status"])[:30]), statuses=", ".join(STATUSES))
     return why
 
 
@@ -499,8 +510,8 @@ class RunStore:
                 raise RunError(N_("no spec.json"))
             try:
                 spec = ArchSpec.from_dict(read_json(path / "spec.json"))
-            except SpecError as exc:
-                raise RunError(Text(N_("spec.json: {error}"), error=exc)) from None
+            except SpecError as exc:  # its own sentence, still translatable (a Text, or a marked string)
+                raise RunError(Text(N_("spec.json: {error}"), error=_said(exc))) from None
             present = lambda f: (path / f).exists() or (path / f).is_symlink()  # noqa: E731
             summary = read_json(path / "summary.json") if present("summary.json") else {}
             why = check_summary(summary)
@@ -511,8 +522,9 @@ class RunStore:
                 raise RunError(why)
         except RunError as exc:
             name = summary.get("name") if isinstance(summary, dict) and isinstance(summary.get("name"), str) else None
-            return RunInfo(path.name, path, {"name": name, "status": "damaged", "message": str(exc)}, {}, None,
-                           damaged=str(exc))
+            why = _said(exc)  # a str everywhere (JSON, the CLI); the page shows it in its language with tr
+            return RunInfo(path.name, path, {"name": name, "status": "damaged", "message": str(why)}, {}, None,
+                           damaged=why)
         return RunInfo(path.name, path, settle_status(path, summary), config, spec)
 
     def list(self, damaged: bool = False) -> list[RunInfo]:

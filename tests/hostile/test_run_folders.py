@@ -249,3 +249,21 @@ def test_a_run_with_unreadable_weights_gives_one_line_when_picked(app, monkeypat
     offered = " ".join(at.selectbox[0].options)
     assert "weights-garbage" in offered
     assert not any(case in offered for case in ("weights-symlink", "weights-fifo", "weights-directory"))
+
+
+@pytest.mark.parametrize("case_id", ["spec-missing", "spec-bad-layer", "status-unknown", "summary-symlink-passwd",
+                                     "summary-huge", "spec-symlink"])
+def test_a_damaged_runs_reason_reads_in_chinese_on_a_chinese_page(tmp_path, good_run, case_id):
+    """The reason stays a translatable sentence (a ``Text``): a Chinese Training page showed it in English."""
+    from mnist_core import i18n
+    damage = {c[0]: c[1] for c in METADATA}[case_id]
+    plant(tmp_path, case_id, damage, good_run)
+    [info] = RunStore(tmp_path).list(damaged=True)
+    english = str(info.damaged)
+    i18n.set_language("zh")
+    try:
+        said = i18n.tr(info.damaged)
+    finally:
+        i18n.set_language("en")
+    assert said != english and any("\u4e00" <= c <= "\u9fff" for c in said), said
+    assert info.summary["message"] == english and type(info.summary["message"]) is str  # JSON, the CLI: English
