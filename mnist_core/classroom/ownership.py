@@ -71,7 +71,7 @@ def require_owner(actor: Actor, owner_visitor_id: str | None, class_id: int | No
                   action: str = "delete", thing: str = "run"):
     """Refuse in one line unless ``actor`` may ``action`` it (``OwnershipError``)."""
     if not can_modify(actor, owner_visitor_id, class_id):
-        raise OwnershipError(REFUSALS.get((action, thing), REFUSALS["change", thing]))
+        raise OwnershipError(REFUSALS.get((action, thing)) or REFUSALS["change", thing])  # fallback only if needed
 
 
 def _check_run_id(run_id: object) -> str:
