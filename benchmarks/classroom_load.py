@@ -25,7 +25,7 @@ finished runs in the run store, against what the students did.
 
     python benchmarks/classroom_load.py --class-size 30 --trainers 8 [--browser-nice 19]
 
-``--browser-nice N`` runs the browsers that play the class at that niceness (the server keeps 0):
+``--browser-nice N`` keeps the browsers that play the class at that niceness (the server keeps 0):
 on one machine the class's 31 browsers would otherwise take most of the CPU a real server has to
 itself (in a classroom each browser is on its own laptop), so the figures would be the browsers'.
 They still include each browser's own drawing, on what CPU the server leaves.
@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -46,6 +47,7 @@ import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -413,6 +415,29 @@ def class_counts(code: str, runs_dir: Path) -> dict:
             "left_running": sum(r.summary.get("status") in ("running", "queued") for r in runs)}
 
 
+def renice_browsers(server_pid: int, nice: int, stop) -> None:
+    """Keep every thread of this process's children, but the server's, at ``nice`` until ``stop`` is set.
+
+    Chromium sets its own threads' priorities (its compositor and GPU threads to -8, its renderers back
+    to 0), so a niceness inherited at start does not hold; on Linux a niceness is per thread, so each
+    thread of each browser process is set again every second."""
+    while not stop.wait(1.0):
+        parents: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+            except (OSError, IndexError, ValueError):
+                continue
+        todo = [c for c in parents.get(os.getpid(), []) if c != server_pid]
+        while todo:
+            pid = todo.pop()
+            todo += parents.get(pid, [])
+            for task in Path(f"/proc/{pid}/task").glob("[0-9]*"):
+                with contextlib.suppress(OSError):  # a thread that has ended
+                    os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+
+
 def class_run(size: int, trainers: int, sample: bool = False, timeout: float = 300, ramp: float = 0.5,
               deadline: float = 1800, browser_nice: int = 0) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="class-load-"))
@@ -425,10 +450,14 @@ def class_run(size: int, trainers: int, sample: bool = False, timeout: float = 3
     t_start = time.time()
     with streamlit_process(runs_dir, env=env) as (base, proc):
         rss_start = rss_mb(proc.pid)
-        if browser_nice:  # this process, and the browsers it starts from now on; the server started above
-            os.nice(browser_nice)
+        stop = threading.Event()
+        if browser_nice:  # the browsers this process starts from now on (the server started above)
+            threading.Thread(target=renice_browsers, args=(proc.pid, browser_nice, stop), daemon=True).start()
         cpu0, busy0, t0 = cpu_s(proc.pid), machine_busy_s(), time.time()
-        res = asyncio.run(asyncio.wait_for(class_session(base, size, trainers, timeout, ramp), deadline))
+        try:
+            res = asyncio.run(asyncio.wait_for(class_session(base, size, trainers, timeout, ramp), deadline))
+        finally:
+            stop.set()
         cpu1, busy1, t1 = cpu_s(proc.pid), machine_busy_s(), time.time()
         rss_after = rss_mb(proc.pid)
         wait_runs(runs_dir, sum(bool(r.get("run")) for r in res["students"]), timeout)
