@@ -220,3 +220,20 @@ def test_the_class_colours_stay_apart_for_a_red_green_colour_blind_reader():
     closest = min(sum((a - b) ** 2 for a, b in zip(x, y, strict=True)) ** 0.5
                   for i, x in enumerate(sims) for y in sims[i + 1:])
     assert closest > 0.13, closest  # Plotly's default ten: 0.10 (its pink 6 and cyan 9 come closest)
+
+
+def test_a_grid_as_a_picture_has_plotlys_colours_and_transparent_padding():
+    import io
+
+    from PIL import Image
+    z = np.array([[0.0, 1.0, np.nan], [0.5, 0.25, 0.75]], dtype=np.float32)
+    im = np.asarray(Image.open(io.BytesIO(charts.image_png(z, "Viridis", width=30))))
+    assert im.shape == (20, 30, 4)  # 10 pixels a cell, RGBA
+    assert tuple(im[0, 0]) == (68, 1, 84, 255) and tuple(im[0, 10]) == (253, 231, 37, 255)  # Viridis' ends
+    assert im[0, 25, 3] == 0  # NaN: the padding between maps shows the page through
+    maps = np.random.default_rng(0).random((12, 5, 5)).astype(np.float32)
+    fig = charts.feature_maps(maps, "t", clickable=False)
+    mosaic = np.asarray(fig.data[0].z, dtype=np.float32)
+    pic = np.asarray(Image.open(io.BytesIO(charts.feature_maps_png(maps, width=len(mosaic[0]) * 4))))
+    assert pic.shape[:2] == (mosaic.shape[0] * 4, mosaic.shape[1] * 4)  # the same mosaic, cell for cell
+    assert (pic[::4, ::4, 3] == 0).sum() == np.isnan(mosaic).sum()
