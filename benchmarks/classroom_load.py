@@ -439,7 +439,7 @@ def renice_browsers(server_pid: int, nice: int, stop) -> None:
 
 
 def class_run(size: int, trainers: int, sample: bool = False, timeout: float = 300, ramp: float = 0.5,
-              deadline: float = 1800, browser_nice: int = 0) -> dict:
+              deadline: float | None = None, browser_nice: int = 0) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="class-load-"))
     runs_dir = folder / "runs"
     url = f"sqlite:///{folder / 'classroom.sqlite'}"
@@ -448,6 +448,9 @@ def class_run(size: int, trainers: int, sample: bool = False, timeout: float = 3
     if sample:
         env |= {"MNIST_DATA_DIR": None, "MNIST_LAB_CACHE": tempfile.mkdtemp()}
     t_start = time.time()
+    # past the class's own bound (arrivals, then four steps' timeouts for the last to come back): the class
+    # gives up on a student who is not back first, presses Reveal and reports what it saw
+    deadline = deadline or size * ramp + timeout * 6 + 300
     with streamlit_process(runs_dir, env=env) as (base, proc):
         rss_start = rss_mb(proc.pid)
         stop = threading.Event()
