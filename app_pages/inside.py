@@ -40,10 +40,11 @@ def feature_maps(spec, model, x) -> None:
         shape = "x".join(map(str, o.shape))
         words = dict(layer=o.index, label=o.label, shape=shape)
         if o.values.ndim == 3 and o.index != traced_layer:
-            describe(_("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
+            # a picture, not a Plotly figure: nothing clicks it, and a dozen figures were most of the page's time;
+            # its text alternative is the picture's own (alt)
+            st.image(charts.feature_maps_png(o.values), caption=_("Layer {layer}: {label} → {shape}").format(**words),
+                     alt=_("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
                      .format(**words))
-            # a picture, not a Plotly figure: nothing clicks it, and a dozen figures were most of the page's time
-            st.image(charts.feature_maps_png(o.values), caption=_("Layer {layer}: {label} → {shape}").format(**words))
             st.button(_("🖱️ Click cells of layer {layer}").format(layer=o.index), key=f"inside_pick{o.index}",
                       on_click=st.session_state.__setitem__, args=(TRACE_LAYER_KEY, o.index),
                       help=_("Makes this layer's maps clickable: a click traces that cell below."))

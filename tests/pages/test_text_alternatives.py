@@ -1,6 +1,6 @@
 """Every figure on the main pages carries a one-sentence text alternative (``ui.common.describe``): the element
 just before each Plotly chart in its block is the visually hidden ``<p class="mnist-alt">`` that says what it shows,
-in the session's language."""
+in the session's language; a picture (``st.image``) carries its sentence as its ``alt``."""
 
 import pytest
 
@@ -23,6 +23,9 @@ def figures(block):
             seen += 1
             if before is None or not is_alt(before):
                 bare.append(getattr(node, "key", None) or node.proto.id)
+        elif getattr(node, "type", None) == "image":  # a picture says it itself: its alt
+            seen += 1
+            bare += [img.caption or "an image" for img in node.proto.imgs if not img.alt.strip()]
         else:
             s, b = figures(node)
             seen, bare = seen + s, bare + b
