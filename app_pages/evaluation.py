@@ -10,7 +10,7 @@ from mnist_core.data import DATASETS
 from mnist_core.i18n import _, ngettext
 from mnist_core.safe_text import for_plotly
 from ui.common import describe, friendly_errors, lazy_tabs, model_and_data, model_dataset
-from ui.explain import mistakes_explained
+from ui.explain import chart_points, mistakes_explained
 from ui.links import read_link, write_link
 from ui.ours import beside_mnist, evaluation_set, is_ours
 
@@ -79,8 +79,7 @@ with cm_tab:
                    "cell."), left)
         event = left.plotly_chart(charts.confusion_matrix(ev.confusion, classes), key="eval_cm", on_select="rerun",
                                   selection_mode="points")
-        points = (event or {}).get("selection", {}).get("points", []) \
-            if isinstance(event, dict) or hasattr(event, "get") else []
+        points = chart_points(event)
         if points:  # a click on a cell: x is the predicted class, y the true one, as the chart labels them
             p = points[0]
             shown = [for_plotly(c) for c in classes]

@@ -10,6 +10,7 @@ from ui import state
 from ui.common import describe, friendly_errors, lazy_tabs, model_and_data
 from ui.explain import (
     TRACE_LAYER_KEY,
+    chart_points,
     clicked_cell,
     pick_input,
     select_cell,
@@ -71,8 +72,7 @@ def feature_maps(spec, model, x) -> None:
         ch = at[0] if at and len(at) == 3 and 0 <= at[0] < n else 0
         big = f"inside_one{o.index}_{ch}"  # a map of its own: another map's old click is not this one's
         # its click, read before it is drawn, so that the square drawn around the traced cell is the new one
-        chosen = st.session_state.get(big)
-        points = (chosen or {}).get("selection", {}).get("points", []) if hasattr(chosen, "get") else []
+        points = chart_points(st.session_state.get(big))
         if points:
             r, c = int(round(points[0].get("y", -1))), int(round(points[0].get("x", -1)))
             if 0 <= r < o.values.shape[1] and 0 <= c < o.values.shape[2]:

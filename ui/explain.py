@@ -59,9 +59,15 @@ def pixels(image: np.ndarray) -> np.ndarray:
     return (np.asarray(image) * 255).round().astype(np.uint8)
 
 
+def chart_points(event) -> list:
+    """The points a click selected on a chart: ``st.plotly_chart(on_select=...)``'s event, or the same
+    selection read from the session by the chart's key before it is drawn ([] when none)."""
+    return (event or {}).get("selection", {}).get("points", []) if hasattr(event, "get") else []
+
+
 def clicked_cell(event, values: np.ndarray) -> tuple | None:
     """A click on a feature-map mosaic or an activation bar -> the cell, or None."""
-    points = (event or {}).get("selection", {}).get("points", []) if hasattr(event, "get") else []
+    points = chart_points(event)
     if not points:
         return None
     p = points[0]

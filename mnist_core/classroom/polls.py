@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,11 +162,7 @@ def member_view(actor: Actor, class_id: int) -> MemberView:
     poll = snap.poll
     if poll is None:
         return MemberView(None, None, None)
-    counts = None
-    if poll.state == "revealed":
-        counts = {}
-        for answer in snap.answers.values():
-            counts[answer] = counts.get(answer, 0) + 1
+    counts = dict(Counter(snap.answers.values())) if poll.state == "revealed" else None
     return MemberView(poll, snap.answers.get(actor.visitor_id), counts)
 
 

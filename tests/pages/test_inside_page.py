@@ -49,14 +49,19 @@ def test_trace_a_cell_and_see_its_arithmetic(app):
     assert any("numbers separated by commas" in e.value for e in at.error)
 
 
-def test_what_if_a_kernel_changes_a_session_copy_then_reset_and_save(app):
-    import ui.common
+def sobel_in_what_if(app):
+    """Inside with its What if tab open and a Sobel x kernel applied to the session's copy."""
     at = no_exception(app("inside").run())
     at.session_state["inside_tab"] = "What if?"
     no_exception(at.run())
     at.selectbox(key="wi_hand").set_value("Sobel x (vertical edges)").run()
     at.button(key="wi_apply").click().run()
-    no_exception(at)
+    return no_exception(at)
+
+
+def test_what_if_a_kernel_changes_a_session_copy_then_reset_and_save(app):
+    import ui.common
+    at = sobel_in_what_if(app)
     assert any("Edited copy" in i.value and "Sobel x" in i.value for i in at.info)
     assert at.get_by_key("wi_after") is not None
     at.button(key="wi_save").click().run()
@@ -104,11 +109,7 @@ def test_the_traced_map_is_shown_large_and_follows_the_traced_cell(app):
 
 
 def test_an_edited_copy_is_named_on_the_maps_tab(app):
-    at = no_exception(app("inside").run())
-    at.session_state["inside_tab"] = "What if?"
-    no_exception(at.run())
-    at.selectbox(key="wi_hand").set_value("Sobel x (vertical edges)").run()
-    at.button(key="wi_apply").click().run()
+    at = sobel_in_what_if(app)
     at.session_state["inside_tab"] = "Feature maps and trace"
     no_exception(at.run())
     assert any("Edited copy" in i.value and "Sobel x" in i.value for i in at.info)
