@@ -6,7 +6,7 @@ import streamlit as st
 
 from mnist_core.i18n import _
 from ui import identity
-from ui.common import accessible_theme, sidebar, use_language
+from ui.common import accessible_theme, after_page, before_page, sidebar, use_language
 
 PAGES = Path(__file__).parent / "app_pages"  # from this file, not the entrypoint: cloud/streamlit_app.py runs it too
 
@@ -39,4 +39,8 @@ sidebar(nav)  # the Class page's own live poll stands in for the sidebar's
 identity.show_notes()
 with st.sidebar:
     identity.write_cookies()
-nav.run()
+before_page(nav.url_path)  # torch for the pages that compute with it; the Dataset page shows without it
+try:
+    nav.run()
+finally:
+    after_page()  # then torch loads in the background, for the next page

@@ -2,15 +2,16 @@
 
 import numpy as np
 import streamlit as st
-import torch
 
 from mnist_core import charts
 from mnist_core.explain import digits as ins
 from mnist_core.i18n import N_, _, ngettext
 from ui import state
-from ui.common import dataset, describe, describe_data, friendly_errors, lazy_tabs, load_model
-from ui.explain import embedding_map
+from ui.common import dataset, describe, describe_data, friendly_errors, lazy_tabs, load_model, load_torch
 from ui.ours import dataset_section, is_ours
+
+# No torch here (ui.common.TORCH_FREE_PAGES): the first page of a fresh server shows before torch has loaded.
+# The digits are read as NumPy arrays; only the model's map (its own tab) loads torch.
 
 st.title("🗂️ " + _("Dataset"))
 data = dataset()
@@ -18,6 +19,7 @@ if data is None:
     st.stop()
 classes = data.classes
 if is_ours(data):  # our digits: by writer, beside MNIST's (the sections below are for the big file sets)
+    load_torch()
     st.caption(describe_data(data))
     dataset_section(data)
     st.stop()
@@ -46,12 +48,11 @@ chosen = c2.multiselect(_("Classes"), list(range(10)), format_func=lambda i: cla
 if c3.button("🔀 " + _("Shuffle"), key="ds_shuffle"):
     state.SHUFFLE_SEED.set(int(np.random.default_rng().integers(1 << 30)))
 per_page = 40
-images, labels = data.split(split)
-mask = torch.isin(labels, torch.tensor(chosen)) if chosen else torch.ones_like(labels, dtype=torch.bool)
-idx = torch.nonzero(mask).flatten()
+images, labels = data.arrays(split)
+idx = np.flatnonzero(np.isin(labels, chosen)) if chosen else np.arange(len(labels))
 seed = state.SHUFFLE_SEED.get()
 if seed is not None:
-    idx = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))]
+    idx = np.random.default_rng(seed).permutation(idx)
 pages = max(1, -(-len(idx) // per_page))
 page = c4.number_input(_("Page"), 1, pages, 1, key="ds_page")
 show = idx[(page - 1) * per_page: page * per_page]
@@ -68,7 +69,7 @@ with grid_tab:
         describe(
             _("a grid of {n} digits from this page of the dataset, each labelled with its class and index.")
             .format(n=len(show)))
-        st.plotly_chart(charts.digit_grid(images[show].numpy(), [classes[int(labels[i])] for i in show],
+        st.plotly_chart(charts.digit_grid(images[show], [classes[int(labels[i])] for i in show],
                                           captions=[f"{classes[int(labels[i])]} · #{int(i)}" for i in show]),
                         key="ds_grid")
 
@@ -94,7 +95,7 @@ with one_tab:
                             key="ds_index")
         describe(_("digit #{i}, a {digit}, as a 28 x 28 grid of pixel brightnesses.").format(
             i=i, digit=classes[int(labels[i])]))
-        st.plotly_chart(charts.digit_heatmap(images[i].numpy(), _("#{i}: {digit} (hover for values)").format(
+        st.plotly_chart(charts.digit_heatmap(images[i], _("#{i}: {digit} (hover for values)").format(
             i=i, digit=classes[int(labels[i])])), key="ds_one")
 
 # --- 2-D projection ----------------------------------------------------------------------------
@@ -106,6 +107,7 @@ with proj_tab:
                                  "better."))
         n = st.slider(_("Digits in the picture"), 300, 3000, 1500, 100, key="ds_proj_n")
         with friendly_errors(_("projection")):
+            load_torch()  # PCA runs in torch
             if method == "PCA":
                 xy, used = ins.pca_2d(images, n=n)
             else:
@@ -123,7 +125,7 @@ with proj_tab:
                 describe(
                     _("a scatter plot of {n} digits placed in two dimensions by {method}, coloured by class.")
                     .format(n=len(used), method=method))
-                st.plotly_chart(charts.projection(xy, labels[torch.from_numpy(used)].numpy(), classes, method,
+                st.plotly_chart(charts.projection(xy, labels[used], classes, method,
                                                   hover=[f"#{int(j)}" for j in used]), key="ds_proj")
 
 # --- pixels vs what a network sees -----------------------------------------------------------------
@@ -133,6 +135,8 @@ with maps_tab:
         st.caption(_("The same 2,000 training digits twice: by their raw pixels, and by the features the active "
                      "model's last hidden layer gives them. Change the active model on a model page."))
         with friendly_errors(_("maps")):
+            load_torch()
+            from ui.explain import embedding_map
             active = state.active_model()
             spec, _model = load_model(active)
             left, right = st.columns(2)

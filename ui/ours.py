@@ -10,7 +10,6 @@ never put in a cache keyed by the dataset's name.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from mnist_core import charts
@@ -217,7 +216,7 @@ def teacher_review(actor: Actor):
                 mine = labels[np.array(writers, dtype=object) == w]
                 rows.append({_("writer"): names[w], _("digits"): len(mine),
                              **{str(k): int((mine == k).sum()) for k in range(10)}})
-            c2.dataframe(pd.DataFrame(rows), hide_index=True, key="draw_review_writers")
+            c2.dataframe(_frame(rows), hide_index=True, key="draw_review_writers")
             st.caption(_("Drop the digits that are not what their label says (a scribble, a digit drawn for the "
                          "wrong prompt): one click each."))
             _grid(items, "draw_review_drop", _("Drop"), lambda d: drawings.delete_drawing(who, d.id), names)
@@ -249,7 +248,7 @@ def per_writer_table(pred: np.ndarray, labels: np.ndarray, writers: list[str], n
     from mnist_core.adapt import per_writer
     rows = [{_("writer"): names.get(w, w), _("accuracy"): acc, _("digits"): n}
             for w, acc, n in per_writer(pred, labels, writers)]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="eval_per_writer",
+    st.dataframe(_frame(rows), hide_index=True, key="eval_per_writer",
                  column_config={_("accuracy"): st.column_config.NumberColumn(format="percent")})
 
 
@@ -261,6 +260,11 @@ def as_all_test(data: Dataset, held_out_only: bool = False) -> Dataset:
     images, labels, writers = handwriting.all_digits(data)
     return dataclasses.replace(data, test_images=images, test_labels=labels, test_writers=writers,
                                kind=data.kind + "-all")
+
+
+def _frame(rows):
+    import pandas as pd  # here, not at the top: the Dataset page imports this module and shows without pandas
+    return pd.DataFrame(rows)
 
 
 def input_set(data: Dataset) -> Dataset:
@@ -300,7 +304,7 @@ def dataset_section(data: Dataset):
                       key="ds_ours_balance")
     with right:
         rows = [{_("writer"): names[k], _("digits"): int(sum(1 for x in writers if x == k))} for k in names]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="ds_ours_writer_counts")
+        st.dataframe(_frame(rows), hide_index=True, key="ds_ours_writer_counts")
     st.subheader(_("Our mean digits beside MNIST's"))
     st.plotly_chart(charts.digit_grid(ins.mean_digits(images[idx], labels[idx]),
                                       [_("ours {c}").format(c=c) for c in data.classes], cols=10,
@@ -396,7 +400,7 @@ def adapt_section():
         return
     res = last["result"]
     st.success(_("Saved as a new model: {run} (pick it in any model picker).").format(run=plain(last["run"], 80)))
-    st.dataframe(pd.DataFrame([_score_row(_("our held-out writers"), res.before_ours, res.after_ours),
+    st.dataframe(_frame([_score_row(_("our held-out writers"), res.before_ours, res.after_ours),
                                _score_row(_("MNIST test"), res.before_mnist, res.after_mnist)]),
                  hide_index=True, key="adapt_scores",
                  column_config={_("before"): st.column_config.NumberColumn(format="percent"),

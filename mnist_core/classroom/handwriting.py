@@ -16,15 +16,18 @@ import io
 import zipfile
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from mnist_core.classroom import ClassroomError, drawings
 from mnist_core.classroom.classes import check_nickname
 from mnist_core.classroom.identity import Actor
 from mnist_core.data import DATASETS, Dataset
 from mnist_core.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:
+    import torch
 
 TEST_FRACTION = 0.3  # of the writers, held out
 MAX_FILE_BYTES = 24 * 1024 * 1024  # what an upload or a shell import may be, packed
@@ -97,9 +100,8 @@ def our_dataset(actor: Actor, test_fraction: float = TEST_FRACTION, seed: int = 
     writers = [d.writer for d in infos]
     tr, te = split_by_writer(writers, test_fraction, seed)
     where = _("the class's database") if actor.class_id is not None else _("your own digits")
-    return Dataset(name="ours", train_images=torch.from_numpy(images[tr].copy()),
-                   train_labels=torch.from_numpy(labels[tr].copy()),
-                   test_images=torch.from_numpy(images[te].copy()), test_labels=torch.from_numpy(labels[te].copy()),
+    return Dataset(name="ours", train_images=images[tr].copy(), train_labels=labels[tr].copy(),
+                   test_images=images[te].copy(), test_labels=labels[te].copy(),
                    source=where, kind="ours-" + fingerprint(images, labels, writers),
                    classes=list(DATASETS["ours"]["classes"]),
                    train_writers=[writers[i] for i in tr], test_writers=[writers[i] for i in te],
@@ -108,6 +110,8 @@ def our_dataset(actor: Actor, test_fraction: float = TEST_FRACTION, seed: int = 
 
 def all_digits(data: Dataset) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """Every digit of an "ours" set (both splits): images, labels, writers."""
+    import torch
+
     return (torch.cat([data.train_images, data.test_images]), torch.cat([data.train_labels, data.test_labels]),
             list(data.train_writers or []) + list(data.test_writers or []))
 
