@@ -13,11 +13,14 @@ from tests.conftest import small_spec, wait_for
 
 def test_a_run_in_a_worker_streams_live_and_lands_in_the_store(sample, tmp_path):
     store = RunStore(tmp_path)
-    job = ProcessTrainingJob(small_spec(), TrainConfig(epochs=2, max_batches=200, log_every=5, device="cpu"), sample,
+    job = ProcessTrainingJob(small_spec(), TrainConfig(epochs=3, max_batches=200, log_every=5, device="cpu"), sample,
                              store=store, name="in a worker", slots=SlotQueue(1)).start()
     assert job.pid() != os.getpid()
     seen = set()
-    assert wait_for(lambda: seen.add(len(job.snapshot().steps)) or not job.snapshot().active)
+    deadline = time.time() + 120
+    while job.snapshot().active and time.time() < deadline:  # often: the whole run takes about a second
+        seen.add(len(job.snapshot().steps))
+        time.sleep(0.01)
     snap = job.snapshot()
     assert snap.state == "finished", snap.error
     assert len([n for n in seen if 0 < n < len(snap.steps)]) >= 2  # live, not all at the end
