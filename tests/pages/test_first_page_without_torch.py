@@ -35,16 +35,16 @@ at = AppTest.from_file(os.path.join(sys.argv[1], "app.py"), default_timeout=120)
 if sys.argv[3]:
     at.switch_page(sys.argv[3])
 at.run()
-out = {"first": dict(first), "exceptions": [e.value for e in at.exception],
+out = {"exceptions": [e.value for e in at.exception],
        "title": at.title[0].value if at.title else None,
        "sidebar_first": [m.value for m in at.sidebar.markdown]}
-deadline = time.time() + 120
+deadline = time.time() + 120  # the loader starts as the page's run ends: it may not have begun yet
 while not ui.common.torch_ready() and time.time() < deadline:
     time.sleep(0.1)
 import torch
 from mnist_core.training.devices import usable_cpus
 at.run()
-out.update(ready=ui.common.torch_ready(), threads=torch.get_num_threads(), usable=usable_cpus(),
+out.update(first=first, ready=ui.common.torch_ready(), threads=torch.get_num_threads(), usable=usable_cpus(),
            sidebar_later=[m.value for m in at.sidebar.markdown], exceptions_later=[e.value for e in at.exception])
 print("RESULT " + json.dumps(out))
 """
