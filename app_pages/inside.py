@@ -50,7 +50,19 @@ def feature_maps(spec, model, x) -> None:
                       on_click=st.session_state.__setitem__, args=(TRACE_LAYER_KEY, o.index),
                       help=_("Makes this layer's maps clickable: a click traces that cell below."))
             continue
-        if o.values.ndim != 3:  # a vector: one bar per unit, each clickable
+        if o.values.ndim != 3 and o.index != traced_layer:  # a vector nobody clicks: a picture of its bars
+            values = o.values[:512]
+            low, high = f"{float(values.min()):.2f}", f"{float(values.max()):.2f}"
+            said = (", ".join(f"{i}: {v:.2f}" for i, v in enumerate(values)) if len(values) <= 16 else  # each one
+                    _("from {low} to {high}").format(low=low, high=high))
+            st.image(charts.vector_png(values),
+                     caption=_("Layer {layer}: {label} → {shape}").format(**words) + " · " + said,
+                     alt=_("a bar chart of the {shape} activations of layer {layer} ({label}).").format(**words))
+            st.button(_("🖱️ Click units of layer {layer}").format(layer=o.index), key=f"inside_pick{o.index}",
+                      on_click=st.session_state.__setitem__, args=(TRACE_LAYER_KEY, o.index),
+                      help=_("Makes this layer's bars clickable: a click traces that unit below."))
+            continue
+        if o.values.ndim != 3:  # the traced vector: one bar per unit, each clickable
             describe(_("a bar chart of the {shape} activations of layer {layer} ({label}).").format(**words))
             event = st.plotly_chart(
                 charts.activations_bar(o.values[:512], _("Layer {layer}: {label} → {shape}").format(**words)),
@@ -101,15 +113,17 @@ with friendly_errors(_("inspection")):
     st.markdown(_("The network says **{digit}** ({share}); the label is **{label}**.").format(
         label=data.classes[label], **said) if label is not None else
         _("The network says **{digit}** ({share}).").format(**said))
-    a, b = st.columns([1, 2])
-    describe(_("the input digit as a 28 x 28 grid of pixel brightnesses."), a)
-    a.plotly_chart(charts.digit_heatmap(image, _("input"), zmax=1), key="inside_input")
+    # the input and its saliency in one figure (the input alone beside it was one more figure to draw)
+    a, b = st.columns([3, 2])
     sal, target = activations.saliency(spec, model, x)
     describe(
         _("a saliency map over the digit: the pixels that pushed the network towards {digit}.")
-        .format(digit=data.classes[target]), b)
-    b.plotly_chart(charts.saliency_map(sal, image, _("Which pixels pushed it towards {digit}").format(
+        .format(digit=data.classes[target]), a)
+    a.plotly_chart(charts.saliency_map(sal, image, _("Which pixels pushed it towards {digit}").format(
         digit=data.classes[target])), key="inside_saliency")
+    b.caption(_("Left, the digit as the network gets it (28 x 28 pixels; hover for each brightness). Right, "
+                "how much each pixel pushed the answer: red towards {digit}, blue away from it.").format(
+        digit=data.classes[target]))
 
 # One section at a time: the page settles as soon as the open tab's figures are drawn.
 maps_tab, kernels_tab, whatif_tab = lazy_tabs(

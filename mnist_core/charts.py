@@ -426,6 +426,37 @@ def feature_maps_png(maps: np.ndarray, max_maps: int = 32, width: int = 720) -> 
     return image_png(_mosaic(maps, min(8, len(maps)), pad=1), "Viridis", width)
 
 
+def vector_png(values: np.ndarray, width: int = 720, height: int = 120) -> bytes:
+    """A layer's vector of activations (N,) as a bar picture: one bar per unit from a zero line, blue up
+    (positive) and vermillion down (negative), as ``activations_bar`` draws them. For the layers nobody
+    clicks: a Plotly bar chart of 128 units cost the browser as much as a figure of a thousand cells."""
+    import io
+
+    from PIL import Image
+    v = np.nan_to_num(np.asarray(values, dtype=np.float32).ravel(), nan=0.0, posinf=0.0, neginf=0.0)
+    n = max(1, len(v))
+    step = max(1, width // n)
+    w = step * n
+    hi, lo = max(float(v.max(initial=0.0)), 0.0), min(float(v.min(initial=0.0)), 0.0)
+    span = (hi - lo) or 1.0
+    zero = int(round((hi / span) * (height - 1)))  # the row of the zero line, from the top
+    tops = np.round((hi - np.maximum(v, 0)) / span * (height - 1)).astype(int)
+    bottoms = np.round((hi - np.minimum(v, 0)) / span * (height - 1)).astype(int)
+    rows = np.arange(height)[:, None]
+    inside = (rows >= np.minimum(tops, zero)[None]) & (rows <= np.maximum(bottoms, zero)[None])
+    rgb = np.full((height, n, 3), 255, dtype=np.uint8)
+    colour = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in (BLUE, VERMILLION)], dtype=np.uint8)
+    rgb[inside] = np.broadcast_to(colour[(v < 0).astype(int)][None], (height, n, 3))[inside]
+    big = rgb.repeat(step, axis=1)
+    if step >= 4:  # a white gap between bars, as Plotly leaves one
+        gap = max(1, step // 6)
+        big[:, (np.arange(big.shape[1]) % step) >= step - gap] = 255
+    big[zero] = 90  # the zero line, over every bar
+    out = io.BytesIO()
+    Image.fromarray(big[:, :w], "RGB").save(out, format="PNG", optimize=False, compress_level=1)
+    return out.getvalue()
+
+
 def one_map(values: np.ndarray, title: str, mark: tuple[int, int] | None = None) -> go.Figure:
     """One channel (H, W) large, each cell clickable (x = column, y = row); ``mark``: the traced cell."""
     v = np.asarray(values, dtype=np.float32)
@@ -548,6 +579,27 @@ def number_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = N
                       line=dict(color="#ffd400", width=3))
     side = 34 * v.shape[0] + 70
     return _image_axes(_layout(fig, title, height=int(min(420, max(180, side)))))
+
+
+def number_grids(grids: list[tuple[np.ndarray, str, bool]], fmt: str = ".2f") -> go.Figure:
+    """Several ``number_grid``s side by side in one figure: (values, title, diverging) each, each panel
+    with its own colour scale (one figure for the browser to draw, not one per grid)."""
+    panels, titles = [], []
+    for values, title, diverging in grids:
+        v = np.asarray(values, dtype=np.float64)
+        finite = v[np.isfinite(v)]
+        lim = float(np.abs(finite).max()) if finite.size else 1.0
+        panels.append([go.Heatmap(z=np.where(np.isfinite(v), v, np.nan), text=[[format(c, fmt) for c in r] for r in v],
+                                  texttemplate="%{text}", textfont=dict(size=11), showscale=False,
+                                  colorscale=DIVERGING if diverging else "Viridis",
+                                  zmin=-lim if diverging else None, zmax=lim if diverging else None,
+                                  hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>")])
+        titles.append(title)
+    rows = max((np.asarray(g[0]).shape[0] for g in grids), default=3)
+    fig = _layout(_image_axes(_panels(panels, titles, spacing=0.06), len(grids)), None,
+                  height=int(min(420, max(200, 34 * rows + 90))))
+    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))  # room for the panels' titles
+    return fig
 
 
 def gradient_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = None, numbers_up_to: int = 10,

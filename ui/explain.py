@@ -161,13 +161,13 @@ def _arithmetic(t):
                               list(range(c_in)), index=int(order[0]), key="trace_in_ch",
                               format_func=lambda i: _("{channel} (adds {sum})").format(
                                   channel=i, sum=f"{t.channel_sums[i]:+.3f}"))
-        a, b, c = st.columns(3)
-        describe(_("the input patch under the kernel, as a grid of numbers."), a)
-        a.plotly_chart(charts.number_grid(t.patch[ch], _("input patch"), diverging=False), key="trace_patch")
-        describe(_("the kernel weights, as a grid of numbers."), b)
-        b.plotly_chart(charts.number_grid(t.kernel[ch], _("kernel weights")), key="trace_kernel")
-        describe(_("the patch times the kernel, cell by cell, as a grid of numbers."), c)
-        c.plotly_chart(charts.number_grid(t.products[ch], _("patch x kernel")), key="trace_products")
+        # the three grids in one figure: one for the browser to draw, not three
+        describe(" ".join((_("the input patch under the kernel, as a grid of numbers."),
+                           _("the kernel weights, as a grid of numbers."),
+                           _("the patch times the kernel, cell by cell, as a grid of numbers."))))
+        st.plotly_chart(charts.number_grids([(t.patch[ch], _("input patch"), False),
+                                             (t.kernel[ch], _("kernel weights"), True),
+                                             (t.products[ch], _("patch x kernel"), True)]), key="trace_grids")
         if c_in > 1:
             st.caption(ngettext("Channel {channel}'s products add up to {sum}; the other {n} channel adds {rest}.",
                                 "Channel {channel}'s products add up to {sum}; the other {n} channels add {rest}.",

@@ -1,4 +1,17 @@
+import base64
+import json
+
+import numpy as np
+
 from .conftest import has, no_exception, texts
+
+
+def plotly_array(v) -> np.ndarray:
+    """An array from a figure's JSON: a list, or Plotly's binary form ({dtype, bdata, shape})."""
+    if isinstance(v, dict) and "bdata" in v:
+        shape = tuple(int(n) for n in str(v.get("shape", "-1")).split(","))
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).reshape(shape)
+    return np.asarray(v, dtype=float)
 
 
 def test_inside_shows_kernels_maps_and_saliency(app):
@@ -41,7 +54,11 @@ def test_trace_a_cell_and_see_its_arithmetic(app):
     line = next(c.value for c in at.caption if c.value.startswith("trace:"))
     assert line.startswith("trace: layer 1 cell (3, 5, 6) =")
     assert any("the network computed" in m.value and "(the same)" in m.value for m in at.markdown)
-    assert at.get_by_key("trace_kernel") is not None and at.get_by_key("trace_products") is not None
+    grids = json.loads(at.get_by_key("trace_grids").proto.spec)  # patch, kernel, products: one figure
+    assert [t["type"] for t in grids["data"]] == ["heatmap"] * 3
+    assert [a["text"] for a in grids["layout"]["annotations"]] == ["input patch", "kernel weights", "patch x kernel"]
+    patch, kernel, products = (plotly_array(t["z"]) for t in grids["data"])
+    assert np.allclose(patch * kernel, products, atol=1e-6)  # what the third grid says is the first two's product
     at.text_input(key="trace_cell_pos").set_value("99,0,0").run()
     no_exception(at)
     assert any("outside this layer" in e.value for e in at.error)
@@ -114,3 +131,18 @@ def test_an_edited_copy_is_named_on_the_maps_tab(app):
     no_exception(at.run())
     assert any("Edited copy" in i.value and "Sobel x" in i.value for i in at.info)
     assert has(at, "inside_f1") and not has(at, "wi_after")
+
+
+def test_a_vector_layer_is_a_picture_until_its_units_are_made_clickable(app):
+    """The demo's dense layers (9: Linear 128, 10: ReLU, 11: Linear 10) are bar pictures while layer 1 is
+    traced; the button makes a layer's bars a chart whose click traces a unit."""
+    at = no_exception(app("inside").run())
+    assert not has(at, "inside_f9") and not has(at, "inside_f11")
+    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert any(c.startswith("Layer 9: Linear") and "from " in c for c in captions), captions
+    small = next(c for c in captions if c.startswith("Layer 11:"))  # ten units: each value is written out
+    assert all(f"{i}: " in small for i in range(10))
+    at.button(key="inside_pick9").click().run()
+    no_exception(at)
+    assert has(at, "inside_f9") and not has(at, "inside_one1_0")  # layer 9's bars; layer 1 is a picture again
+    assert len(plotly_array(json.loads(at.get_by_key("inside_f9").proto.spec)["data"][0]["y"])) == 128
