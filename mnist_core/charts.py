@@ -691,6 +691,20 @@ def per_class_compare(before: np.ndarray, after: np.ndarray, classes: list[str],
     return _layout(fig, _("Accuracy per class"), height=320, barmode="group")
 
 
+def probabilities_pair(before: np.ndarray, after: np.ndarray, classes: list[str],
+                       names: tuple[str, str]) -> go.Figure:
+    """What the network thinks of two digits (the original, the perturbed one), side by side per class:
+    one figure where two ``probabilities_bar`` were two for the browser to draw."""
+    classes = _ts(classes)
+    fig = go.Figure([go.Bar(x=classes, y=p, name=_t(name), marker_color=colour,
+                            text=[f"{v:.0%}" if v >= 0.005 else "" for v in p], textposition="outside")
+                     for p, name, colour in ((before, names[0], BLUE), (after, names[1], VERMILLION))])
+    fig.update_xaxes(title=_("digit"), type="category")
+    fig.update_yaxes(title=_("probability"), range=[0, 1.15], tickformat=".0%")
+    return _layout(fig, _("What the network thinks"), height=320, barmode="group",
+                   legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"))
+
+
 def digit_pair(a: np.ndarray, b: np.ndarray, titles: tuple[str, str]) -> go.Figure:
     """Two 28x28 digits side by side (the original and what was done to it)."""
     fig = _panels([[go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=255, showscale=False,

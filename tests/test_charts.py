@@ -161,6 +161,8 @@ BUILDERS = {  # every builder that takes a string: the hostile text in each of i
     "sweep_curve": lambda h: charts.sweep_curve([{"value": 0.1, "accuracy": 0.9, "state": h},
                                                  {"value": 0.01, "accuracy": None, "state": h}], h),
     "probabilities_bar": lambda h: charts.probabilities_bar(np.full(10, 0.1), classes_with(h)),
+    "probabilities_pair": lambda h: charts.probabilities_pair(np.full(10, 0.1), np.full(10, 0.1), classes_with(h),
+                                                              (h, h)),
     "preprocessing_steps": lambda h: charts.preprocessing_steps([(h, np.zeros((40, 30))), ("b", np.zeros((28, 28)))]),
     "kernel_grid": lambda h: charts.kernel_grid(np.random.randn(4, 1, 3, 3), h),
     "feature_maps": lambda h: charts.feature_maps(np.random.rand(2, 4, 4), h),

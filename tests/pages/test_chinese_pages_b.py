@@ -127,8 +127,12 @@ def test_experiments_in_chinese(app):
     text = shown(at)
     assert "🧪 实验" in text and "扰动方式" in text and "强度" in text
     assert "扰动后:旋转 30" in text  # the perturbed line names the kind in Chinese
-    assert "分享这个视图" in text and "对平移的鲁棒性" in text  # the robustness chart's title (shift: the first kind)
-    assert "Perturbation" not in text and "Share this view" not in text
+    assert "分享这个视图" in text and "Perturbation" not in text and "Share this view" not in text
+    at.session_state["ex_tab"] = "鲁棒性曲线"  # a tab's state is its label, in the session's language
+    no_exception(at.run(timeout=180))
+    assert "对平移的鲁棒性" in shown(at)  # the robustness chart's title (shift: the first kind)
+    at.session_state["ex_tab"] = "CNN 手术"
+    no_exception(at.run(timeout=180))
     at.multiselect(key="sx_off").set_value([0, 1]).run(timeout=180)
     at.button(key="sx_apply").click().run(timeout=180)
     no_exception(at)

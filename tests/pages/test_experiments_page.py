@@ -1,4 +1,6 @@
-from .conftest import no_exception, texts
+import json
+
+from .conftest import has, no_exception, texts
 
 
 def perturbed_line(at) -> str:
@@ -15,6 +17,8 @@ def test_perturb_a_digit_and_the_url_follows(app):
     assert at.query_params["kind"] in ("noise", ["noise"]) and at.query_params["strength"] in ("40", ["40"])
     at.slider(key="ex_strength").set_value(0).run(timeout=120)
     assert "Original: **7** (" in texts(at) and "→ perturbed: **7**" in texts(at)  # strength 0: the same digit
+    probs = json.loads(at.get_by_key("ex_probs").proto.spec)  # the original's and the perturbed digit's bars, one figure
+    assert [t["name"] for t in probs["data"]] == ["original", "noise 0"]
     at.button(key="ex_flip").click().run(timeout=120)
     no_exception(at)
     assert "pixels that mattered most" in texts(at) or "still says" in texts(at)
@@ -37,7 +41,12 @@ def test_a_shared_link_opens_the_same_view_and_bad_values_fall_back(app):
 def test_robustness_curves_and_surgery(app):
     import ui.common
     at = no_exception(app("experiments").run(timeout=120))
-    assert at.get_by_key("ex_curves") is not None
+    assert not has(at, "ex_curves") and not has(at, "sx_off")  # the perturbation's tab is open; the others do not run
+    at.session_state["ex_tab"] = "Robustness curves"
+    no_exception(at.run(timeout=180))
+    assert at.get_by_key("ex_curves") is not None and not has(at, "ex_pair")
+    at.session_state["ex_tab"] = "CNN surgery"
+    no_exception(at.run(timeout=120))
     at.multiselect(key="sx_off").set_value(list(range(16))).run(timeout=120)
     at.button(key="sx_apply").click().run(timeout=180)
     no_exception(at)
@@ -64,6 +73,8 @@ def test_switching_to_a_smaller_model_keeps_working(app, sample):
     cfg = TrainConfig.from_dict({**p.train, "epochs": 1, "max_batches": 2})
     run = ui.common.store().save_result("tiny", p.spec(), cfg, fit(p.spec(), cfg, sample), "sample")
     at = no_exception(app("experiments").run(timeout=120))
+    at.session_state["ex_tab"] = "CNN surgery"
+    no_exception(at.run(timeout=120))
     at.multiselect(key="sx_off").set_value([10, 12]).run(timeout=120)
     at.session_state["active_model"] = run.run_id
     labels = at.selectbox(key="ex_model").options
