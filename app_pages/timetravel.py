@@ -87,14 +87,15 @@ if b1.button("⏸️ " + _("Pause") if play else "▶️ " + _("Play"), key="tt_
 def what_it_sees(f, moment: str):
     """The first layer's kernels and what they make of the input, its answer, its confusion."""
     left, right = st.columns(2)
-    if f.kernels is not None:
-        describe(
-            _("the first-layer kernels at {moment}, one small square of weights each.").format(moment=moment), left)
-        left.plotly_chart(charts.kernel_grid(f.kernels, _("First-layer kernels at {moment}").format(moment=moment)),
-                          key="tt_kernels")
-        describe(_("the feature maps these kernels make of the input at {moment}.").format(moment=moment), right)
-        right.plotly_chart(charts.feature_maps(f.maps[:16], _("What they make of the input"), clickable=False),
-                           key="tt_maps")  # nothing reads a click here: one image, no markers
+    if f.kernels is not None:  # pictures, not figures: nothing clicks them, and playing redraws them each second
+        png, lim = charts.kernel_grid_png(f.kernels)
+        scale = _("blue {low} · white 0 · red {high}").format(low=f"{-lim:.2f}", high=f"+{lim:.2f}")
+        left.container(key="tt_kernels").image(
+            png, caption=_("First-layer kernels at {moment}").format(moment=moment) + " · " + scale,
+            alt=_("the first-layer kernels at {moment}, one small square of weights each.").format(moment=moment))
+        right.container(key="tt_maps").image(
+            charts.feature_maps_png(f.maps[:16]), caption=_("What they make of the input"),
+            alt=_("the feature maps these kernels make of the input at {moment}.").format(moment=moment))
     else:
         left.info(_("This network has no conv layer: no kernels to watch."))
     describe(_("a bar chart of its probability for each class at {moment}.").format(moment=moment), left)

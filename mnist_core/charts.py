@@ -398,16 +398,20 @@ def _lut(colorscale: str) -> np.ndarray:
     return np.array([[round(float(v)) for v in r[r.index("(") + 1:-1].split(",")] for r in rows], dtype=np.uint8)
 
 
-def image_png(z: np.ndarray, colorscale: str = "Viridis", width: int = 720) -> bytes:
+def image_png(z: np.ndarray, colorscale: str = "Viridis", width: int = 720, zmin: float | None = None,
+              zmax: float | None = None) -> bytes:
     """A 2-D array as a PNG in a Plotly colour scale, each cell a square of pixels (NaN: transparent),
     about ``width`` pixels wide: a picture the browser shows at once, where a Plotly heatmap costs it a
-    figure (30-100 ms each, and a page drew a dozen). For grids nobody clicks; hover values are lost."""
+    figure (30-100 ms each, and a page drew a dozen). For grids nobody clicks; hover values are lost.
+    The scale spans ``zmin``..``zmax`` (default: the array's own range), as a heatmap's would."""
     import io
 
     from PIL import Image
     z = np.asarray(z, dtype=np.float32)
     finite = np.isfinite(z)
     lo, hi = (float(z[finite].min()), float(z[finite].max())) if finite.any() else (0.0, 1.0)
+    lo, hi = lo if zmin is None else float(zmin), hi if zmax is None else float(zmax)
+    z = np.clip(z, lo, hi)
     idx = np.zeros(z.shape, dtype=np.uint8)
     idx[finite] = np.round((z[finite] - lo) / ((hi - lo) or 1.0) * 255).astype(np.uint8)
     rgba = np.zeros((*z.shape, 4), dtype=np.uint8)
@@ -418,6 +422,17 @@ def image_png(z: np.ndarray, colorscale: str = "Viridis", width: int = 720) -> b
     out = io.BytesIO()
     Image.fromarray(big, "RGBA").save(out, format="PNG", optimize=False, compress_level=1)
     return out.getvalue()
+
+
+def kernel_grid_png(weights: np.ndarray, max_kernels: int = 64, width: int = 720) -> tuple[bytes, float]:
+    """``kernel_grid`` as a picture (the same mosaic, order and colours centred at zero), and the largest
+    absolute weight, which its colours span from minus to plus (for the caption: a picture has no colour bar)."""
+    w = np.asarray(weights, dtype=np.float32)
+    if w.shape[1] > 1:
+        w = w.mean(1, keepdims=True)
+    w = w[:max_kernels, 0]
+    lim = float(np.abs(w).max()) or 1.0  # eight a row (a figure's sixteen would be too small to see in a picture)
+    return image_png(_mosaic(w, min(8, len(w)), pad=1), DIVERGING, width, zmin=-lim, zmax=lim), lim
 
 
 def feature_maps_png(maps: np.ndarray, max_maps: int = 32, width: int = 720) -> bytes:

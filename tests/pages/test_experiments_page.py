@@ -17,7 +17,7 @@ def test_perturb_a_digit_and_the_url_follows(app):
     assert at.query_params["kind"] in ("noise", ["noise"]) and at.query_params["strength"] in ("40", ["40"])
     at.slider(key="ex_strength").set_value(0).run(timeout=120)
     assert "Original: **7** (" in texts(at) and "→ perturbed: **7**" in texts(at)  # strength 0: the same digit
-    probs = json.loads(at.get_by_key("ex_probs").proto.spec)  # the original's and the perturbed digit's bars, one figure
+    probs = json.loads(at.get_by_key("ex_probs").proto.spec)  # the original's and the perturbed one's bars: one figure
     assert [t["name"] for t in probs["data"]] == ["original", "noise 0"]
     at.button(key="ex_flip").click().run(timeout=120)
     no_exception(at)

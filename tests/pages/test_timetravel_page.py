@@ -32,14 +32,18 @@ def test_scrub_a_run_from_its_random_start(app, sample):
     no_exception(at)
     assert "time travel: the random start" in texts(at)
     assert float(at.metric[0].value.rstrip("%")) < trained - 30  # it had learned nothing yet
-    for key in ("tt_kernels", "tt_maps", "tt_probs", "tt_confusion"):
+    for key in ("tt_probs", "tt_confusion"):
         assert at.get_by_key(key) is not None
+    # the kernels and their maps are pictures (nothing clicks them; playing redraws them each second)
+    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert any(c.startswith("First-layer kernels at the random start · blue -") for c in captions), captions
+    assert "What they make of the input" in captions
     assert not has(at, "tt_embedding")  # in a tab not open: not computed, not sent
-    for key in ("tt_maps", "tt_confusion"):  # nothing reads a click on them: no click markers to draw
-        assert [t["type"] for t in json.loads(at.get_by_key(key).proto.spec)["data"]] == ["heatmap"]
+    # nothing reads a click on the confusion matrix: no click markers to draw
+    assert [t["type"] for t in json.loads(at.get_by_key("tt_confusion").proto.spec)["data"]] == ["heatmap"]
     at.session_state["tt_tab"] = "The digits in its last layer"
     no_exception(at.run(timeout=120))
-    assert has(at, "tt_embedding") and not has(at, "tt_kernels")
+    assert has(at, "tt_embedding") and not has(at, "tt_confusion") and not at.get("image")
     assert "time travel: the random start" in texts(at)  # the moment stays
     at.button(key="tt_play").click().run(timeout=120)
     assert at.session_state["timetravel_playing"] and at.session_state["tt_index"] in (0, 1)
