@@ -7,19 +7,24 @@ and wiping or copying the runs folder never tears a live database's WAL files).
 psycopg 3) so that several app replicas serve one class. The first use of a URL in a process
 runs the Alembic migrations to the newest revision; concurrent starts are serialised by a
 file lock (SQLite) or an advisory lock (PostgreSQL, in ``migrations/env.py``).
+
+A fresh server should show its first page at once, and importing Alembic and running three migrations
+took a quarter of a second of it. So on SQLite a database already at the newest revision is opened
+without Alembic, and an empty one is made from the models (which the tests hold equal to the
+migrations) and stamped with the newest revision, as Alembic's documentation advises for a new
+database; anything else (an older schema to upgrade, PostgreSQL) goes through Alembic.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -95,8 +100,9 @@ def _create(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str):
     """Alembic's configuration in code: no alembic.ini; the URL travels as an attribute (no % escaping)."""
+    from alembic.config import Config
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["url"] = url
@@ -119,11 +125,51 @@ def _file_lock(url: str) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def migrate(url: str | None = None, revision: str = "head"):
-    """Upgrade the database to ``revision`` (the newest by default); a new database is created."""
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the files (the one no other names as its parent);
+    None when there is not exactly one. Alembic's own ``ScriptDirectory`` says the same (a test checks)."""
+    parents = {}
+    for f in (MIGRATIONS / "versions").glob("*.py"):
+        text = f.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\s*=\s*[\"']([^\"']+)[\"']", text, re.M)
+        down = re.search(r"^down_revision\s*=\s*(?:[\"']([^\"']+)[\"']|None)", text, re.M)
+        if rev:
+            parents[rev.group(1)] = down.group(1) if down else None
+    heads = set(parents) - set(parents.values())
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _without_alembic(eng: Engine) -> bool:
+    """SQLite only: open a database at the newest revision as it is, or make an empty one from the models
+    and stamp it (one transaction: SQLite's DDL is transactional). False: Alembic has to look at it."""
+    head = head_revision()
+    if head is None or eng.dialect.name != "sqlite":
+        return False
+    from mnist_core.classroom.models import Base
+    with eng.begin() as conn:
+        tables = set(inspect(conn).get_table_names())
+        if "alembic_version" in tables:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == [head]
+        if tables:  # tables without a revision: not ours to guess
+            return False
+        Base.metadata.create_all(conn)
+        # the table Alembic keeps its revision in, as Alembic makes it
+        conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                             "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
+        conn.exec_driver_sql("INSERT INTO alembic_version (version_num) VALUES (?)", (head,))
+    return True
+
+
+def migrate(url: str | None = None, revision: str = "head", eng: Engine | None = None):
+    """Upgrade the database to ``revision`` (the newest by default); a new database is created.
+    With ``eng`` (the URL's engine, SQLite), a database at the newest revision or an empty one is
+    handled without importing Alembic."""
     key = database_url(url)
     try:
         with _file_lock(key):
+            if revision == "head" and eng is not None and _without_alembic(eng):
+                return
+            from alembic import command
             command.upgrade(alembic_config(key), revision)
     except (SQLAlchemyError, OSError) as exc:
         log.error("class database %s: %s", make_url(key).render_as_string(hide_password=True), exc)
@@ -136,8 +182,13 @@ def engine(url: str | None = None) -> Engine:
     with _LOCK:
         eng = _ENGINES.get(key)
         if eng is None:
-            migrate(key)
-            eng = _ENGINES[key] = _create(key)
+            eng = _create(key)
+            try:
+                migrate(key, eng=eng)
+            except BaseException:
+                eng.dispose()
+                raise
+            _ENGINES[key] = eng
     return eng
 
 

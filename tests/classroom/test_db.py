@@ -5,7 +5,7 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from mnist_core.classroom import ClassroomError, db, identity
 from mnist_core.classroom.models import Base, Visitor
@@ -38,8 +38,13 @@ def test_an_unreachable_database_is_one_line(tmp_path):
 
 
 def test_models_and_migrations_agree(db_url):
-    with db.engine().connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    db.migrate(db_url)  # through Alembic's migrations (engine() makes a new SQLite database from the models)
+    eng = create_engine(db.database_url(db_url))
+    try:
+        with eng.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    finally:
+        eng.dispose()
 
 
 def test_one_engine_per_url_and_sqlite_in_wal(db_url):

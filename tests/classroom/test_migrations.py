@@ -1,6 +1,10 @@
 """An upgrade keeps a class's data: a database made at revision 0001, with data, upgraded to head."""
 
+import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
 
@@ -76,3 +80,82 @@ def test_upgrading_a_revision_2_database_keeps_its_drawings(db_url):
     assert (d.label, d.nickname, d.writer, d.imported, d.created) == (4, "Ana", "vana", False, 20.0)
     assert d.pixels.tobytes() == bytes(range(256)) * 3 + bytes(16)
     assert drawings.delete_my_drawings(Actor("vana", False, 1, "Ana")) == 1
+
+
+def _schema(url: str) -> dict:
+    """Every table's columns, keys, indexes and constraints, as SQLAlchemy's inspector reads them."""
+    eng = create_engine(db.database_url(url))
+    try:
+        insp = inspect(eng)
+        out = {}
+        for t in sorted(insp.get_table_names()):
+            out[t] = {
+                # in any order: a migration that adds a column puts it last, the models where it reads best
+                # (nothing reads a row by position: the queries name their columns)
+                "columns": sorted((c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                                  for c in insp.get_columns(t)),
+                "pk": insp.get_pk_constraint(t)["constrained_columns"],
+                "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]),
+                               str(f.get("options", {}).get("ondelete"))) for f in insp.get_foreign_keys(t)),
+                "indexes": sorted((tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(t)),
+                "unique": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(t)),
+            }
+        with eng.connect() as c:
+            out["revision"] = c.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        return out
+    finally:
+        eng.dispose()
+
+
+def test_the_newest_revision_read_from_the_files_is_alembics():
+    from alembic.script import ScriptDirectory
+    assert db.head_revision() == ScriptDirectory.from_config(db.alembic_config("sqlite:///x.sqlite")).get_current_head()
+
+
+def test_a_new_sqlite_database_made_without_alembic_is_the_one_alembic_makes(tmp_path):
+    """A fresh server makes its SQLite database from the models and stamps it (no Alembic import, a
+    quarter of a second of its first page); the result must be what the migrations make."""
+    quick, slow = f"sqlite:///{tmp_path / 'quick.sqlite'}", f"sqlite:///{tmp_path / 'slow.sqlite'}"
+    try:
+        db.engine(quick)
+        db.migrate(slow)  # Alembic's three migrations
+        made = _schema(quick)
+        assert made == _schema(slow) and made["revision"] == [db.head_revision()]
+        assert {"visitors", "classes", "members", "polls", "answers", "run_owners", "drawings"} <= set(made)
+        db.dispose(quick)
+        db.migrate(quick)  # Alembic finds it at the newest revision: nothing to do
+        assert _schema(quick) == made
+    finally:
+        db.dispose(quick)
+
+
+OPEN = """
+import json, sys
+from sqlalchemy import text
+from mnist_core.classroom import db, identity
+identity.new_visitor()  # engine(): the database made or migrated at first use
+with db.engine().connect() as c:
+    rev = c.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    n = c.execute(text("SELECT count(*) FROM visitors")).scalar()
+print("RESULT " + json.dumps({"alembic": "alembic" in sys.modules, "revision": rev, "visitors": n}))
+"""
+
+
+def _open_in_a_new_process(url: str) -> dict:
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", OPEN], cwd=root, capture_output=True, text=True, timeout=120,
+                         env={"MNIST_LAB_DATABASE_URL": url, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(root),
+                              "HOME": str(Path.home())})
+    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+    assert line is not None, out.stderr[-1500:]
+    return json.loads(line[len("RESULT "):])
+
+
+def test_a_server_opens_its_sqlite_database_without_alembic_unless_it_must_upgrade(tmp_path):
+    head = db.head_revision()
+    fresh = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    assert _open_in_a_new_process(fresh) == {"alembic": False, "revision": [head], "visitors": 1}  # made
+    assert _open_in_a_new_process(fresh) == {"alembic": False, "revision": [head], "visitors": 2}  # at head
+    old = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    db.migrate(old, "0002")
+    assert _open_in_a_new_process(old) == {"alembic": True, "revision": [head], "visitors": 1}  # upgraded
