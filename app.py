@@ -35,11 +35,11 @@ pages = {  # section names and titles in this session's language: use_language()
     + ([st.Page(PAGES / "board.py", title=_("Board"), icon="📋")] if me.is_teacher else []),  # it refuses others too
 }
 nav = st.navigation(pages, expanded=True)  # every page listed: no 'View 5 more' fold (Streamlit's English)
+before_page(nav.url_path)  # torch for the pages that compute with it (the sidebar names the device then too)
 sidebar(nav)  # the Class page's own live poll stands in for the sidebar's
 identity.show_notes()
 with st.sidebar:
     identity.write_cookies()
-before_page(nav.url_path)  # torch for the pages that compute with it; the Dataset page shows without it
 try:
     nav.run()
 finally:

@@ -37,18 +37,20 @@ picked = model_picker("ex_model")
 if picked is None:
     st.stop()
 run_id, spec, model = picked
+# The digit every section works on (the surgery tab shows what its operated copy makes of it), above the tabs
+_x, image, label = pick_input(data, "ex")
+img = pixels(image)  # uint8 (28, 28): what the perturbations work on
+
 # One section at a time: the page settles as soon as the open tab's figures are drawn, and the robustness
 # curves (500 digits perturbed at each strength) are computed only when asked for.
 tab_perturb, tab_curves, tab_surgery = lazy_tabs(
     [_("Perturb a digit"), _("Robustness curves"), _("CNN surgery")], key="ex_tab",
-    keep=("ex_source", "ex_class", "ex_k", "ex_kind", "ex_strength", "ex_curve_models", "ex_curve_kind", "sx_layer",
+    keep=("ex_kind", "ex_strength", "ex_curve_models", "ex_curve_kind", "sx_layer",
           "sx_off", "sx_kfilt", "sx_kname"))
 
 # --- perturbation lab ------------------------------------------------------------------------------
 with tab_perturb:
     if tab_perturb.open:
-        _x, image, label = pick_input(data, "ex")
-        img = pixels(image)  # uint8 (28, 28): what the perturbations work on
         cls, k = st.session_state.get("ex_class", 7), st.session_state.get("ex_k", 0)
         p1, p2 = st.columns(2)
         kind = p1.selectbox(_("Perturbation"), list(KINDS), key="ex_kind",

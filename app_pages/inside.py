@@ -1,6 +1,7 @@
 """Inside the CNN: what each filter looks like and what it makes of one digit, layer by layer;
 click any cell to trace its arithmetic, and change a kernel to see what happens."""
 
+import numpy as np
 import streamlit as st
 
 from mnist_core import charts, inference
@@ -52,7 +53,7 @@ def feature_maps(spec, model, x) -> None:
             continue
         if o.values.ndim != 3 and o.index != traced_layer:  # a vector nobody clicks: a picture of its bars
             values = o.values[:512]
-            low, high = f"{float(values.min()):.2f}", f"{float(values.max()):.2f}"
+            low, high = f"{float(np.nanmin(values)):.2f}", f"{float(np.nanmax(values)):.2f}"
             said = (", ".join(f"{i}: {v:.2f}" for i, v in enumerate(values)) if len(values) <= 16 else  # each one
                     _("from {low} to {high}").format(low=low, high=high))
             st.image(charts.vector_png(values),

@@ -431,7 +431,9 @@ def kernel_grid_png(weights: np.ndarray, max_kernels: int = 64, width: int = 720
     if w.shape[1] > 1:
         w = w.mean(1, keepdims=True)
     w = w[:max_kernels, 0]
-    lim = float(np.abs(w).max()) or 1.0  # eight a row (a figure's sixteen would be too small to see in a picture)
+    finite = np.abs(w[np.isfinite(w)])  # a diverged run's NaN weights: transparent, not the whole scale
+    lim = float(finite.max()) if finite.size else 1.0
+    lim = lim or 1.0  # eight a row (a figure's sixteen would be too small to see in a picture)
     return image_png(_mosaic(w, min(8, len(w)), pad=1), DIVERGING, width, zmin=-lim, zmax=lim), lim
 
 
@@ -449,7 +451,9 @@ def vector_png(values: np.ndarray, width: int = 720, height: int = 120) -> bytes
 
     from PIL import Image
     v = np.nan_to_num(np.asarray(values, dtype=np.float32).ravel(), nan=0.0, posinf=0.0, neginf=0.0)
-    n = max(1, len(v))
+    if v.size == 0:
+        v = np.zeros(1, dtype=np.float32)
+    n = len(v)
     step = max(1, width // n)
     w = step * n
     hi, lo = max(float(v.max(initial=0.0)), 0.0), min(float(v.min(initial=0.0)), 0.0)

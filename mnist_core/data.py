@@ -78,8 +78,9 @@ class _TensorView:
             value = value.detach().cpu().numpy()
         if not value.flags.writeable:  # torch refuses to share a read-only array
             value = value.copy()
-        obj.__dict__.setdefault("_arrays", {})[self.name] = value
-        obj.__dict__.get("_tensors", {}).pop(self.name, None)
+        # fresh dicts, not the old ones changed: a copy of the dataset (copy.copy) keeps its own arrays
+        obj.__dict__["_arrays"] = {**obj.__dict__.get("_arrays", {}), self.name: value}
+        obj.__dict__["_tensors"] = {k: t for k, t in obj.__dict__.get("_tensors", {}).items() if k != self.name}
 
 
 @dataclass

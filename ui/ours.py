@@ -48,7 +48,7 @@ def our_set(actor: Actor | None = None) -> Dataset | None:
     """This session's "Our class" set, built from the database now; None (with the reason shown) if it cannot be."""
     with friendly_errors(_("our digits")):
         data = handwriting.our_dataset(actor or me())
-        if len(data.train_labels) + len(data.test_labels) == 0:
+        if sum(data.sizes()) == 0:
             st.info(_("No digits in our set yet: on the Draw page, switch on \"Contribute\", draw the digit it "
                       "asks for and keep it."))
             return None

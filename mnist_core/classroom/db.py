@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,25 +140,58 @@ def head_revision() -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
+ALEMBIC_VERSION = ("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                   "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")  # as Alembic makes it
+
+
 def _without_alembic(eng: Engine) -> bool:
     """SQLite only: open a database at the newest revision as it is, or make an empty one from the models
-    and stamp it (one transaction: SQLite's DDL is transactional). False: Alembic has to look at it."""
+    and stamp it. False: Alembic has to look at it."""
     head = head_revision()
     if head is None or eng.dialect.name != "sqlite":
         return False
-    from mnist_core.classroom.models import Base
-    with eng.begin() as conn:
+    with eng.connect() as conn:
         tables = set(inspect(conn).get_table_names())
         if "alembic_version" in tables:
             return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == [head]
-        if tables:  # tables without a revision: not ours to guess
-            return False
-        Base.metadata.create_all(conn)
-        # the table Alembic keeps its revision in, as Alembic makes it
-        conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
-                             "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
-        conn.exec_driver_sql("INSERT INTO alembic_version (version_num) VALUES (?)", (head,))
+    if tables:  # tables without a revision: not ours to guess
+        return False
+    _create_stamped(eng, head)
     return True
+
+
+def _create_stamped(eng: Engine, head: str) -> None:
+    """Every table and index of the models and Alembic's revision row, in one transaction of SQLite's own
+    (``BEGIN IMMEDIATE`` ... ``COMMIT``): Python's sqlite3 would commit before each ``CREATE``, and a start
+    killed half-way would leave tables without a revision, which no later start could open."""
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from mnist_core.classroom.models import Base
+    ddl = []
+    for table in Base.metadata.sorted_tables:
+        ddl.append(str(CreateTable(table).compile(dialect=eng.dialect)))
+        ddl += [str(CreateIndex(ix).compile(dialect=eng.dialect)) for ix in sorted(table.indexes, key=lambda i: i.name)]
+    raw = eng.raw_connection()  # a pooled connection: WAL and the pragmas are set on it
+    try:
+        sqlite = raw.driver_connection
+        level = sqlite.isolation_level
+        sqlite.isolation_level = None  # no implicit transactions: the one below is the only one
+        cur = sqlite.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in [*ddl, ALEMBIC_VERSION]:
+                    cur.execute(statement)
+                cur.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (head,))
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        finally:
+            cur.close()
+            sqlite.isolation_level = level
+    finally:
+        raw.close()
 
 
 def migrate(url: str | None = None, revision: str = "head", eng: Engine | None = None):
@@ -171,7 +205,7 @@ def migrate(url: str | None = None, revision: str = "head", eng: Engine | None =
                 return
             from alembic import command
             command.upgrade(alembic_config(key), revision)
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, sqlite3.Error) as exc:  # sqlite3's own: the new database's raw DDL
         log.error("class database %s: %s", make_url(key).render_as_string(hide_password=True), exc)
         raise ClassroomError(N_("the class database cannot be opened; the server's log says why")) from None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
 
-from mnist_core.classroom import classes, db, drawings, identity, polls
+from mnist_core.classroom import ClassroomError, classes, db, drawings, identity, polls
 from mnist_core.classroom.identity import Actor
 from mnist_core.classroom.ownership import owner_of
 
@@ -99,7 +99,11 @@ def _schema(url: str) -> dict:
                                str(f.get("options", {}).get("ondelete"))) for f in insp.get_foreign_keys(t)),
                 "indexes": sorted((tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(t)),
                 "unique": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(t)),
+                "checks": sorted(" ".join(c["sqltext"].split()) for c in insp.get_check_constraints(t)),
             }
+        with eng.connect() as c:  # each index as SQLite keeps it: its columns, its uniqueness, its WHERE
+            out["index_sql"] = sorted(" ".join(sql.split()) for (sql,) in c.execute(text(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")))
         with eng.connect() as c:
             out["revision"] = c.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
         return out
@@ -159,3 +163,24 @@ def test_a_server_opens_its_sqlite_database_without_alembic_unless_it_must_upgra
     old = f"sqlite:///{tmp_path / 'old.sqlite'}"
     db.migrate(old, "0002")
     assert _open_in_a_new_process(old) == {"alembic": True, "revision": [head], "visitors": 1}  # upgraded
+
+
+def test_a_new_database_is_made_whole_or_not_at_all(tmp_path, monkeypatch):
+    """Made in one transaction: a start that fails half-way leaves no tables without a revision (which no
+    later start could open), and the next start makes it."""
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    monkeypatch.setattr(db, "ALEMBIC_VERSION", "CREATE TABLE this is not SQL")  # after every model table
+    try:
+        db.engine(url)
+        raise AssertionError("the broken statement should have stopped it")
+    except ClassroomError:
+        pass
+    eng = create_engine(db.database_url(url))
+    assert inspect(eng).get_table_names() == []  # the tables made before it were rolled back
+    eng.dispose()
+    monkeypatch.undo()
+    try:
+        db.engine(url)
+        assert _schema(url)["revision"] == [db.head_revision()]
+    finally:
+        db.dispose(url)

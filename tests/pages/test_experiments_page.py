@@ -51,6 +51,8 @@ def test_robustness_curves_and_surgery(app):
     at.button(key="sx_apply").click().run(timeout=180)
     no_exception(at)
     assert any("Operated copy" in i.value for i in at.info)
+    assert not at.error, [e.value for e in at.error]  # its feature maps and reading drawn, not a NameError
+    assert any(c.value.startswith("The digit above now reads") for c in at.caption)
     acc = next(m for m in at.metric if m.label.startswith("Test accuracy"))
     assert float(acc.value.rstrip("%")) < 30  # every first-layer filter off: near chance
     assert at.get_by_key("sx_bars") is not None
