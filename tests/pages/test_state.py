@@ -173,6 +173,7 @@ def test_what_if_and_surgery_keep_edited_copies_of_one_shape_side_by_side(app):
     at.selectbox(key="wi_hand").set_value("Sobel x (vertical edges)").run()
     at.button(key="wi_apply").click().run()
     at.switch_page("app_pages/experiments.py")
+    at.session_state["ex_tab"] = "CNN surgery"
     at.run(timeout=120)
     at.multiselect(key="sx_off").set_value([0, 1]).run(timeout=120)
     at.button(key="sx_apply").click().run(timeout=180)
