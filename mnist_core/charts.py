@@ -463,16 +463,16 @@ def vector_png(values: np.ndarray, width: int = 720, height: int = 120) -> bytes
     bottoms = np.round((hi - np.minimum(v, 0)) / span * (height - 1)).astype(int)
     rows = np.arange(height)[:, None]
     inside = (rows >= np.minimum(tops, zero)[None]) & (rows <= np.maximum(bottoms, zero)[None])
-    rgb = np.full((height, n, 3), 255, dtype=np.uint8)
-    colour = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in (BLUE, VERMILLION)], dtype=np.uint8)
-    rgb[inside] = np.broadcast_to(colour[(v < 0).astype(int)][None], (height, n, 3))[inside]
-    big = rgb.repeat(step, axis=1)
-    if step >= 4:  # a white gap between bars, as Plotly leaves one
+    rgba = np.zeros((height, n, 4), dtype=np.uint8)  # transparent around the bars: the page's own theme shows
+    colour = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] + [255] for c in (BLUE, VERMILLION)], dtype=np.uint8)
+    rgba[inside] = np.broadcast_to(colour[(v < 0).astype(int)][None], (height, n, 4))[inside]
+    big = rgba.repeat(step, axis=1)
+    if step >= 4:  # a gap between bars, as Plotly leaves one
         gap = max(1, step // 6)
-        big[:, (np.arange(big.shape[1]) % step) >= step - gap] = 255
-    big[zero] = 90  # the zero line, over every bar
+        big[:, (np.arange(big.shape[1]) % step) >= step - gap] = 0
+    big[zero] = (128, 128, 128, 255)  # the zero line, over every bar: grey reads on a light and a dark page
     out = io.BytesIO()
-    Image.fromarray(big[:, :w], "RGB").save(out, format="PNG", optimize=False, compress_level=1)
+    Image.fromarray(big[:, :w], "RGBA").save(out, format="PNG", optimize=False, compress_level=1)
     return out.getvalue()
 
 

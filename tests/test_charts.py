@@ -239,3 +239,29 @@ def test_a_grid_as_a_picture_has_plotlys_colours_and_transparent_padding():
     pic = np.asarray(Image.open(io.BytesIO(charts.feature_maps_png(maps, width=len(mosaic[0]) * 4))))
     assert pic.shape[:2] == (mosaic.shape[0] * 4, mosaic.shape[1] * 4)  # the same mosaic, cell for cell
     assert (pic[::4, ::4, 3] == 0).sum() == np.isnan(mosaic).sum()
+
+
+def test_vector_png_draws_each_unit_as_a_bar_from_the_zero_line():
+    import io
+
+    from PIL import Image
+
+    def pixels(v):
+        return np.asarray(Image.open(io.BytesIO(charts.vector_png(np.asarray(v, dtype=float), width=40, height=41))))
+
+    img = pixels([1.0, -1.0, 0.0, 0.5])  # four units, 10 px each; zero in the middle row
+    assert img.shape == (41, 40, 4)
+    blue, vermillion = (0x00, 0x72, 0xB2, 255), (0xD5, 0x5E, 0x00, 255)
+    assert tuple(img[5, 4]) == blue and tuple(img[35, 14]) == vermillion  # up for positive, down for negative
+    assert img[5, 14, 3] == 0 and img[35, 4, 3] == 0  # nothing on the other side: transparent (the page's theme)
+    assert tuple(img[20, 24]) == (128, 128, 128, 255)  # a zero unit: only the zero line
+    assert tuple(img[15, 34]) == blue and img[5, 34, 3] == 0  # half as tall as the first
+    for odd in ([], [np.nan, np.inf, 2.0], np.zeros(3)):  # nothing, a diverged layer, all zeros: still a picture
+        assert pixels(odd).shape[0] == 41
+
+
+def test_kernel_grid_png_spans_the_finite_weights_around_zero():
+    w = np.zeros((4, 1, 3, 3))
+    w[0, 0, 0, 0], w[1, 0, 1, 1], w[2, 0, 2, 2] = 2.0, -1.0, np.nan  # a diverged weight is left out of the scale
+    png, lim = charts.kernel_grid_png(w)
+    assert lim == 2.0 and png[:8] == b"\x89PNG\r\n\x1a\n"
