@@ -716,12 +716,15 @@ def probabilities_pair(before: np.ndarray, after: np.ndarray, classes: list[str]
     one figure where two ``probabilities_bar`` were two for the browser to draw."""
     classes = _ts(classes)
     fig = go.Figure([go.Bar(x=classes, y=p, name=_t(name), marker_color=colour,
-                            text=[f"{v:.0%}" if v >= 0.005 else "" for v in p], textposition="outside")
+                            text=[f"{v:.0%}" if v >= 0.005 else "" for v in p], textposition="outside",
+                            textfont=dict(size=10))
                      for p, name, colour in ((before, names[0], BLUE), (after, names[1], VERMILLION))])
     fig.update_xaxes(title=_("digit"), type="category")
     fig.update_yaxes(title=_("probability"), range=[0, 1.15], tickformat=".0%")
-    return _layout(fig, _("What the network thinks"), height=320, barmode="group",
-                   legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"))
+    fig = _layout(fig, _("What the network thinks"), height=340, barmode="group",
+                  legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
+    fig.update_layout(margin=dict(t=80))  # the legend between the title and the bars
+    return fig
 
 
 def digit_pair(a: np.ndarray, b: np.ndarray, titles: tuple[str, str]) -> go.Figure:
