@@ -16,14 +16,19 @@ def test_a_run_in_a_worker_streams_live_and_lands_in_the_store(sample, tmp_path)
     job = ProcessTrainingJob(small_spec(), TrainConfig(epochs=3, max_batches=200, log_every=5, device="cpu"), sample,
                              store=store, name="in a worker", slots=SlotQueue(1)).start()
     assert job.pid() != os.getpid()
-    seen = set()
+    live = []  # step counts seen while the run was still going
     deadline = time.time() + 120
-    while job.snapshot().active and time.time() < deadline:  # often: the whole run takes about a second
-        seen.add(len(job.snapshot().steps))
+    while time.time() < deadline:  # often: the whole run takes about a second
+        now = job.snapshot()
+        if not now.active:
+            break
+        live.append(len(now.steps))
         time.sleep(0.01)
     snap = job.snapshot()
     assert snap.state == "finished", snap.error
-    assert len([n for n in seen if 0 < n < len(snap.steps)]) >= 2  # live, not all at the end
+    # live, not all at the end: steps had arrived while it still trained, and fewer than it made in all
+    # (how many distinct counts a poll sees depends on how the reader batches them: not asserted)
+    assert any(0 < n < len(snap.steps) for n in live), (live[-5:], len(snap.steps))
     assert [e.step for e in snap.steps] == sorted({e.step for e in snap.steps})
     info = store.info(snap.run_id)
     assert info.summary["status"] == "finished" and info.summary["test_accuracy"] == snap.result["test_accuracy"]
