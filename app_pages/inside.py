@@ -23,6 +23,12 @@ from ui.explain import (
 from ui.links import read_link, write_link
 
 
+def trace_here(layer: int, label: str, help_: str) -> None:
+    """The button under a layer shown as a picture: it makes that layer the traced, clickable one."""
+    st.button(label, key=f"inside_pick{layer}", on_click=st.session_state.__setitem__, args=(TRACE_LAYER_KEY, layer),
+              help=help_)
+
+
 def feature_maps(spec, model, x) -> None:
     """Each layer's output for this digit; the traced layer's maps take clicks: a click on a map shows it
     large, a click on one of its cells traces that cell below."""
@@ -47,9 +53,8 @@ def feature_maps(spec, model, x) -> None:
             st.image(charts.feature_maps_png(o.values), caption=_("Layer {layer}: {label} → {shape}").format(**words),
                      alt=_("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
                      .format(**words))
-            st.button(_("🖱️ Click cells of layer {layer}").format(layer=o.index), key=f"inside_pick{o.index}",
-                      on_click=st.session_state.__setitem__, args=(TRACE_LAYER_KEY, o.index),
-                      help=_("Makes this layer's maps clickable: a click traces that cell below."))
+            trace_here(o.index, _("🖱️ Click cells of layer {layer}").format(layer=o.index),
+                       _("Makes this layer's maps clickable: a click traces that cell below."))
             continue
         if o.values.ndim != 3 and o.index != traced_layer:  # a vector nobody clicks: a picture of its bars
             values = o.values[:512]
@@ -59,9 +64,8 @@ def feature_maps(spec, model, x) -> None:
             st.image(charts.vector_png(values),
                      caption=_("Layer {layer}: {label} → {shape}").format(**words) + " · " + said,
                      alt=_("a bar chart of the {shape} activations of layer {layer} ({label}).").format(**words))
-            st.button(_("🖱️ Click units of layer {layer}").format(layer=o.index), key=f"inside_pick{o.index}",
-                      on_click=st.session_state.__setitem__, args=(TRACE_LAYER_KEY, o.index),
-                      help=_("Makes this layer's bars clickable: a click traces that unit below."))
+            trace_here(o.index, _("🖱️ Click units of layer {layer}").format(layer=o.index),
+                       _("Makes this layer's bars clickable: a click traces that unit below."))
             continue
         if o.values.ndim != 3:  # the traced vector: one bar per unit, each clickable
             describe(_("a bar chart of the {shape} activations of layer {layer} ({label}).").format(**words))

@@ -331,13 +331,18 @@ def preprocessing_steps(steps: list[tuple[str, np.ndarray]]) -> go.Figure:
     return _layout(_image_axes(fig, len(steps)), None, height=260)
 
 
+def _kernel_squares(weights: np.ndarray, max_kernels: int) -> np.ndarray:
+    """(C_out, C_in, k, k) -> (C_out, k, k): one square per filter, its mean over input channels when many."""
+    w = np.asarray(weights, dtype=np.float32)
+    if w.shape[1] > 1:
+        w = w.mean(1, keepdims=True)
+    return w[:max_kernels, 0]
+
+
 def kernel_grid(weights: np.ndarray, title: str, max_kernels: int = 64) -> go.Figure:
     """Conv kernels (C_out, C_in, k, k) as a grid: one row per output channel (input channels
     averaged when there are many), diverging colours centred at zero."""
-    w = np.asarray(weights, dtype=np.float32)
-    if w.shape[1] > 1:
-        w = w.mean(1, keepdims=True)  # one picture per filter: its mean over input channels
-    w = w[:max_kernels, 0]
+    w = _kernel_squares(weights, max_kernels)
     lim = float(np.abs(w).max()) or 1.0
     cols = min(16, len(w))
     m = _mosaic(w, cols, pad=1)
@@ -398,20 +403,28 @@ def _lut(colorscale: str) -> np.ndarray:
     return np.array([[round(float(v)) for v in r[r.index("(") + 1:-1].split(",")] for r in rows], dtype=np.uint8)
 
 
+def _png(rgba: np.ndarray) -> bytes:
+    """An (H, W, 4) uint8 picture as PNG bytes (fast compression: these are made on a page's rerun)."""
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(out, format="PNG", optimize=False, compress_level=1)
+    return out.getvalue()
+
+
 def image_png(z: np.ndarray, colorscale: str = "Viridis", width: int = 720, zmin: float | None = None,
               zmax: float | None = None) -> bytes:
     """A 2-D array as a PNG in a Plotly colour scale, each cell a square of pixels (NaN: transparent),
     about ``width`` pixels wide: a picture the browser shows at once, where a Plotly heatmap costs it a
     figure (30-100 ms each, and a page drew a dozen). For grids nobody clicks; hover values are lost.
     The scale spans ``zmin``..``zmax`` (default: the array's own range), as a heatmap's would."""
-    import io
-
-    from PIL import Image
     z = np.asarray(z, dtype=np.float32)
     finite = np.isfinite(z)
     lo, hi = (float(z[finite].min()), float(z[finite].max())) if finite.any() else (0.0, 1.0)
-    lo, hi = lo if zmin is None else float(zmin), hi if zmax is None else float(zmax)
-    z = np.clip(z, lo, hi)
+    if zmin is not None or zmax is not None:  # a given scale: what lies past it takes its end's colour
+        lo, hi = lo if zmin is None else float(zmin), hi if zmax is None else float(zmax)
+        z = np.clip(z, lo, hi)
     idx = np.zeros(z.shape, dtype=np.uint8)
     idx[finite] = np.round((z[finite] - lo) / ((hi - lo) or 1.0) * 255).astype(np.uint8)
     rgba = np.zeros((*z.shape, 4), dtype=np.uint8)
@@ -419,18 +432,13 @@ def image_png(z: np.ndarray, colorscale: str = "Viridis", width: int = 720, zmin
     rgba[..., 3] = np.where(finite, 255, 0)
     k = max(1, min(24, width // max(1, z.shape[1])))
     big = rgba.repeat(k, axis=0).repeat(k, axis=1)
-    out = io.BytesIO()
-    Image.fromarray(big, "RGBA").save(out, format="PNG", optimize=False, compress_level=1)
-    return out.getvalue()
+    return _png(big)
 
 
 def kernel_grid_png(weights: np.ndarray, max_kernels: int = 64, width: int = 720) -> tuple[bytes, float]:
     """``kernel_grid`` as a picture (the same mosaic, order and colours centred at zero), and the largest
     absolute weight, which its colours span from minus to plus (for the caption: a picture has no colour bar)."""
-    w = np.asarray(weights, dtype=np.float32)
-    if w.shape[1] > 1:
-        w = w.mean(1, keepdims=True)
-    w = w[:max_kernels, 0]
+    w = _kernel_squares(weights, max_kernels)
     finite = np.abs(w[np.isfinite(w)])  # a diverged run's NaN weights: transparent, not the whole scale
     lim = float(finite.max()) if finite.size else 1.0
     lim = lim or 1.0  # eight a row (a figure's sixteen would be too small to see in a picture)
@@ -447,9 +455,7 @@ def vector_png(values: np.ndarray, width: int = 720, height: int = 120) -> bytes
     """A layer's vector of activations (N,) as a bar picture: one bar per unit from a zero line, blue up
     (positive) and vermillion down (negative), as ``activations_bar`` draws them. For the layers nobody
     clicks: a Plotly bar chart of 128 units cost the browser as much as a figure of a thousand cells."""
-    import io
-
-    from PIL import Image
+    from plotly.colors import hex_to_rgb
     v = np.nan_to_num(np.asarray(values, dtype=np.float32).ravel(), nan=0.0, posinf=0.0, neginf=0.0)
     if v.size == 0:
         v = np.zeros(1, dtype=np.float32)
@@ -464,16 +470,14 @@ def vector_png(values: np.ndarray, width: int = 720, height: int = 120) -> bytes
     rows = np.arange(height)[:, None]
     inside = (rows >= np.minimum(tops, zero)[None]) & (rows <= np.maximum(bottoms, zero)[None])
     rgba = np.zeros((height, n, 4), dtype=np.uint8)  # transparent around the bars: the page's own theme shows
-    colour = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] + [255] for c in (BLUE, VERMILLION)], dtype=np.uint8)
+    colour = np.array([(*hex_to_rgb(c), 255) for c in (BLUE, VERMILLION)], dtype=np.uint8)
     rgba[inside] = np.broadcast_to(colour[(v < 0).astype(int)][None], (height, n, 4))[inside]
     big = rgba.repeat(step, axis=1)
     if step >= 4:  # a gap between bars, as Plotly leaves one
         gap = max(1, step // 6)
         big[:, (np.arange(big.shape[1]) % step) >= step - gap] = 0
     big[zero] = (128, 128, 128, 255)  # the zero line, over every bar: grey reads on a light and a dark page
-    out = io.BytesIO()
-    Image.fromarray(big[:, :w], "RGBA").save(out, format="PNG", optimize=False, compress_level=1)
-    return out.getvalue()
+    return _png(np.ascontiguousarray(big[:, :w]))
 
 
 def one_map(values: np.ndarray, title: str, mark: tuple[int, int] | None = None) -> go.Figure:
@@ -582,17 +586,22 @@ def input_with_box(image: np.ndarray, box: tuple[int, int, int, int] | None, tit
     return _image_axes(_layout(fig, title, height=300))
 
 
+def _number_heatmap(v: np.ndarray, diverging: bool, fmt: str) -> go.Heatmap:
+    """A grid whose numbers are written in its cells, diverging colours centred at zero or Viridis."""
+    finite = v[np.isfinite(v)]
+    lim = float(np.abs(finite).max()) if finite.size else 1.0
+    return go.Heatmap(z=np.where(np.isfinite(v), v, np.nan), text=[[format(c, fmt) for c in r] for r in v],
+                      texttemplate="%{text}", textfont=dict(size=11), showscale=False,
+                      colorscale=DIVERGING if diverging else "Viridis",
+                      zmin=-lim if diverging else None, zmax=lim if diverging else None,
+                      hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>")
+
+
 def number_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = None, diverging: bool = True,
                 fmt: str = ".2f") -> go.Figure:
     """A small grid of numbers written in their cells (a patch, a kernel, their products)."""
     v = np.asarray(values, dtype=np.float64)
-    finite = v[np.isfinite(v)]
-    lim = float(np.abs(finite).max()) if finite.size else 1.0
-    fig = go.Figure(go.Heatmap(z=np.where(np.isfinite(v), v, np.nan), text=[[format(c, fmt) for c in r] for r in v],
-                               texttemplate="%{text}", textfont=dict(size=11), showscale=False,
-                               colorscale=DIVERGING if diverging else "Viridis",
-                               zmin=-lim if diverging else None, zmax=lim if diverging else None,
-                               hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>"))
+    fig = go.Figure(_number_heatmap(v, diverging, fmt))
     if mark is not None:
         fig.add_shape(type="rect", x0=mark[1] - 0.5, x1=mark[1] + 0.5, y0=mark[0] - 0.5, y1=mark[0] + 0.5,
                       line=dict(color="#ffd400", width=3))
@@ -603,17 +612,8 @@ def number_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = N
 def number_grids(grids: list[tuple[np.ndarray, str, bool]], fmt: str = ".2f") -> go.Figure:
     """Several ``number_grid``s side by side in one figure: (values, title, diverging) each, each panel
     with its own colour scale (one figure for the browser to draw, not one per grid)."""
-    panels, titles = [], []
-    for values, title, diverging in grids:
-        v = np.asarray(values, dtype=np.float64)
-        finite = v[np.isfinite(v)]
-        lim = float(np.abs(finite).max()) if finite.size else 1.0
-        panels.append([go.Heatmap(z=np.where(np.isfinite(v), v, np.nan), text=[[format(c, fmt) for c in r] for r in v],
-                                  texttemplate="%{text}", textfont=dict(size=11), showscale=False,
-                                  colorscale=DIVERGING if diverging else "Viridis",
-                                  zmin=-lim if diverging else None, zmax=lim if diverging else None,
-                                  hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>")])
-        titles.append(title)
+    panels = [[_number_heatmap(np.asarray(g[0], dtype=np.float64), g[2], fmt)] for g in grids]
+    titles = [g[1] for g in grids]
     rows = max((np.asarray(g[0]).shape[0] for g in grids), default=3)
     fig = _layout(_image_axes(_panels(panels, titles, spacing=0.06), len(grids)), None,
                   height=int(min(420, max(200, 34 * rows + 90))))

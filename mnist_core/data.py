@@ -114,17 +114,19 @@ class Dataset:
         n_train, n_test = self.sizes()
         return f"{self.title} ({self.kind}): {n_train:,} train + {n_test:,} test digits from {self.source}"
 
-    def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
+    @staticmethod
+    def _checked(which: str) -> str:
         if which not in ("train", "test"):
             raise DataError(Text(N_("unknown split {which!r}: use 'train' or 'test'"), which=which))
-        if which == "train":
-            return self.train_images, self.train_labels
-        return self.test_images, self.test_labels
+        return which
+
+    def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
+        which = self._checked(which)
+        return getattr(self, f"{which}_images"), getattr(self, f"{which}_labels")
 
     def arrays(self, which: str) -> tuple[np.ndarray, np.ndarray]:
         """``split(which)`` as NumPy arrays, without importing torch (the same memory as the tensors)."""
-        if which not in ("train", "test"):
-            raise DataError(Text(N_("unknown split {which!r}: use 'train' or 'test'"), which=which))
+        which = self._checked(which)
         return self._arrays[f"{which}_images"], self._arrays[f"{which}_labels"]
 
     def sizes(self) -> tuple[int, int]:
