@@ -33,7 +33,7 @@ lab, check, here = lazy_tabs([_("Which pixels"), _("Sanity check"), _("You are h
 with lab:
     if lab.open:
         with friendly_errors(_("attributions")):
-            attribution_lab(spec, model, x, image, data.classes)
+            attribution_lab(spec, model, x, image, data.classes, run_id)
 with check:
     if check.open:
         with friendly_errors(_("attributions")):

@@ -10,6 +10,7 @@ folder, the cache) read it once at import.
 | ``MNIST_LAB_CACHE`` | where downloads go | ``~/.cache/mnist_lab`` |
 | ``MNIST_LAB_RUNS`` | the run store | ``./runs`` |
 | ``MNIST_LAB_THREADS`` | torch threads per training job | from the CPUs this process may use |
+| ``MNIST_LAB_PAGE_THREADS`` | torch threads for what a page computes (one visitor's digit) | 1 |
 | ``MNIST_LAB_MAX_JOBS`` | training jobs at once on this server | one per GPU, or per pair of CPUs |
 | ``MNIST_LAB_JOBS`` | ``process`` (a worker process, the default) or ``thread`` | ``process`` |
 | ``MNIST_LAB_RAY_ADDRESS`` | train on a Ray cluster (``auto``, ``local``, ``ray://host:10001``) | none |
@@ -32,6 +33,7 @@ DATA_DIR_ENV = "MNIST_DATA_DIR"
 CACHE_ENV = "MNIST_LAB_CACHE"
 RUNS_ENV = "MNIST_LAB_RUNS"
 THREADS_ENV = "MNIST_LAB_THREADS"
+PAGE_THREADS_ENV = "MNIST_LAB_PAGE_THREADS"
 MAX_JOBS_ENV = "MNIST_LAB_MAX_JOBS"
 JOBS_ENV = "MNIST_LAB_JOBS"
 ADDRESS_ENV = "MNIST_LAB_RAY_ADDRESS"
@@ -109,6 +111,15 @@ def _positive(name: str, default: int) -> int:
     except ValueError:
         return default
     return n if n > 0 else default
+
+
+def page_threads() -> int:
+    """Torch's intra-op threads in the app's process, where pages compute (training has its own,
+    ``threads_per_job``). One: a rerun works on one visitor's digit or a small batch, where a
+    second thread saves a millisecond and, while other reruns or the browser hold the cores, makes
+    each convolution wait for a thread that is not running (30x slower on two cores); the
+    server's cores serve the visitors' reruns side by side instead."""
+    return _positive(PAGE_THREADS_ENV, 1)
 
 
 def max_active_runs() -> int:

@@ -39,14 +39,15 @@ def torch_ready() -> bool:
 
 
 def load_torch() -> None:
-    """Import torch and size its intra-op pool to the usable CPUs (torch's own default counts the host's
-    cores, not the container's): once per server, before any page computes with it."""
+    """Import torch and size its intra-op pool for the pages (``settings.page_threads``: one, where
+    torch's own default is the host's cores): once per server, before any page computes with it.
+    Training sizes its own, in its worker process."""
     if _torch_ready.is_set():
         return
     with _torch_lock:
         if not _torch_ready.is_set():
             from mnist_core.training.devices import size_thread_pool
-            size_thread_pool()
+            size_thread_pool(settings.page_threads())
             _torch_ready.set()
 
 
@@ -237,6 +238,13 @@ def load_model(run_id: str):
     return _run_model(str(info.path), mtime)
 
 
+def model_version(run_id: str) -> tuple[str, float]:
+    """(run id, when its weights were written): the key of what is computed from a model and cached."""
+    from mnist_core.runs import DEMO_DIR
+    path = DEMO_DIR if run_id == "demo" else store().info(run_id).path
+    return run_id, (path / "weights.safetensors").stat().st_mtime
+
+
 def model_dataset(run_id: str) -> str | None:
     """The dataset a model was trained on ("mnist", "fashion", ...), None when unknown."""
     from mnist_core.runs import DEMO_DIR
@@ -310,15 +318,14 @@ def refresh_every(state: str) -> float | None:
 
 # --- the sidebar -------------------------------------------------------------------------
 
-def device_words(dev) -> str:
-    """``describe_device`` in this session's language."""
+def device_words(dev, threads: int) -> str:
+    """``describe_device`` in this session's language; ``threads``: what a training run uses."""
     import torch
     if dev.type == "cuda":
         return _("CUDA GPU: {name}").format(name=torch.cuda.get_device_name(dev))
     if dev.type == "mps":
         return _("Apple GPU (MPS)")
-    n = torch.get_num_threads()
-    return ngettext("CPU, {n} thread", "CPU, {n} threads", n).format(n=n)
+    return ngettext("CPU, {n} thread", "CPU, {n} threads", threads).format(n=threads)
 
 
 def sidebar(page=None):
@@ -330,13 +337,11 @@ def sidebar(page=None):
                      on_change=_language_chosen)
         st.caption(_("Compute"))
         if torch_ready():
-            import torch
-
+            from mnist_core.jobs.local import THREADS_PER_JOB  # a run's threads (a page computes on one)
             from mnist_core.training.devices import pick_device
             dev = pick_device("auto")
-            threads = ngettext(" · {n} thread", " · {n} threads", torch.get_num_threads()).format(
-                n=torch.get_num_threads())
-            st.write(f"**{device_words(dev)}**" + (threads if dev.type != "cpu" else ""))
+            threads = ngettext(" · {n} thread", " · {n} threads", THREADS_PER_JOB).format(n=THREADS_PER_JOB)
+            st.write(f"**{device_words(dev, THREADS_PER_JOB)}**" + (threads if dev.type != "cpu" else ""))
         else:  # the first page of a fresh server: torch (which finds the GPU) is still loading
             st.write(_("CPU or GPU: known once PyTorch has loaded (a few seconds)"))
         st.caption(_("Dataset"))

@@ -17,11 +17,11 @@ from mnist_core.explain.attributions import BASELINES, METHODS, attribute, casca
 from mnist_core.explain.embeddings import build_map, vector_of
 from mnist_core.explain.trace import trace
 from mnist_core.explain.whatif import HAND_KERNELS, parse_kernel, with_kernel, with_weight
-from mnist_core.i18n import N_, _, ngettext, pgettext
+from mnist_core.i18n import N_, _, language, ngettext, pgettext
 from mnist_core.mistakes import TAGS, load_tags, set_tag, summary, tag_of
 from mnist_core.safe_text import plain
 from ui import state
-from ui.common import describe, friendly_errors, load_model, store
+from ui.common import describe, friendly_errors, load_model, model_version, store
 from ui.identity import who
 from ui.links import clamp_linked
 
@@ -288,7 +288,15 @@ def explained_class(probs, choice=None) -> int:
     return int(probs.argmax()) if choice == "predicted" else int(choice)
 
 
-def attribution_lab(spec, model, x, image, classes):
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _attribution(version: tuple, x_bytes: bytes, lang: str, method: str, target: int, baseline: str, layer,
+                 _spec, _model, _x):
+    """One map, computed once per model version, input, class and choice (its note in ``lang``): a
+    revisit or another choice of one method's options redraws at once, for every visitor."""
+    return attribute(_spec, _model, _x, method, target, baseline, layer)
+
+
+def attribution_lab(spec, model, x, image, classes, run_id: str):
     """Four attribution methods side by side for one input and one class."""
     st.subheader(_("Which pixels made it decide?"))
     probs = ins.predict(spec, model, x)
@@ -304,11 +312,14 @@ def attribution_lab(spec, model, x, image, classes):
     layer = c3.selectbox(_("Grad-CAM layer"), convs, index=len(convs) - 1, key="why_layer") if convs else None
     maps = []
     notes = []
+    version, x_bytes = model_version(run_id), x.detach().cpu().numpy().tobytes()
     for m in METHODS:
         if m == "grad-cam" and not convs:
             notes.append(_("Grad-CAM: this network has no conv layer to look at."))
             continue
-        a = attribute(spec, model, x, m, target, baseline, layer)
+        a = _attribution(version, x_bytes, language(), m, target,  # a choice in the key only where it counts
+                         baseline if m == "integrated gradients" else BASELINES[0],
+                         layer if m == "grad-cam" else None, spec, model, x)
         maps.append((f"{method_name(m)} · {a.seconds * 1000:.0f} ms", a.map))
         if a.note:
             notes.append(_("{method}: {note}").format(method=method_name(m), note=a.note))
@@ -350,9 +361,7 @@ def _embedding_map(run_id: str, mtime: float, data_key: tuple, space: str, _data
 
 def embedding_map(run_id: str, data, space: str):
     """The cached map of 2,000 training digits for one model (or the pixels), shared read-only."""
-    from mnist_core.runs import DEMO_DIR
-    path = DEMO_DIR if run_id == "demo" else store().info(run_id).path
-    mtime = (path / "weights.safetensors").stat().st_mtime
+    mtime = model_version(run_id)[1]
     with st.spinner(_("Placing 2,000 training digits on the map…")):
         return _embedding_map(run_id if space == "features" else "", mtime if space == "features" else 0.0,
                               (data.name, data.kind, len(data.train_labels)), space, data)

@@ -43,9 +43,8 @@ deadline = time.time() + 120  # the loader starts as the page's run ends: it may
 while not ui.common.torch_ready() and time.time() < deadline:
     time.sleep(0.1)
 import torch
-from mnist_core.training.devices import usable_cpus
 at.run()
-out.update(first=first, ready=ui.common.torch_ready(), threads=torch.get_num_threads(), usable=usable_cpus(),
+out.update(first=first, ready=ui.common.torch_ready(), threads=torch.get_num_threads(),
            sidebar_later=[m.value for m in at.sidebar.markdown], exceptions_later=[e.value for e in at.exception])
 print("RESULT " + json.dumps(out))
 """
@@ -76,21 +75,39 @@ def test_the_first_page_shows_without_torch_and_torch_loads_after_it(tmp_path, p
     # the loader ran load_torch (which imports the sizing module, then sizes the pool: the test below checks
     # the sizing itself, since on a machine whose cores are all usable torch's own default is already right)
     assert got["first"].get("mnist_core.training.devices") == "mnist-lab-load-torch", got["first"]
-    assert got["threads"] == got["usable"]
+    assert got["threads"] == 1  # a page's computing: one thread (settings.page_threads)
 
 
-def test_a_page_that_computes_with_torch_has_it_loaded_and_sized_before_it_runs(monkeypatch):
+@pytest.mark.parametrize("env, threads", [(None, 1), ("2", 2), ("zero", 1)])
+def test_a_page_that_computes_with_torch_has_it_loaded_and_sized_before_it_runs(monkeypatch, env, threads):
     import torch
 
     import ui.common
     from mnist_core.training.devices import usable_cpus
     monkeypatch.setattr(ui.common, "_torch_ready", ui.common.threading.Event())
+    if env is None:
+        monkeypatch.delenv("MNIST_LAB_PAGE_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("MNIST_LAB_PAGE_THREADS", env)
     ui.common.before_page("")  # the default page (Dataset) goes without
     ui.common.before_page("glossary")
     assert not ui.common.torch_ready()
     torch.set_num_threads(usable_cpus() + 3)  # as torch would size it on a host with more cores
     try:
         ui.common.before_page("draw")
-        assert ui.common.torch_ready() and torch.get_num_threads() == usable_cpus()
+        # one thread for a page's small computations, unless the server says otherwise (a bad value: the default)
+        assert ui.common.torch_ready() and torch.get_num_threads() == threads
     finally:
-        torch.set_num_threads(usable_cpus())
+        torch.set_num_threads(2)
+
+
+def test_the_sidebar_names_the_threads_a_training_run_uses_not_the_pages(app, monkeypatch):
+    import torch
+
+    import mnist_core.jobs.local
+    monkeypatch.setattr(mnist_core.jobs.local, "THREADS_PER_JOB", 3)  # a server whose runs get three
+    torch.set_num_threads(1)  # the pages' one
+    at = app("draw").run()
+    assert not at.exception
+    cpu = [m.value for m in at.sidebar.markdown if m.value.startswith("**CPU")]
+    assert cpu == ["**CPU, 3 threads**"], cpu

@@ -41,3 +41,27 @@ def test_only_the_open_tab_is_computed(app):
     at = no_exception(app("why").run(timeout=120))
     assert len(at.get("plotly_chart")) == 2  # the probabilities and the attribution maps, nothing hidden
     assert "You are here: among the training digits" not in [s.value for s in at.subheader]
+
+
+def test_attribution_maps_are_computed_once_per_model_input_class_and_language(app, monkeypatch):
+    import ui.explain
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args[3])  # the method
+        return attribute(*args, **kwargs)
+
+    attribute = ui.explain.attribute
+    monkeypatch.setattr(ui.explain, "attribute", counted)
+    ui.explain._attribution.clear()
+    at = no_exception(app("why").run(timeout=120))
+    assert sorted(calls) == sorted(ui.explain.METHODS)
+    no_exception(at.run(timeout=120))  # a rerun (a revisit, another visitor on the same digit): no new map
+    assert len(calls) == 4
+    at.selectbox(key="why_baseline").set_value("blurred").run(timeout=120)  # only the method it changes
+    assert calls[4:] == ["integrated gradients"] and "the input blurred" in texts(at)
+    at.selectbox(key="why_target").set_value(3).run(timeout=120)  # another class: every map again
+    assert len(calls) == 9
+    at.selectbox(key="sidebar_lang").set_value("zh").run(timeout=120)  # a note in the reader's language
+    no_exception(at)
+    assert len(calls) == 13 and "基线：模糊后的输入" in texts(at)
