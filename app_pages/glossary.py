@@ -5,6 +5,7 @@ import streamlit as st
 
 from mnist_core.glossary import PAGES, TERMS, search
 from mnist_core.i18n import _, language
+from ui.common import small_table
 
 st.title("📖 " + _("Glossary"))
 st.caption(_("The words a student meets in Chinese tutorials and in PyTorch, side by side: the Chinese term, "
@@ -20,9 +21,7 @@ other = "en" if language() == "zh" else "zh"
 table = pd.DataFrame([{_("Chinese"): t.zh, _("English"): t.en, _("Meaning"): t.meaning_in(language()),
                        _("In the other language"): t.meaning_in(other), _("Shown on"): _(PAGES[t.page])}
                       for t in found])
-st.dataframe(table, hide_index=True, width="stretch", key="gl_table",
-             column_config={_("Meaning"): st.column_config.TextColumn(width="large"),
-                            _("In the other language"): st.column_config.TextColumn(width="large")})
+small_table(table, "gl_table")  # a real table: found with the browser's own search, read by a screen reader
 st.caption(_("{n} of {total} terms").format(n=len(found), total=len(TERMS)))
 
 st.subheader(_("Where to see them"))

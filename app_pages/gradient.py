@@ -14,7 +14,7 @@ from mnist_core.i18n import _
 from mnist_core.runs import DEMO_DIR
 from mnist_core.safe_text import plain
 from ui import state
-from ui.common import friendly_errors, model_and_data, store
+from ui.common import describe, friendly_errors, model_and_data, small_table, store
 from ui.explain import clamp, pick_input
 from ui.links import read_link, write_link
 
@@ -109,6 +109,7 @@ if kind == "Conv2d" and param == "weight":
     col = _num(c4, _("Kernel column"), k - 1, k // 2, "grad_col")
     index = (out_c, in_c, row, col)
     kcol, _rest = st.columns([1, 2])
+    describe(_("the kernel's weights as a grid of numbers; a click on one traces its gradient."), kcol)
     kcol.plotly_chart(charts.gradient_grid(mod.weight.detach()[index[0], index[1]].numpy(),
                                          _("Filter {o}, input channel {i}: click a weight").format(o=index[0],
                                                                                                     i=index[1]),
@@ -178,9 +179,25 @@ def _trace(run: str, xb: bytes, target: int, layer: int, param: str, index: tupl
 
 
 def _lines(lines, key: str):
-    st.dataframe(pd.DataFrame([(ln.text, ln.value) for ln in lines], columns=[_("the arithmetic"), _("value")]),
-                 hide_index=True, key=key, width="stretch",
-                 column_config={_("value"): st.column_config.NumberColumn(format="%.6g")})
+    small_table(pd.DataFrame([(ln.text, float(ln.value)) for ln in lines], columns=[_("the arithmetic"), _("value")]),
+                key)
+
+
+def _grad_map(where, m: np.ndarray, title: str, mark, key: str):
+    """A layer's gradient map beside its arithmetic: a figure with its numbers when small enough to write
+    them, else a picture (a page traced through seven layers drew seven figures: 1.5 s)."""
+    m = np.atleast_2d(m)
+    if max(m.shape) <= 10:
+        describe(_("{title}, as a grid of numbers: red above zero, blue below, the traced cell outlined.").format(
+            title=title), where)
+        where.plotly_chart(charts.gradient_grid(m, title, mark=mark), key=key)
+        return
+    png, lim = charts.gradient_grid_png(m, mark)
+    scale = _("blue {low} · white 0 · red {high}").format(low=f"{-lim:.2g}", high=f"+{lim:.2g}")
+    where.container(key=key).image(
+        png, caption=f"{title} · {scale}", width=min(360, 24 * m.shape[1]),
+        alt=_("{title}, as colours: red above zero, blue below, the traced cell outlined in yellow.").format(
+            title=title))
 
 
 def _map_of(values: np.ndarray, cell: tuple):
@@ -203,8 +220,7 @@ with friendly_errors(_("gradient")):
                   "which shrinks it. That is seed000's bug, shown in numbers below."))
     df = pd.DataFrame({_("class"): data.classes[:len(tr.probs)], _("score (logit)"): tr.logits,
                        _("p = softmax"): tr.probs, _("target"): tr.target, _("dL/dscore = p - target"): tr.dlogits})
-    st.dataframe(df, hide_index=True, key="grad_loss_table", width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.5g") for c in df.columns[1:]})
+    small_table(df, "grad_loss_table", "{:.5g}")
     if smoothing:
         st.markdown(_("loss = - sum over classes of target x log p = **{loss:.5f}** (label smoothing {ls:g})")
                     .format(loss=tr.loss, ls=smoothing))
@@ -222,14 +238,13 @@ with friendly_errors(_("gradient")):
         with left:
             _lines(s.lines, f"grad_chain_{s.layer}")
             if s.terms:
-                st.dataframe(pd.DataFrame([(t.where, t.a, t.b, t.product) for t in s.terms],
-                                          columns=[_("from"), _("dL/d(output)"), _("weight"), _("product")]),
-                             hide_index=True, key=f"grad_terms_{s.layer}", width="stretch")
+                small_table(pd.DataFrame([(t.where, float(t.a), float(t.b), float(t.product)) for t in s.terms],
+                                         columns=[_("from"), _("dL/d(output)"), _("weight"), _("product")]),
+                            f"grad_terms_{s.layer}")
                 st.caption(_("the {k} biggest of {n} products").format(k=len(s.terms), n=s.n_terms))
         m, where = _map_of(s.grad_in, s.cell)
         if m is not None:
-            right.plotly_chart(charts.gradient_grid(m, _("dL/d(input), channel {c}").format(c=s.cell[0]), mark=where),
-                               key=f"grad_map_{s.layer}")
+            _grad_map(right, m, _("dL/d(input), channel {c}").format(c=s.cell[0]), where, f"grad_map_{s.layer}")
         ok = abs(s.value - s.autograd) <= bp.TOLERANCE and s.max_diff <= bp.TOLERANCE
         st.caption(("✅ " if ok else "⚠️ ") + _("cell ({cell}): {v:.6g} by hand, {a:.6g} by autograd; the largest "
                                                "difference over the whole layer is {d:.1e}").format(
@@ -246,7 +261,7 @@ with friendly_errors(_("gradient")):
         cols = st.columns(len(tr.grids))
         mark = tr.upstream_cell[1:] if len(tr.upstream_cell) == 3 else None
         for col, (name, grid) in zip(cols, tr.grids.items()):
-            col.plotly_chart(charts.gradient_grid(grid, titles[name], mark=mark), key=f"grad_grid_{name}")
+            _grad_map(col, np.asarray(grid), titles[name], mark, f"grad_grid_{name}")
     ok = tr.diff <= bp.TOLERANCE and tr.ok
     st.markdown(("✅ " if ok else "⚠️ ") + _("By hand: dL/dw = **{g:.6g}**; autograd: **{a:.6g}**; difference {d:.1e}"
                                             " (the check: under 1e-5).").format(g=tr.grad, a=tr.autograd, d=tr.diff))
@@ -295,8 +310,8 @@ if numpy_shaped and kind == "Linear":
                 (_("relative error"), r.relative_error),
                 (_("SGD: w - {lr:g} x g").format(lr=r.lr), r.new_w), (_("loss before"), r.loss),
                 (_("loss after the step"), r.loss_after)]
-        st.dataframe(pd.DataFrame(rows, columns=[_("what"), _("value")]), hide_index=True, key="grad_numpy_check",
-                     width="stretch", column_config={_("value"): st.column_config.NumberColumn(format="%.6g")})
+        small_table(pd.DataFrame([(w, float(v)) for w, v in rows], columns=[_("what"), _("value")]),
+                    "grad_numpy_check")
         st.caption(("✅ " if r.diff <= bp.TOLERANCE else "⚠️ ") + _(
             "seed004 {key}{index}: backprop {g:.6g}, numerical {n:.6g}, difference {d:.1e}").format(
             key=key, index=list(nidx), g=r.engine, n=r.numerical, d=r.diff))

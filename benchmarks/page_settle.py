@@ -38,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, streamlit_process  # noqa: E402
 
 PAGES = ["dataset", "architecture", "training", "timetravel", "sweep", "draw", "inside", "why", "experiments",
-         "lesson", "evaluation"]
+         "lesson", "evaluation", "glossary", "gradient", "dream", "report", "classroom"]  # every page but the
+# teacher's Board (a visitor without the key has no link to it)
 QUIET_MS = 1200
 # The app and the bare page are tabs side by side: Chromium slows a tab in the background (its timers
 # fire at most once a second), which would add up to a second to whichever tab is not in front.

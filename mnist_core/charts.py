@@ -420,6 +420,12 @@ def image_png(z: np.ndarray, colorscale: str = "Viridis", width: int = 720, zmin
     figure (30-100 ms each, and a page drew a dozen). For grids nobody clicks; hover values are lost.
     The scale spans ``zmin``..``zmax`` (default: the array's own range), as a heatmap's would."""
     z = np.asarray(z, dtype=np.float32)
+    k = max(1, min(24, width // max(1, z.shape[1])))
+    return _png(_rgba(z, colorscale, zmin, zmax).repeat(k, axis=0).repeat(k, axis=1))
+
+
+def _rgba(z: np.ndarray, colorscale: str, zmin: float | None = None, zmax: float | None = None) -> np.ndarray:
+    """``image_png``'s colours, one pixel per cell: (H, W, 4) uint8, NaN transparent."""
     finite = np.isfinite(z)
     lo, hi = (float(z[finite].min()), float(z[finite].max())) if finite.any() else (0.0, 1.0)
     if zmin is not None or zmax is not None:  # a given scale: what lies past it takes its end's colour
@@ -430,9 +436,7 @@ def image_png(z: np.ndarray, colorscale: str = "Viridis", width: int = 720, zmin
     rgba = np.zeros((*z.shape, 4), dtype=np.uint8)
     rgba[..., :3] = _lut(colorscale)[idx]
     rgba[..., 3] = np.where(finite, 255, 0)
-    k = max(1, min(24, width // max(1, z.shape[1])))
-    big = rgba.repeat(k, axis=0).repeat(k, axis=1)
-    return _png(big)
+    return rgba
 
 
 def kernel_grid_png(weights: np.ndarray, max_kernels: int = 64, width: int = 720) -> tuple[bytes, float]:
@@ -655,6 +659,27 @@ def gradient_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None =
                                                  zip(yy.ravel(), xx.ravel(), v.ravel())])
     height = int(min(380, max(160, (44 if small else 12) * v.shape[0] + 70)))
     return _image_axes(_layout(fig, title, height=height))
+
+
+def gradient_grid_png(values: np.ndarray, mark: tuple[int, int] | None = None, width: int = 360) -> tuple[bytes, float]:
+    """``gradient_grid`` of a grid too wide for numbers in its cells, as a picture: the same colours
+    centred at zero, the traced cell outlined in yellow; and the largest absolute gradient, which the
+    colours span from minus to plus (for the caption: a picture has no colour bar)."""
+    v = np.asarray(values, dtype=np.float32)
+    if v.ndim == 1:
+        v = v[None]
+    finite = np.abs(v[np.isfinite(v)])
+    lim = float(finite.max()) if finite.size else 0.0
+    lim = lim or 1.0
+    k = max(1, min(24, width // max(1, v.shape[1])))
+    rgba = _rgba(v, DIVERGING, -lim, lim).repeat(k, axis=0).repeat(k, axis=1)
+    if mark is not None and 0 <= mark[0] < v.shape[0] and 0 <= mark[1] < v.shape[1]:
+        t = max(1, k // 5)  # the outline, inside the cell's square
+        r0, c0 = mark[0] * k, mark[1] * k
+        box = rgba[r0:r0 + k, c0:c0 + k]
+        for edge in (box[:t], box[-t:], box[:, :t], box[:, -t:]):
+            edge[...] = (255, 212, 0, 255)  # #ffd400, the figure's mark
+    return _png(rgba), lim
 
 
 def attribution_maps(maps: list[tuple[str, np.ndarray]], image: np.ndarray, title: str | None = None) -> go.Figure:

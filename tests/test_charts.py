@@ -265,3 +265,22 @@ def test_kernel_grid_png_spans_the_finite_weights_around_zero():
     w[0, 0, 0, 0], w[1, 0, 1, 1], w[2, 0, 2, 2] = 2.0, -1.0, np.nan  # a diverged weight is left out of the scale
     png, lim = charts.kernel_grid_png(w)
     assert lim == 2.0 and png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_gradient_grid_png_centres_its_colours_at_zero_and_outlines_the_traced_cell():
+    import io
+
+    from PIL import Image
+    g = np.zeros((12, 12))
+    g[0, 0], g[11, 11], g[5, 5] = 4.0, -2.0, np.nan
+    png, lim = charts.gradient_grid_png(g, mark=(3, 6), width=120)  # 10 pixels a cell
+    im = np.asarray(Image.open(io.BytesIO(png)))
+    assert lim == 4.0 and im.shape == (120, 120, 4)
+    lut = charts._lut(charts.DIVERGING)
+    assert tuple(im[5, 5, :3]) == tuple(lut[255]) and tuple(im[115, 115, :3]) == tuple(lut[64])  # +4 and -2 of +-4
+    assert tuple(im[25, 25, :3]) == tuple(lut[128]) and im[55, 55, 3] == 0  # zero: the middle; NaN: transparent
+    yellow = (255, 212, 0, 255)
+    assert tuple(im[30, 65]) == yellow and tuple(im[39, 65]) == yellow and tuple(im[35, 60]) == yellow  # the outline
+    assert tuple(im[35, 65]) != yellow  # inside the outline: the cell's own colour
+    assert charts.gradient_grid_png(np.zeros((12, 12)))[1] == 1.0  # all zeros: still a scale
+    assert charts.gradient_grid_png(g, mark=(40, 40))[0][:8] == b"\x89PNG\r\n\x1a\n"  # a mark outside: ignored

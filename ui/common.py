@@ -125,6 +125,19 @@ def describe(what: str, where=None) -> None:
     (where or st).html(f'<p class="mnist-alt" role="note">{text}</p>')
 
 
+def small_table(df, key: str, numbers: str = "{:.6g}", where=None) -> None:
+    """A few rows as a plain table (``st.table``): the browser draws it at once, where each
+    ``st.dataframe`` grid (a canvas) cost it 0.05-0.3 s, and a screen reader reads it cell by cell. Text
+    cells are shown as written (``st.table`` reads Markdown); float columns in the ``numbers`` format.
+    ``key``: a container's, for tests and links to find the table by."""
+    shown = df.copy()
+    for col in shown.columns:
+        if shown[col].dtype == object:
+            shown[col] = [plain(v) if isinstance(v, str) else v for v in shown[col]]
+    floats = {c: numbers for c in shown.columns if shown[c].dtype.kind == "f"}
+    (where or st).container(key=key).table(shown.style.format(floats, na_rep="—"), hide_index=True)
+
+
 def lazy_tabs(labels: list[str], key: str, keep: tuple[str, ...] = ()):
     """Tabs whose hidden sections do not run: only the open tab's figures are computed, sent and drawn.
 

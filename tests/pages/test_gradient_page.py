@@ -14,7 +14,7 @@ def test_the_gradient_page_traces_a_weight_and_checks_it_against_autograd(app):
     assert any(m.value.startswith("✅ By hand") for m in at.markdown)  # the check passed
     assert gradient_line(at).startswith("gradient: layer 1 weight (0, 0, 2, 2) =")  # the demo's first conv
     assert at.get_by_key("grad_kernel") is not None and at.get_by_key("grad_grid_products") is not None
-    loss_table = at.dataframe[0].value
+    loss_table = at.table[0].value
     assert list(loss_table.iloc[:, 0]) == [str(i) for i in range(10)]  # one row per class
     np.testing.assert_allclose(loss_table.iloc[:, 4], loss_table.iloc[:, 2] - loss_table.iloc[:, 3], atol=1e-9)
     # another layer: the last dense layer's bias, then a batch norm's scale
@@ -29,12 +29,12 @@ def test_the_gradient_page_traces_a_weight_and_checks_it_against_autograd(app):
     at.selectbox(key="grad_target_7").set_value(3).run()
     no_exception(at)
     assert "The loss asks for 3" in texts(at) and "loss = - log p[3]" in texts(at)
-    assert at.dataframe[0].value.iloc[3, 3] == 1.0  # the target column: one-hot on 3
+    assert at.table[0].value.iloc[3, 3] == 1.0  # the target column: one-hot on 3
     # Adam from a typed state
     at.selectbox(key="grad_opt_demo").set_value("adam").run()
     at.radio(key="grad_state").set_value("From a state I type").run()
     no_exception(at)
-    assert "bias correction" in "\n".join(str(v) for df in at.dataframe for v in df.value.iloc[:, 0])
+    assert "bias correction" in "\n".join(str(v) for df in at.table for v in df.value.iloc[:, 0])
 
 
 def test_the_kernel_cell_is_picked_with_its_widgets_and_the_digit_can_be_a_drawing(app):
@@ -62,7 +62,7 @@ def test_the_gradient_page_speaks_chinese(app):
     no_exception(at)
     shown = texts(at)
     assert "追踪一个梯度" in at.title[0].value and "手算：∂L/∂w" in shown and "梯度：第 1 层 权重" in shown
-    arithmetic = "\n".join(str(v) for df in at.dataframe for v in df.value.iloc[:, 0])
+    arithmetic = "\n".join(str(v) for df in at.table for v in df.value.iloc[:, 0])
     assert "全连接层" in shown or "求和" in arithmetic  # the rules and the lines from mnist_core, translated
     assert "Backpropagation with real numbers" not in shown
 

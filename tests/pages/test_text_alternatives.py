@@ -7,7 +7,7 @@ import pytest
 from .conftest import no_exception
 from .test_draw_page import digit_rgba, patched_canvas  # noqa: F401
 
-MAIN = ["dataset", "inside", "draw", "training", "evaluation", "why", "timetravel"]
+MAIN = ["dataset", "inside", "draw", "training", "evaluation", "why", "timetravel", "gradient"]
 
 
 def is_alt(node) -> bool:
