@@ -98,11 +98,10 @@ def what_it_sees(f, moment: str):
             alt=_("the feature maps these kernels make of the input at {moment}.").format(moment=moment))
     else:
         left.info(_("This network has no conv layer: no kernels to watch."))
-    describe(_("a bar chart of its probability for each class at {moment}.").format(moment=moment), left)
-    left.plotly_chart(charts.probabilities_bar(f.probs, data.classes), key="tt_probs")
-    describe(_("the confusion matrix on 1,000 test digits at {moment}.").format(moment=moment), right)
-    right.plotly_chart(charts.confusion_matrix(f.confusion, data.classes, clickable=False),
-                       key="tt_confusion")  # nothing reads a click here
+    # one figure for both (nothing reads a click here): playing redraws it each second
+    describe(_("a bar chart of its probability for each class, and the confusion matrix on 1,000 test digits, "
+               "at {moment}.").format(moment=moment))
+    st.plotly_chart(charts.answer_and_confusion(f.probs, f.confusion, data.classes), key="tt_answer")
 
 
 def digits_map(snap, moment: str):

@@ -312,15 +312,34 @@ def sweep_curve(rows: list[dict], param: str) -> go.Figure:
 
 # --- prediction and inside the network ---------------------------------------------------------
 
-def probabilities_bar(probs: np.ndarray, classes: list[str] | None = None) -> go.Figure:
+def _probability_bars(probs: np.ndarray, classes: list[str] | None) -> go.Bar:
     classes = _ts(classes or [str(i) for i in range(len(probs))])
     best = int(np.argmax(probs))
     colors = [VERMILLION if i == best else BLUE for i in range(len(probs))]
-    fig = go.Figure(go.Bar(x=classes, y=probs, marker_color=colors, text=[f"{p:.0%}" for p in probs],
-                           textposition="outside"))
+    return go.Bar(x=classes, y=probs, marker_color=colors, text=[f"{p:.0%}" for p in probs], textposition="outside")
+
+
+def probabilities_bar(probs: np.ndarray, classes: list[str] | None = None) -> go.Figure:
+    fig = go.Figure(_probability_bars(probs, classes))
     fig.update_xaxes(title=_("digit"), type="category")
     fig.update_yaxes(title=_("probability"), range=[0, 1.1], tickformat=".0%")
     return _layout(fig, _("What the network thinks"), height=320)
+
+
+def answer_and_confusion(probs: np.ndarray, cm: np.ndarray, classes: list[str]) -> go.Figure:
+    """``probabilities_bar`` and ``confusion_matrix(clickable=False)`` side by side in one figure: time
+    travel's pair, one figure for the browser to draw at each moment where it drew two."""
+    heat = _confusion_heatmap(np.asarray(cm), _ts(classes), clickable=False).update(xaxis="x2", yaxis="y2")
+    fig = go.Figure([_probability_bars(probs, classes), heat], layout=dict(
+        xaxis=dict(domain=[0, 0.42], title=_("digit"), type="category"),
+        yaxis=dict(title=_("probability"), range=[0, 1.1], tickformat=".0%"),
+        xaxis2=dict(domain=[0.55, 1], anchor="y2", title=_("predicted"), type="category", side="bottom"),
+        yaxis2=dict(anchor="x2", title=_("true"), type="category", autorange="reversed"),
+        annotations=[dict(text=_t(title), x=x, y=1.0, xref="paper", yref="paper", xanchor="center",
+                          yanchor="bottom", showarrow=False, font=dict(size=16))
+                     for title, x in ((_("What the network thinks"), 0.21),
+                                      (_("Confusion matrix (colour: log count)"), 0.775))]))
+    return _layout(fig, None, height=420, showlegend=False)
 
 
 def preprocessing_steps(steps: list[tuple[str, np.ndarray]]) -> go.Figure:
@@ -520,18 +539,28 @@ def confusion_matrix(cm: np.ndarray, classes: list[str], clickable: bool = True)
     reads no click, time travel's, goes without: hover shows the same words)."""
     cm = np.asarray(cm)
     classes = _ts(classes)  # the categories too: a click reports them back escaped
-    z = np.log1p(cm)  # the diagonal would drown every mistake on a linear scale
-    t, p = np.meshgrid(np.arange(len(classes)), np.arange(len(classes)), indexing="ij")
-    words = [_("true {true}, predicted {pred}: {n}").format(true=classes[i], pred=classes[j], n=cm[i, j])
-             for i, j in zip(t.ravel(), p.ravel())]
-    fig = go.Figure(go.Heatmap(z=z, x=list(classes), y=list(classes), text=cm, texttemplate="%{text}",
-                               colorscale="Blues", showscale=False, hoverinfo="skip" if clickable else "text",
-                               hovertext=None if clickable else np.array(words, dtype=object).reshape(cm.shape)))
+    fig = go.Figure(_confusion_heatmap(cm, classes, clickable))
     if clickable:
-        _clickable(fig, [classes[j] for j in p.ravel()], [classes[i] for i in t.ravel()], words)
+        t, p = np.meshgrid(np.arange(len(classes)), np.arange(len(classes)), indexing="ij")
+        _clickable(fig, [classes[j] for j in p.ravel()], [classes[i] for i in t.ravel()], _cell_words(cm, classes))
     fig.update_xaxes(title=_("predicted"), type="category", side="bottom")
     fig.update_yaxes(title=_("true"), type="category", autorange="reversed")
     return _layout(fig, _("Confusion matrix (colour: log count)"), height=480)
+
+
+def _cell_words(cm: np.ndarray, classes: list[str]) -> list[str]:
+    t, p = np.meshgrid(np.arange(len(classes)), np.arange(len(classes)), indexing="ij")
+    return [_("true {true}, predicted {pred}: {n}").format(true=classes[i], pred=classes[j], n=cm[i, j])
+            for i, j in zip(t.ravel(), p.ravel())]
+
+
+def _confusion_heatmap(cm: np.ndarray, classes: list[str], clickable: bool) -> go.Heatmap:
+    """The counts written in their cells, coloured by log count (the diagonal would drown every mistake on
+    a linear scale); hover words unless the click markers carry them."""
+    return go.Heatmap(z=np.log1p(cm), x=list(classes), y=list(classes), text=cm, texttemplate="%{text}",
+                      colorscale="Blues", showscale=False, hoverinfo="skip" if clickable else "text",
+                      hovertext=None if clickable else np.array(_cell_words(cm, classes), dtype=object)
+                      .reshape(cm.shape))
 
 
 def per_class_accuracy(acc: np.ndarray, classes: list[str]) -> go.Figure:

@@ -32,18 +32,19 @@ def test_scrub_a_run_from_its_random_start(app, sample):
     no_exception(at)
     assert "time travel: the random start" in texts(at)
     assert float(at.metric[0].value.rstrip("%")) < trained - 30  # it had learned nothing yet
-    for key in ("tt_probs", "tt_confusion"):
-        assert at.get_by_key(key) is not None
+    # its answer and its confusion: one figure, a bar chart and a heatmap
+    answer = json.loads(at.get_by_key("tt_answer").proto.spec)["data"]
+    assert [t["type"] for t in answer] == ["bar", "heatmap"]
     # the kernels and their maps are pictures (nothing clicks them; playing redraws them each second)
     captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
     assert any(c.startswith("First-layer kernels at the random start · blue -") for c in captions), captions
     assert "What they make of the input" in captions
     assert not has(at, "tt_embedding")  # in a tab not open: not computed, not sent
     # nothing reads a click on the confusion matrix: no click markers to draw
-    assert [t["type"] for t in json.loads(at.get_by_key("tt_confusion").proto.spec)["data"]] == ["heatmap"]
+    assert answer[1]["hoverinfo"] == "text" and answer[1]["xaxis"] == "x2"
     at.session_state["tt_tab"] = "The digits in its last layer"
     no_exception(at.run(timeout=120))
-    assert has(at, "tt_embedding") and not has(at, "tt_confusion") and not at.get("image")
+    assert has(at, "tt_embedding") and not has(at, "tt_answer") and not at.get("image")
     assert "time travel: the random start" in texts(at)  # the moment stays
     at.button(key="tt_play").click().run(timeout=120)
     assert at.session_state["timetravel_playing"] and at.session_state["tt_index"] in (0, 1)
