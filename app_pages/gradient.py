@@ -184,13 +184,14 @@ def _lines(lines, key: str):
 
 
 def _grad_map(where, m: np.ndarray, title: str, mark, key: str):
-    """A layer's gradient map beside its arithmetic: a figure with its numbers when small enough to write
-    them, else a picture (a page traced through seven layers drew seven figures: 1.5 s)."""
+    """A layer's gradient map beside its arithmetic: a table of its numbers, coloured, when small enough to
+    write them, else a picture (a page traced through seven layers drew seven figures: 1.5 s)."""
     m = np.atleast_2d(m)
     if max(m.shape) <= 10:
-        describe(_("{title}, as a grid of numbers: red above zero, blue below, the traced cell outlined.").format(
-            title=title), where)
-        where.plotly_chart(charts.gradient_grid(m, title, mark=mark), key=key)
+        styled, title = charts.gradient_table(m, title, mark)
+        box = where.container(key=key)
+        box.caption(title + " · " + _("red above zero, blue below, the traced cell outlined"))
+        box.table(styled, hide_index=False)  # rows and columns numbered from 0, as the arithmetic names cells
         return
     png, lim = charts.gradient_grid_png(m, mark)
     scale = _("blue {low} · white 0 · red {high}").format(low=f"{-lim:.2g}", high=f"+{lim:.2g}")

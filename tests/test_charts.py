@@ -284,3 +284,33 @@ def test_gradient_grid_png_centres_its_colours_at_zero_and_outlines_the_traced_c
     assert tuple(im[35, 65]) != yellow  # inside the outline: the cell's own colour
     assert charts.gradient_grid_png(np.zeros((12, 12)))[1] == 1.0  # all zeros: still a scale
     assert charts.gradient_grid_png(g, mark=(40, 40))[0][:8] == b"\x89PNG\r\n\x1a\n"  # a mark outside: ignored
+
+
+def test_gradient_table_colours_each_number_as_the_figure_would_and_outlines_the_traced_cell():
+    g = np.array([[2e-5, -1e-5], [0.0, np.nan]])
+    styled, title = charts.gradient_table(g, "dL/d(input)", mark=(0, 1))
+    assert title == "dL/d(input) (x 1e-5)"  # one common factor, short numbers in the cells
+    html = styled.to_html()
+    lut = charts._lut(charts.DIVERGING)
+    top, low, mid = (tuple(int(x) for x in lut[i]) for i in (255, 64, 128))  # +2, -1 and 0 of +-2
+    assert f"background-color: rgb{top}" in html and f"background-color: rgb{low}" in html
+    selector = html.split(f"background-color: rgb{mid}")[0].rsplit("}", 1)[-1]  # the rule's cells
+    assert "row1_col0" in selector and "row1_col1" in selector  # the zero and the NaN (shown as a dash)
+    assert ">2.00<" in html and ">-1.00<" in html and ">—<" in html
+    assert html.count("outline: 3px solid #ffd400") == 1
+    plain_title = charts.gradient_table(np.array([[0.5, -0.25]]), "t")[1]
+    assert plain_title == "t"  # numbers that read as they are: no factor
+
+
+def test_gradient_table_numbers_are_readable_on_every_colour():
+    import re
+    v = np.linspace(-1, 1, 100).reshape(10, 10)
+    html = charts.gradient_table(v, "t")[0].to_html()
+    rules = re.findall(r"background-color: rgb\((\d+), (\d+), (\d+)\);\s*color: (#000|#fff)", html)
+    assert len(rules) > 50  # most of the 100 cells have their own colour
+
+    def contrast(a, b):
+        hi, lo = sorted((charts._luminance(a), charts._luminance(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+    for r, g, b, ink in rules:
+        assert contrast((int(r), int(g), int(b)), (0, 0, 0) if ink == "#000" else (255, 255, 255)) >= 4.5

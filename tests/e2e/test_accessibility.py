@@ -21,7 +21,7 @@ from .harness import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server, wait_idle
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = ["dataset", "architecture", "training", "timetravel", "sweep", "draw", "inside", "why", "experiments",
-         "lesson", "evaluation", "gradient", "dream", "report"]
+         "lesson", "evaluation", "gradient", "dream", "report", "glossary", "classroom"]
 RUN_AXE = """async () => {
   const r = await axe.run({exclude: [['[data-testid="stSidebarNav"]'], ['.dc-scroll']]},
                           {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
