@@ -128,14 +128,16 @@ def describe(what: str, where=None) -> None:
 def small_table(df, key: str, numbers: str = "{:.6g}", where=None) -> None:
     """A few rows as a plain table (``st.table``): the browser draws it at once, where each
     ``st.dataframe`` grid (a canvas) cost it 0.05-0.3 s, and a screen reader reads it cell by cell. Text
-    cells are shown as written (``st.table`` reads Markdown); float columns in the ``numbers`` format.
+    cells are shown as written (``st.table`` reads Markdown); float columns as text in the ``numbers`` format.
     ``key``: a container's, for tests and links to find the table by."""
+    import math
     shown = df.copy()
-    for col in shown.columns:
+    for col in shown.columns:  # written out here: a pandas Styler cost the server 10-15 ms a table to send
         if shown[col].dtype == object:
             shown[col] = [plain(v) if isinstance(v, str) else v for v in shown[col]]
-    floats = {c: numbers for c in shown.columns if shown[c].dtype.kind == "f"}
-    (where or st).container(key=key).table(shown.style.format(floats, na_rep="—"), hide_index=True)
+        elif shown[col].dtype.kind == "f":
+            shown[col] = ["—" if not math.isfinite(v) else numbers.format(v) for v in shown[col]]
+    (where or st).container(key=key).table(shown, hide_index=True)
 
 
 def lazy_tabs(labels: list[str], key: str, keep: tuple[str, ...] = ()):
