@@ -9,6 +9,7 @@ from mnist_core.calibration import reliability
 from mnist_core.data import DATASETS
 from mnist_core.i18n import _, ngettext
 from mnist_core.safe_text import for_plotly
+from mnist_core.training.devices import wide_pool
 from ui.common import describe, friendly_errors, lazy_tabs, model_and_data, model_dataset
 from ui.explain import chart_points, mistakes_explained
 from ui.links import read_link, write_link
@@ -26,7 +27,8 @@ if ours:  # all our digits, or only the held-out writers
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def evaluation(run: str, data_key: tuple, _spec, _model, _data) -> ins.Evaluation:
     """A model's whole test set, once per (run id, dataset) for the server: a run's weights never change."""
-    return ins.evaluate_model(_spec, _model, _data.test_images, _data.test_labels)
+    with wide_pool():  # every core for this one pass
+        return ins.evaluate_model(_spec, _model, _data.test_images, _data.test_labels)
 
 
 ev = None

@@ -20,6 +20,7 @@ from mnist_core.explain import activations
 from mnist_core.explain.attributions import conv_layers
 from mnist_core.explain.whatif import HAND_KERNELS, with_kernel
 from mnist_core.i18n import _, ngettext
+from mnist_core.training.devices import wide_pool
 from ui import state
 from ui.common import dataset, friendly_errors, lazy_tabs, load_model, model_options, model_picker
 from ui.explain import kernel_name, pick_input, pixels, reset_or_save
@@ -99,7 +100,8 @@ subset = fixed_subset(data.test_labels, 500)
 def curve(run: str, kind: str, data_key: tuple):
     s, m = load_model(run)
     xs = default_strengths(kind)
-    return xs, robustness_curve(s, m, data.test_images[subset], data.test_labels[subset], kind, xs)
+    with wide_pool():  # 500 digits at each strength: every core for it
+        return xs, robustness_curve(s, m, data.test_images[subset], data.test_labels[subset], kind, xs)
 
 
 with tab_curves:

@@ -7,6 +7,7 @@ from mnist_core.calibration import verdict
 from mnist_core.i18n import _, ngettext
 from mnist_core.inference import predict, to_input
 from mnist_core.safe_text import plain
+from mnist_core.training.devices import wide_pool
 from ui import state
 from ui.common import dataset, friendly_errors, load_model, model_options, store
 
@@ -71,7 +72,7 @@ if st.button(_("Build my report"), key="rep_build", type="primary"):
     built = []
     with st.spinner(_("Evaluating your runs…")):
         for run_id in picked:
-            with friendly_errors(plain(names.get(run_id, run_id))):
+            with friendly_errors(plain(names.get(run_id, run_id))), wide_pool():  # a whole test set: every core
                 built.append(reports.run_report(store(), run_id, data))
     student = me.nickname or (_("the teacher") if me.is_teacher else _("a visitor"))
     state.REPORT_HTML.set(reports.student_report(student, built, answers, drawings))
@@ -86,7 +87,8 @@ opts = model_options()
 label = st.selectbox(_("Model"), list(opts), key="rep_card_model")
 if st.button(_("Make the model card"), key="rep_card_build"):
     with friendly_errors(_("model card")):
-        card = reports.model_card(reports.run_report(store(), opts[label], data))
+        with wide_pool():
+            card = reports.model_card(reports.run_report(store(), opts[label], data))
         state.MODEL_CARD.set((opts[label], card))
 card = state.MODEL_CARD.get()
 if card and card[0] == opts.get(label):

@@ -3,8 +3,10 @@ sidebar, and the per-device choices the loop makes (autocast dtype, memory forma
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import threading
 from pathlib import Path
 
 import torch
@@ -87,7 +89,36 @@ def size_thread_pool(cpus: int | None = None) -> int:
     n = cpus or usable_cpus()
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
+    _pool["size"] = n
     return n
+
+
+_pool = {"size": None}  # what size_thread_pool last set: the size a wide pool narrows back to
+_wide = {"users": 0, "before": 1}
+_wide_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def wide_pool(cpus: int | None = None):
+    """Torch's intra-op pool widened to the usable CPUs while a large batch is computed (a whole test set:
+    10,000 digits took 1.15 s on one of two cores, 0.70 s on both), then back to what it was.
+
+    The app's pages compute on one thread (``settings.page_threads``), a visitor's digit at a time; a whole
+    test set is the exception. Torch's pool is the process's, so reruns running meanwhile use it too (as
+    they did before pages had one thread); passes that overlap share one widening, and the last to end
+    narrows it again."""
+    with _wide_lock:
+        if _wide["users"] == 0:  # the size to go back to: the pool's, not this thread's view of it
+            _wide["before"] = _pool["size"] or torch.get_num_threads()
+            torch.set_num_threads(cpus or usable_cpus())
+        _wide["users"] += 1
+    try:
+        yield
+    finally:
+        with _wide_lock:
+            _wide["users"] -= 1
+            if _wide["users"] == 0:
+                torch.set_num_threads(_wide["before"])
 
 
 def default_threads() -> int:

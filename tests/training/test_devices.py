@@ -55,3 +55,40 @@ def test_slots_and_pool_follow_the_usable_cpus():
         assert size_thread_pool(1) == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_wide_pool_widens_torchs_threads_for_its_passes_and_narrows_them_after_the_last():
+    import threading
+
+    from mnist_core.training.devices import wide_pool
+
+    def fresh() -> int:  # what a new thread gets (each rerun of a page runs in a new one)
+        got = []
+        t = threading.Thread(target=lambda: got.append(torch.get_num_threads()))
+        t.start()
+        t.join(10)
+        return got[0]
+
+    size_thread_pool(1)  # the pages' one
+    try:
+        with wide_pool(3):
+            assert torch.get_num_threads() == 3 and fresh() == 3
+            inside, go_on = threading.Event(), threading.Event()
+
+            def other():  # another visitor's pass, overlapping this one and outliving it
+                with wide_pool(3):
+                    inside.set()
+                    go_on.wait(10)
+
+            t = threading.Thread(target=other)
+            t.start()
+            assert inside.wait(10)
+        assert fresh() == 3  # the other pass still runs: still wide
+        go_on.set()
+        t.join(10)
+        assert fresh() == 1  # the last pass ended: back to the pages' one
+        with pytest.raises(RuntimeError), wide_pool(2):
+            raise RuntimeError("a pass that fails")
+        assert fresh() == 1 and torch.get_num_threads() == 1  # narrowed again all the same
+    finally:
+        size_thread_pool(2)
