@@ -687,15 +687,14 @@ def gradient_table(values: np.ndarray, title: str, mark: tuple[int, int] | None 
     import pandas as pd
     v, lim = _gradients(values)
     title, shown, power = _common_factor(v, lim, title)
-    lut = _lut(DIVERGING)
-    idx = np.round((np.clip(np.nan_to_num(v, nan=0.0), -lim, lim) + lim) / (2 * lim) * 255).astype(int)
-    styles = np.empty(v.shape, dtype=object)
-    for (r, c), i in np.ndenumerate(idx):
-        red, green, blue = (int(x) for x in lut[i])
-        ink = "#000" if _luminance(lut[i]) > 0.179 else "#fff"  # the higher contrast of the two (WCAG)
+    rgba = _rgba(v, DIVERGING, -lim, lim)  # the picture's colours, cell for cell
+    styles = np.full(v.shape, "", dtype=object)  # a NaN (transparent in the picture): the page's own background
+    for r, c in zip(*np.nonzero(rgba[..., 3])):
+        red, green, blue = (int(x) for x in rgba[r, c, :3])
+        ink = "#000" if _luminance(rgba[r, c, :3]) > 0.179 else "#fff"  # the higher contrast of the two (WCAG)
         styles[r, c] = f"background-color: rgb({red}, {green}, {blue}); color: {ink}"
-        if mark is not None and (r, c) == tuple(mark):
-            styles[r, c] += "; outline: 3px solid #ffd400; outline-offset: -3px"
+    if mark is not None and 0 <= mark[0] < v.shape[0] and 0 <= mark[1] < v.shape[1]:
+        styles[mark] += ("; " if styles[mark] else "") + "outline: 3px solid #ffd400; outline-offset: -3px"
     frame = pd.DataFrame(shown)
     fmt = ".2f" if power else ".3g"
     return frame.style.format(lambda x: format(x + 0.0, fmt), na_rep="—").apply(
@@ -735,12 +734,7 @@ def gradient_grid_png(values: np.ndarray, mark: tuple[int, int] | None = None, w
     """``gradient_grid`` of a grid too wide for numbers in its cells, as a picture: the same colours
     centred at zero, the traced cell outlined in yellow; and the largest absolute gradient, which the
     colours span from minus to plus (for the caption: a picture has no colour bar)."""
-    v = np.asarray(values, dtype=np.float32)
-    if v.ndim == 1:
-        v = v[None]
-    finite = np.abs(v[np.isfinite(v)])
-    lim = float(finite.max()) if finite.size else 0.0
-    lim = lim or 1.0
+    v, lim = _gradients(values)
     k = max(1, min(24, width // max(1, v.shape[1])))
     rgba = _rgba(v, DIVERGING, -lim, lim).repeat(k, axis=0).repeat(k, axis=1)
     if mark is not None and 0 <= mark[0] < v.shape[0] and 0 <= mark[1] < v.shape[1]:
