@@ -33,7 +33,7 @@ KEPT = {
     "softmax", "Adam", "AdamW", "SGD", "PyTorch", "Keras", "NumPy", "Captum", "Streamlit", "GPU", "CPU", "CUDA",
     "MPS", "PCA", "SNE", "Grad", "CAM", "FGSM", "PGD", "Sobel", "LeNet", "AlexNet", "VGG", "ResNet",
     "Conv2d", "MaxPool2d", "AvgPool2d", "Linear", "Flatten", "BatchNorm2d", "BatchNorm1d", "Dropout",
-    "epsilon", "gamma", "beta", "max", "log", "id", "demo", "lr",
+    "epsilon", "gamma", "beta", "max", "log", "sqrt", "id", "demo", "lr",  # the arithmetic writes sqrt as code does
     # names the seed programs print or call, quoted as they appear there (the lessons on seed000-002)
     "nn", "CrossEntropyLoss", "fit", "validation_data", "test_images", "test_labels", "Time", "cost",
     "localhost",  # the host name the teacher's board warns about, typed as it is
@@ -78,9 +78,10 @@ READ = """(sel) => {
   const root = document.querySelector(sel);
   if (!root) return "";
   const copy = root.cloneNode(true);
-  // code, Streamlit's own upload box and icon names (it translates neither: streamlit#1353), the charts (below)
+  // code, Streamlit's own upload box and icon names (it translates neither: streamlit#1353), the charts (below),
+  // and the Glossary's table, which shows each term and its meaning in both languages on purpose
   copy.querySelectorAll('[data-testid="stCode"], code, pre, [data-testid="stFileUploaderDropzone"], '
-                        + '[data-testid="stIconMaterial"], svg, .modebar').forEach(e => e.remove());
+                        + '[data-testid="stIconMaterial"], svg, .modebar, .st-key-gl_table').forEach(e => e.remove());
   document.body.appendChild(copy);  // innerText needs the copy laid out
   copy.style.position = "absolute"; copy.style.left = "-99999px";
   const html = copy.innerText;
