@@ -196,7 +196,7 @@ def _grad_map(where, m: np.ndarray, title: str, mark, key: str):
     png, lim = charts.gradient_grid_png(m, mark)
     scale = _("blue {low} · white 0 · red {high}").format(low=f"{-lim:.2g}", high=f"+{lim:.2g}")
     where.container(key=key).image(
-        png, caption=f"{title} · {scale}", width=min(360, 24 * m.shape[1]),
+        png, caption=f"{title} · {scale}",  # its own size (at most 360 px), narrower where the column is
         alt=_("{title}, as colours: red above zero, blue below, the traced cell outlined in yellow.").format(
             title=title))
 
