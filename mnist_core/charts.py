@@ -461,10 +461,8 @@ def _rgba(z: np.ndarray, colorscale: str, zmin: float | None = None, zmax: float
 def kernel_grid_png(weights: np.ndarray, max_kernels: int = 64, width: int = 720) -> tuple[bytes, float]:
     """``kernel_grid`` as a picture (the same mosaic, order and colours centred at zero), and the largest
     absolute weight, which its colours span from minus to plus (for the caption: a picture has no colour bar)."""
-    w = _kernel_squares(weights, max_kernels)
-    finite = np.abs(w[np.isfinite(w)])  # a diverged run's NaN weights: transparent, not the whole scale
-    lim = float(finite.max()) if finite.size else 1.0
-    lim = lim or 1.0  # eight a row (a figure's sixteen would be too small to see in a picture)
+    w, lim = _centred(_kernel_squares(weights, max_kernels))  # a diverged run's NaN weights: out of the scale
+    # eight a row (a figure's sixteen would be too small to see in a picture)
     return image_png(_mosaic(w, min(8, len(w)), pad=1), DIVERGING, width, zmin=-lim, zmax=lim), lim
 
 
@@ -654,9 +652,10 @@ def number_grids(grids: list[tuple[np.ndarray, str, bool]], fmt: str = ".2f") ->
     return fig
 
 
-def _gradients(values: np.ndarray) -> tuple[np.ndarray, float]:
-    """A grid of gradients as 2-D float64 (+ 0.0: no "-0" where ReLU stopped one) and the largest
-    absolute finite one (1.0 when all are zero), which the colours span from minus to plus."""
+def _centred(values: np.ndarray) -> tuple[np.ndarray, float]:
+    """Values coloured around zero (gradients, kernels) as float64, a vector as one row (+ 0.0: no "-0"
+    where ReLU stopped a gradient), and the largest absolute finite one (1.0 when none is non-zero),
+    which the colours span from minus to plus."""
     v = np.asarray(values, dtype=np.float64) + 0.0
     if v.ndim == 1:
         v = v[None]
@@ -685,7 +684,7 @@ def gradient_table(values: np.ndarray, title: str, mark: tuple[int, int] | None 
     ``gradient_grid`` colours it, the traced cell outlined in yellow) and its title (with the common
     factor, if any). A table is drawn at once and read cell by cell; a figure cost the browser 50 ms."""
     import pandas as pd
-    v, lim = _gradients(values)
+    v, lim = _centred(values)
     title, shown, power = _common_factor(v, lim, title)
     rgba = _rgba(v, DIVERGING, -lim, lim)  # the picture's colours, cell for cell
     styles = np.full(v.shape, "", dtype=object)  # a NaN (transparent in the picture): the page's own background
@@ -706,7 +705,7 @@ def gradient_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None =
     """A grid of gradients (red: raising it raises the loss, blue: lowers it), each number written in its
     cell when the grid is at most ``numbers_up_to`` wide, else shown on hover; ``clickable``: each cell's
     click reports its (x = column, y = row), as a kernel's cells do on the gradient page."""
-    v, lim = _gradients(values)
+    v, lim = _centred(values)
     small = max(v.shape) <= numbers_up_to
     if small:
         title, shown, power = _common_factor(v, lim, title)
@@ -734,7 +733,7 @@ def gradient_grid_png(values: np.ndarray, mark: tuple[int, int] | None = None, w
     """``gradient_grid`` of a grid too wide for numbers in its cells, as a picture: the same colours
     centred at zero, the traced cell outlined in yellow; and the largest absolute gradient, which the
     colours span from minus to plus (for the caption: a picture has no colour bar)."""
-    v, lim = _gradients(values)
+    v, lim = _centred(values)
     k = max(1, min(24, width // max(1, v.shape[1])))
     rgba = _rgba(v, DIVERGING, -lim, lim).repeat(k, axis=0).repeat(k, axis=1)
     if mark is not None and 0 <= mark[0] < v.shape[0] and 0 <= mark[1] < v.shape[1]:

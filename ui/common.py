@@ -254,10 +254,9 @@ def load_model(run_id: str):
 
 
 def model_version(run_id: str) -> tuple[str, float]:
-    """(run id, when its weights were written): the key of what is computed from a model and cached."""
-    from mnist_core.runs import DEMO_DIR
-    path = DEMO_DIR if run_id == "demo" else store().info(run_id).path
-    return run_id, (path / "weights.safetensors").stat().st_mtime
+    """(run id, when its weights were written): the key of what is computed from a model and cached.
+    Its folder only (``load_model`` has read and checked the run's files on this rerun already)."""
+    return run_id, (store().resolve(run_id) / "weights.safetensors").stat().st_mtime
 
 
 def model_dataset(run_id: str) -> str | None:
