@@ -122,8 +122,12 @@ rows = [{**row, "message": tr(row["message"])} for row in analysis.rows()]
 table = pd.DataFrame([{k: plain(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows])
 # a plain table: a dozen rows read at once, where a dataframe's grid (a canvas) took the browser 0.3 s more
 st.table(table.rename(columns=lambda c: _(COLUMNS.get(c, c))).set_index("#"))
-if analysis.ok:
-    st.plotly_chart(charts.architecture_diagram(analysis.rows()), key="arch_diagram")
+if analysis.ok:  # a picture: nothing clicks it, and as a figure it was the page's slowest element to draw
+    st.container(key="arch_diagram").image(
+        charts.architecture_svg(analysis.rows()),
+        caption=_("The network, left to right (height: map size, width: channels)"),
+        alt=_("the network as blocks from left to right, the input's and then one for each of its {n} layers, each "
+              "named with its output shape beneath it.").format(n=len(spec.layers)))
 
 # --- export and hand-over ---------------------------------------------------------------------------------
 st.subheader(_("Export"))

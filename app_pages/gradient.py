@@ -14,7 +14,7 @@ from mnist_core.i18n import _
 from mnist_core.runs import DEMO_DIR
 from mnist_core.safe_text import plain
 from ui import state
-from ui.common import describe, friendly_errors, model_and_data, small_table, store
+from ui.common import describe, friendly_errors, lazy_tabs, model_and_data, small_table, store
 from ui.explain import clamp, pick_input
 from ui.links import read_link, write_link
 
@@ -208,12 +208,17 @@ def _map_of(values: np.ndarray, cell: tuple):
     return None, None
 
 
-with friendly_errors(_("gradient")):
-    tr = _trace(run_id, x.numpy().astype(np.float32).tobytes(), target, layer, param, index, opt, float(lr),
-                tuple(sorted((k, float(v)) for k, v in given.items())), smoothing, engine,
-                tuple(sorted((k, v) for k, v in hyper.items())), spec, model)
+def _numpy_shaped() -> bool:
+    """A network of seed004's shape (two linear layers): its own NumPy backprop can redo the arithmetic."""
+    from mnist_core.training.numpy_engine import check_spec
+    try:
+        check_spec(spec)
+        return True
+    except MnistLabError:
+        return False
 
-    # --- the loss -----------------------------------------------------------------------------------------------
+
+def loss_section(tr):
     st.subheader(_("1. The loss, and its gradient with respect to the scores"))
     if spec.ends_with_softmax() and not bp.probs_are_output(spec, engine):
         st.info(_("This network ends with a Softmax and the loss (cross-entropy) applies its own: the scores the "
@@ -229,7 +234,8 @@ with friendly_errors(_("gradient")):
         st.markdown(_("loss = - log p[{c}] = - log {p:.5g} = **{loss:.5f}**").format(
             c=data.classes[target], p=float(tr.probs[target]), loss=tr.loss))
 
-    # --- carried back --------------------------------------------------------------------------------------------
+
+def chain_section(tr):
     st.subheader(_("2. Carried back, layer by layer"))
     if not tr.chain:
         st.caption(_("The weight is in the last layer: its output is the scores themselves."))
@@ -251,26 +257,22 @@ with friendly_errors(_("gradient")):
                                                "difference over the whole layer is {d:.1e}").format(
             cell=", ".join(map(str, s.cell)), v=s.value, a=s.autograd, d=s.max_diff))
 
-    # --- at the weight -------------------------------------------------------------------------------------------
+
+def weight_section(tr):
     st.subheader(_("3. At the weight"))
     st.markdown(_("Layer {n} ({label}), {what} {index}: its value is {w:.6g}").format(
         n=layer, label=plain(lab), what=_param_words(kind, param), index=tuple(index), w=tr.weight))
     _lines(tr.lines, "grad_weight_lines")
     if tr.grids:
         titles = {"upstream": _("dL/d(output) at each position"), "input": _("the input it met there"),
-                 "products": _("products: their sum is dL/dw")}
+                  "products": _("products: their sum is dL/dw")}
         cols = st.columns(len(tr.grids))
         mark = tr.upstream_cell[1:] if len(tr.upstream_cell) == 3 else None
         for col, (name, grid) in zip(cols, tr.grids.items()):
             _grad_map(col, np.asarray(grid), titles[name], mark, f"grad_grid_{name}")
-    ok = tr.diff <= bp.TOLERANCE and tr.ok
-    st.markdown(("✅ " if ok else "⚠️ ") + _("By hand: dL/dw = **{g:.6g}**; autograd: **{a:.6g}**; difference {d:.1e}"
-                                            " (the check: under 1e-5).").format(g=tr.grad, a=tr.autograd, d=tr.diff))
-    st.caption(_("gradient: layer {n} {param} {index} = {g:.6g}").format(n=layer, param=_param_words(kind, param),
-                                                                          index=tuple(index),
-                                                                          g=tr.grad))
 
-    # --- the step --------------------------------------------------------------------------------------------------
+
+def step_section(tr):
     st.subheader(_("4. The optimizer's step, and the loss after it"))
     _lines(tr.step.lines, "grad_step_lines")
     a, b, c = st.columns(3)
@@ -285,14 +287,9 @@ with friendly_errors(_("gradient")):
                  "optimizer state) changes the loss far more.").format(
         g=tr.grad, dw=tr.step.delta, p=tr.predicted_change, r=tr.loss_after - tr.loss))
 
-# --- seed004: its own NumPy backprop ---------------------------------------------------------------------------------
-try:
-    from mnist_core.training.numpy_engine import check_spec
-    check_spec(spec)
-    numpy_shaped = True
-except MnistLabError:
-    numpy_shaped = False
-if numpy_shaped and kind == "Linear":
+
+def seed004_section():
+    """seed004's own NumPy backprop for the same weight (a network of its shape: two linear layers)."""
     st.subheader(_("5. The same through seed004's hand-written NumPy backprop"))
     st.caption(_("seed004 wrote its backward pass by hand in NumPy (dy = y - t, then W2's and W1's gradients by "
                  "matrix products) and checked it against a numerical gradient: nudge the weight by h either way and "
@@ -316,3 +313,26 @@ if numpy_shaped and kind == "Linear":
         st.caption(("✅ " if r.diff <= bp.TOLERANCE else "⚠️ ") + _(
             "seed004 {key}{index}: backprop {g:.6g}, numerical {n:.6g}, difference {d:.1e}").format(
             key=key, index=list(nidx), g=r.engine, n=r.numerical, d=r.diff))
+
+
+with friendly_errors(_("gradient")):
+    tr = _trace(run_id, x.numpy().astype(np.float32).tobytes(), target, layer, param, index, opt, float(lr),
+                tuple(sorted((k, float(v)) for k, v in given.items())), smoothing, engine,
+                tuple(sorted((k, v) for k, v in hyper.items())), spec, model)
+    # The answer first; how it was reached, one step a tab: the seven layers of arithmetic at once were
+    # 170 elements, and the page took 0.6-0.7 s to settle.
+    ok = tr.diff <= bp.TOLERANCE and tr.ok
+    st.markdown(("✅ " if ok else "⚠️ ") + _("By hand: dL/dw = **{g:.6g}**; autograd: **{a:.6g}**; difference {d:.1e}"
+                                            " (the check: under 1e-5).").format(g=tr.grad, a=tr.autograd, d=tr.diff))
+    st.caption(_("gradient: layer {n} {param} {index} = {g:.6g}").format(n=layer, param=_param_words(kind, param),
+                                                                          index=tuple(index), g=tr.grad))
+    sections = [(_("1. The loss"), lambda: loss_section(tr)),
+                (_("2. Carried back, layer by layer"), lambda: chain_section(tr)),
+                (_("3. At the weight"), lambda: weight_section(tr)),
+                (_("4. The optimizer's step"), lambda: step_section(tr))]
+    if kind == "Linear" and _numpy_shaped():
+        sections.append((_("5. seed004's NumPy"), seed004_section))
+    for tab, (_label, draw) in zip(lazy_tabs([label for label, _draw in sections], key="grad_tab"), sections):
+        with tab:
+            if tab.open:
+                draw()

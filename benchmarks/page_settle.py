@@ -1,7 +1,9 @@
 """How long each page takes to settle in a real browser, as a ratio to a bare Streamlit page.
 
 Starts ``streamlit run app.py`` and, beside it, a bare Streamlit app (``st.title`` + ``st.write``),
-both on loopback, and drives Debian's Chromium (Playwright) through every page of each. A page
+both on loopback, and drives Debian's Chromium (Playwright) through every page of each. The bare app is
+served as Streamlit serves it out of the box: from a folder of its own, with Streamlit's default
+settings (``--bare-config project`` serves it with the app's ``.streamlit/config.toml``). A page
 has *settled* when Streamlit's running indicator is gone and the main block's DOM has not changed
 for 1.2 s; its settle time is from the click on its link in the navigation (the app is loaded
 once per browser, as a class uses it) to the last change. The bare app has two such pages, and
@@ -17,6 +19,7 @@ rerun of a script that does nothing).
 
     python benchmarks/page_settle.py [--repeats 3] [--visitors 1] [--pages inside,dataset]
                                      [--interactions inside_digit,eval_cell | --no-interactions] [--json out.json]
+                                     [--bare-config default|project]
 
 No timed test uses this: it prints numbers for BENCHMARKS.md.
 """
@@ -35,7 +38,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, streamlit_process  # noqa: E402
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_process  # noqa: E402
 
 PAGES = ["dataset", "architecture", "training", "timetravel", "sweep", "draw", "inside", "why", "experiments",
          "lesson", "evaluation", "glossary", "gradient", "dream", "report", "classroom"]  # every page but the
@@ -221,7 +224,9 @@ async def main_async(args) -> dict:
     bare_file = Path(tempfile.mkdtemp()) / "bare.py"
     bare_file.write_text(BARE)
     runs_dir = Path(tempfile.mkdtemp()) / "runs"
-    with streamlit_process(runs_dir) as (app_url, _), streamlit_process(runs_dir, script=str(bare_file)) as (bare, _):
+    bare_cwd = bare_file.parent if args.bare_config == "default" else ROOT  # Streamlit reads the config in its cwd
+    with streamlit_process(runs_dir) as (app_url, _), \
+            streamlit_process(runs_dir, script=str(bare_file), cwd=bare_cwd) as (bare, _):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + UNTHROTTLED)
             contexts = [await browser.new_context(viewport={"width": 1280, "height": 900})
@@ -259,7 +264,8 @@ async def main_async(args) -> dict:
                 acts[name] = row_of(app_runs, bare_runs)
                 show(name, acts[name])
             await browser.close()
-    return {"visitors": args.visitors, "repeats": args.repeats, "pages": table, "interactions": acts}
+    return {"visitors": args.visitors, "repeats": args.repeats, "bare_config": args.bare_config, "pages": table,
+            "interactions": acts}
 
 
 def main(argv=None):
@@ -271,6 +277,8 @@ def main(argv=None):
     ap.add_argument("--no-interactions", action="store_true", help="pages only")
     ap.add_argument("--no-pages", action="store_true", help="interactions only")
     ap.add_argument("--json", help="write the table here too")
+    ap.add_argument("--bare-config", choices=["default", "project"], default="default",
+                    help="the bare app with Streamlit's defaults, or with the app's .streamlit/config.toml")
     args = ap.parse_args(argv)
     out = asyncio.run(main_async(args))
     if args.json:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -160,40 +161,46 @@ def projection(coords: np.ndarray, labels: np.ndarray, classes: list[str], metho
 
 # --- architecture ----------------------------------------------------------------------
 
-def architecture_diagram(rows: list[dict]) -> go.Figure:
-    """Blocks left to right, their heights by feature-map size and widths by channels.
+ARCH_COLOURS = {"Conv2d": "#1f77b4", "MaxPool2d": "#ff7f0e", "AvgPool2d": "#ff7f0e", "Linear": "#2ca02c",
+                "Flatten": "#7f7f7f", "BatchNorm2d": "#9467bd", "BatchNorm1d": "#9467bd", "Dropout": "#8c564b"}
+ACTIVATIONS = ("ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax")
 
-    ``rows``: the analysis rows (layer label, output shape string, ...) from spec.Analysis.rows().
-    """
-    x = 0.0
-    traces, shapes, notes = [], [], []  # gathered, then made into one figure at once (fast to build)
-    colors = {"Conv2d": "#1f77b4", "MaxPool2d": "#ff7f0e", "AvgPool2d": "#ff7f0e", "Linear": "#2ca02c",
-              "Flatten": "#7f7f7f", "BatchNorm2d": "#9467bd", "BatchNorm1d": "#9467bd", "Dropout": "#8c564b"}
-    shapes_in = [(_("input"), "1x28x28")] + [(r["layer"], r["output"]) for r in rows]
-    for label, shape in shapes_in:
-        dims = [int(v) for v in shape.split("x")] if shape != "?" else [1]
+
+def architecture_svg(rows: list[dict]) -> str:
+    """The network as a picture (SVG): blocks left to right, their heights by feature-map size and widths by
+    channels, each named with its output shape beneath. A picture, not a figure: nothing clicks it, and as a
+    Plotly figure of one trace and one annotation per layer it was the page's slowest element to draw.
+
+    ``rows``: the analysis rows (layer label, output shape string, ...) from spec.Analysis.rows(). Every label
+    is escaped for XML: a layer's label is text, never markup."""
+    from html import escape
+    sx, sy, top, gap = 80.0, 48.0, 2.3, 0.35  # pixels per unit across and up; units above the middle line
+    blocks, x = [], 0.3
+    for label, shape in [(_("input"), "1x28x28")] + [(str(r["layer"]), str(r["output"])) for r in rows]:
+        dims = [int(v) for v in shape.split("x")] if re.fullmatch(r"\d+(x\d+)*", shape) else [1]
         if len(dims) == 3:
-            c, h, _w = dims
+            c, h = dims[0], dims[1]
             height, width = 0.5 + h / 28 * 3, 0.3 + math.log2(c + 1) * 0.25
         else:
             height, width = 0.5 + min(math.log2(dims[0] + 1) / 12 * 3.5, 3.5), 0.35
         kind = label.split(" ")[0]
-        color = colors.get(kind, "#d62728" if kind in ("ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax")
-                           else "#444")
-        shapes.append(dict(type="rect", x0=x, x1=x + width, y0=-height / 2, y1=height / 2,
-                           fillcolor=color, opacity=0.75, line=dict(color="#222", width=1)))
-        # the label goes in as data, never into the template: "%{...}" in a label would be substituted
-        traces.append(go.Scatter(x=[x + width / 2], y=[0], mode="markers", marker=dict(size=1, opacity=0),
-                                 text=[_t(label)], customdata=[_t(shape)],
-                                 hovertemplate=_("%{text}<br>output %{customdata}") + "<extra></extra>",
-                                 showlegend=False))
-        notes.append(dict(x=x + width / 2, y=-height / 2 - 0.15, text=f"{_t(label)}<br>{_t(shape)}", showarrow=False,
-                          textangle=-60, font=dict(size=10), yanchor="top"))
-        x += width + 0.35
-    fig = go.Figure(traces, layout=dict(shapes=shapes, annotations=notes))
-    fig.update_xaxes(visible=False, range=[-0.3, x + 0.3])
-    fig.update_yaxes(visible=False, range=[-4.5, 2.2])
-    return _layout(fig, _("The network, left to right (height: map size, width: channels)"), height=380)
+        colour = ARCH_COLOURS.get(kind, "#d62728" if kind in ACTIVATIONS else "#444444")
+        blocks.append((x, width, height, colour, label, shape))
+        x += width + gap
+    w, h = round((x - gap + 0.3) * sx) + 110, round(6.4 * sy)  # room on the right for the last label
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+             'font-family="sans-serif" font-size="13">',
+             f'<rect width="{w}" height="{h}" fill="#0e1117"/>']  # its own background: readable in any theme
+    for x0, width, height, colour, label, shape in blocks:
+        px, py = x0 * sx, (top - height / 2) * sy
+        cx, below = (x0 + width / 2) * sx, (top + height / 2) * sy + 8
+        parts.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{width * sx:.1f}" height="{height * sy:.1f}" '
+                     f'fill="{colour}" fill-opacity="0.8" stroke="#dddddd" stroke-width="1"/>')
+        parts.append(f'<text transform="translate({cx:.1f},{below:.1f}) rotate(35)" fill="#fafafa">'
+                     f'<tspan x="0" dy="0.8em">{escape(label)}</tspan>'
+                     f'<tspan x="0" dy="1.2em" fill="#c8c8c8">{escape(shape)}</tspan></text>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 # --- training ------------------------------------------------------------------------------
@@ -679,14 +686,17 @@ def _luminance(rgb) -> float:
     return float(0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
 
 
-def gradient_table(values: np.ndarray, title: str, mark: tuple[int, int] | None = None):
-    """A small grid of gradients as a table of numbers (pandas ``Styler``: each cell coloured as
-    ``gradient_grid`` colours it, the traced cell outlined in yellow) and its title (with the common
-    factor, if any). A table is drawn at once and read cell by cell; a figure cost the browser 50 ms."""
+def grid_table(values: np.ndarray, colorscale: str = DIVERGING, zmin: float | None = None, zmax: float | None = None,
+               fmt: str = ".2f", mark: tuple[int, int] | None = None, shown: np.ndarray | None = None):
+    """A small grid of numbers as a table (a pandas ``Styler``): each cell coloured as ``image_png`` colours it
+    (the scale from ``zmin`` to ``zmax``, default the grid's own range), its ink black or white, whichever
+    contrasts more (WCAG), the ``mark`` cell outlined in yellow; rows and columns numbered from 0. A table is
+    drawn at once and read cell by cell; a figure of the same grid cost the browser 50 ms. ``shown``: the
+    numbers written, where they are not the values coloured (gradients written over a common factor)."""
     import pandas as pd
-    v, lim = _centred(values)
-    title, shown, power = _common_factor(v, lim, title)
-    rgba = _rgba(v, DIVERGING, -lim, lim)  # the picture's colours, cell for cell
+    v = np.asarray(values, dtype=np.float64) + 0.0  # no "-0"
+    v = v[None] if v.ndim == 1 else v
+    rgba = _rgba(v, colorscale, zmin, zmax)  # the picture's colours, cell for cell
     styles = np.full(v.shape, "", dtype=object)  # a NaN (transparent in the picture): the page's own background
     for r, c in zip(*np.nonzero(rgba[..., 3])):
         red, green, blue = (int(x) for x in rgba[r, c, :3])
@@ -694,10 +704,44 @@ def gradient_table(values: np.ndarray, title: str, mark: tuple[int, int] | None 
         styles[r, c] = f"background-color: rgb({red}, {green}, {blue}); color: {ink}"
     if mark is not None and 0 <= mark[0] < v.shape[0] and 0 <= mark[1] < v.shape[1]:
         styles[mark] += ("; " if styles[mark] else "") + "outline: 3px solid #ffd400; outline-offset: -3px"
-    frame = pd.DataFrame(shown)
-    fmt = ".2f" if power else ".3g"
+    frame = pd.DataFrame(v if shown is None else shown)
     return frame.style.format(lambda x: format(x + 0.0, fmt), na_rep="—").apply(
-        lambda _frame: pd.DataFrame(styles, index=_frame.index, columns=_frame.columns), axis=None), title
+        lambda _frame: pd.DataFrame(styles, index=_frame.index, columns=_frame.columns), axis=None)
+
+
+def gradient_table(values: np.ndarray, title: str, mark: tuple[int, int] | None = None):
+    """A small grid of gradients as a ``grid_table`` coloured as ``gradient_grid`` colours it (centred at zero),
+    and its title (with the common factor, if any)."""
+    v, lim = _centred(values)
+    title, shown, power = _common_factor(v, lim, title)
+    return grid_table(v, DIVERGING, -lim, lim, ".2f" if power else ".3g", mark, shown), title
+
+
+def number_table(values: np.ndarray, diverging: bool = True, mark: tuple[int, int] | None = None, fmt: str = ".2f"):
+    """``number_grid`` as a ``grid_table``: diverging colours centred at zero (weights, products) or Viridis
+    (an input patch, a pooling window), the numbers written to ``fmt``."""
+    if not diverging:
+        return grid_table(values, "Viridis", fmt=fmt, mark=mark)
+    v, lim = _centred(values)
+    return grid_table(v, DIVERGING, -lim, lim, fmt, mark)
+
+
+def input_box_png(image: np.ndarray, box: tuple[int, int, int, int] | None, width: int = 280) -> bytes:
+    """``input_with_box`` as a picture: the digit in grey, the pixels a cell can see outlined in red
+    (``box``: first and last row, first and last column)."""
+    z = np.clip(np.asarray(image, dtype=np.float32), 0, 1)
+    k = max(1, width // max(1, z.shape[1]))
+    rgba = _rgba(z, GREYS, 0.0, 1.0).repeat(k, axis=0).repeat(k, axis=1)
+    if box is not None:
+        y0, y1, x0, x1 = (int(b) for b in box)
+        y0, x0 = max(0, y0), max(0, x0)
+        y1, x1 = min(z.shape[0] - 1, y1), min(z.shape[1] - 1, x1)
+        if y0 <= y1 and x0 <= x1:
+            t = max(2, k // 3)
+            area = rgba[y0 * k:(y1 + 1) * k, x0 * k:(x1 + 1) * k]
+            for edge in (area[:t], area[-t:], area[:, :t], area[:, -t:]):
+                edge[...] = (255, 75, 75, 255)  # #ff4b4b, the figure's box
+    return _png(rgba)
 
 
 def gradient_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = None, numbers_up_to: int = 10,

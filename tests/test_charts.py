@@ -84,11 +84,24 @@ def test_confusion_matrix_and_per_class():
     assert pc.data[0].type == "bar"
 
 
-def test_architecture_diagram_one_block_per_layer_plus_input():
+def test_architecture_svg_one_block_per_layer_plus_input():
+    import xml.etree.ElementTree as ET
     rows = presets.get("seed001").spec().analyze().rows()
-    fig = charts.architecture_diagram(rows)
-    assert len(fig.layout.shapes) == len(rows) + 1
-    assert "1568" in " ".join(a.text for a in fig.layout.annotations)
+    svg = ET.fromstring(charts.architecture_svg(rows))  # well-formed: a picture the browser can draw
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(svg.findall(f"{ns}rect")) == len(rows) + 2  # the background, the input, each layer
+    shapes = [t.findall(f"{ns}tspan")[1].text for t in svg.findall(f"{ns}text")]
+    assert shapes[0] == "1x28x28" and "1568" in shapes and len(shapes) == len(rows) + 1
+
+
+@pytest.mark.parametrize("hostile", ['<script>alert(1)</script>', '"/><image href="x"/>', "a & b %{x}"])
+def test_architecture_svg_writes_a_label_as_text(hostile):
+    import xml.etree.ElementTree as ET
+    svg = charts.architecture_svg([{"layer": hostile, "output": "8x28x28"}, {"layer": "Flatten", "output": hostile}])
+    root = ET.fromstring(svg)  # still one well-formed picture, whatever the label
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert any(hostile in t for t in texts)  # shown as written
+    assert "<script" not in svg and "<image" not in svg
 
 
 def test_preprocessing_steps_panels():
@@ -154,8 +167,6 @@ BUILDERS = {  # every builder that takes a string: the hostile text in each of i
     "mean_digits": lambda h: charts.mean_digits(_img(10), classes_with(h)),
     "projection": lambda h: charts.projection(np.random.randn(20, 2), np.arange(20) % 10, classes_with(h), h,
                                               hover=[h] * 20),
-    "architecture_diagram": lambda h: charts.architecture_diagram([{"layer": h + " %{x}", "output": "8x28x28"},
-                                                                   {"layer": "Flatten", "output": "6272"}]),
     "loss_curve": lambda h: charts.loss_curve(STEPS, [LrChange(step=5, lr=0.01)], title=h),
     "runs_overlay": lambda h: charts.runs_overlay({h: STEPS, "other": STEPS}, "loss"),
     "sweep_curve": lambda h: charts.sweep_curve([{"value": 0.1, "accuracy": 0.9, "state": h},
@@ -189,13 +200,6 @@ def test_every_builder_escapes_user_text(builder, hostile):
     assert "<a" not in joined and "<span" not in joined, joined[:500]
     escaped = hostile.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
     assert any(escaped in s for s in strings), f"{builder}: the name is gone instead of escaped"
-
-
-def test_a_label_is_data_in_a_hover_never_part_of_its_template():
-    fig = charts.architecture_diagram([{"layer": "Conv2d %{x}", "output": "8x28x28"}])
-    templates = [t.hovertemplate for t in fig.data if t.hovertemplate]
-    assert templates and not any("Conv2d" in t for t in templates)
-    assert any(t.text and "Conv2d %{x}" in t.text[0] for t in fig.data)
 
 
 def test_confusion_matrix_clicks_report_the_escaped_categories():

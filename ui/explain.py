@@ -121,14 +121,6 @@ def trace_section(spec, model, x, image) -> int:
         return int(layer)
     with friendly_errors(_("trace")):
         t = trace(spec, model, x, int(layer), cell)
-        left, right = st.columns([1, 2])
-        describe(_("the input digit with a box around the pixels this cell can see."), left)
-        left.plotly_chart(charts.input_with_box(image, t.box, _("What this cell can see") if t.box else _("The input")),
-                          key="trace_box")
-        with right:
-            st.markdown(_("**Layer {layer}: {label}**, cell {cell}").format(layer=t.layer, label=plain(t.label),
-                                                                            cell=t.cell))
-            _arithmetic(t)
         steps = list(t.steps)
         nxt = t.layer + 1  # the elementwise layers that follow (batch norm, ReLU) act on the same cell
         while nxt <= n and spec.layers[nxt - 1].kind in ELEMENTWISE:
@@ -136,47 +128,63 @@ def trace_section(spec, model, x, image) -> int:
             steps += [(_("then layer {layer} ({label}): {step}").format(layer=nxt, label=tn.label, step=s), v)
                       for s, v in tn.steps[1:]]
             nxt += 1
-        step_col, value_col = _("step"), _("value")
-        # a handful of rows: a plain table (a dataframe's grid is a canvas that took the browser 0.3 s more)
-        # (st.table reads its cells as Markdown: "+ bias" would be a list item)
-        st.table(pd.DataFrame([(plain(s), f"{v:.4f}") for s, v in steps], columns=[step_col, value_col])
-                 .set_index(step_col))
-        ok = abs(t.value - t.actual) < 1e-4
-        got = dict(value=f"{t.value:.4f}", actual=f"{t.actual:.4f}")
-        st.markdown("✅ " + _("The arithmetic gives **{value}**; the network computed **{actual}** (the same).")
-                    .format(**got) if ok else
-                    "⚠️ " + _("The arithmetic gives **{value}**; the network computed **{actual}**.").format(**got))
+        left, right = st.columns([1, 2])
+        # a picture (nothing clicks it): as a figure it was one of the last things the page waited for
+        left.container(key="trace_box").image(
+            charts.input_box_png(image, t.box), caption=_("What this cell can see") if t.box else _("The input"),
+            alt=_("the input digit with a box around the pixels this cell can see."))
+        with right:
+            st.markdown(_("**Layer {layer}: {label}**, cell {cell}").format(layer=t.layer, label=plain(t.label),
+                                                                            cell=t.cell))
+            ch = _channel(t)
+            step_col, value_col = _("step"), _("value")
+            # a handful of rows: a plain table (a dataframe's grid is a canvas that took the browser 0.3 s more)
+            # (st.table reads its cells as Markdown: "+ bias" would be a list item)
+            st.table(pd.DataFrame([(plain(s), f"{v:.4f}") for s, v in steps], columns=[step_col, value_col])
+                     .set_index(step_col))
+            ok = abs(t.value - t.actual) < 1e-4
+            got = dict(value=f"{t.value:.4f}", actual=f"{t.actual:.4f}")
+            st.markdown("✅ " + _("The arithmetic gives **{value}**; the network computed **{actual}** (the same).")
+                        .format(**got) if ok else
+                        "⚠️ " + _("The arithmetic gives **{value}**; the network computed **{actual}**.").format(**got))
+        _arithmetic(t, ch)  # the grids across the page's width: three tables of five columns need it
         st.caption(_("trace: layer {layer} cell {cell} = {value}").format(layer=t.layer, cell=t.cell,
                                                                           value=f"{t.value:.4f}"))
     return int(layer)
 
 
-def _arithmetic(t):
+def _channel(t) -> int:
+    """The input channel whose patch and kernel are shown: the one that adds the most, or the one chosen."""
+    if t.kernel is None or t.kernel.shape[0] <= 1:
+        return 0
+    c_in = t.kernel.shape[0]
+    order = np.argsort(-np.abs(t.channel_sums))
+    return st.selectbox(_("Input channel to show (of {n}; the rest are summed)").format(n=c_in),
+                        list(range(c_in)), index=int(order[0]), key="trace_in_ch",
+                        format_func=lambda i: _("{channel} (adds {sum})").format(
+                            channel=i, sum=f"{t.channel_sums[i]:+.3f}"))
+
+
+def _arithmetic(t, ch: int):
     if t.kernel is not None:  # a convolution: patch x kernel
         c_in = t.kernel.shape[0]
-        ch = 0
-        if c_in > 1:
-            order = np.argsort(-np.abs(t.channel_sums))
-            ch = st.selectbox(_("Input channel to show (of {n}; the rest are summed)").format(n=c_in),
-                              list(range(c_in)), index=int(order[0]), key="trace_in_ch",
-                              format_func=lambda i: _("{channel} (adds {sum})").format(
-                                  channel=i, sum=f"{t.channel_sums[i]:+.3f}"))
-        # the three grids in one figure: one for the browser to draw, not three
-        describe(" ".join((_("the input patch under the kernel, as a grid of numbers."),
-                           _("the kernel weights, as a grid of numbers."),
-                           _("the patch times the kernel, cell by cell, as a grid of numbers."))))
-        st.plotly_chart(charts.number_grids([(t.patch[ch], _("input patch"), False),
-                                             (t.kernel[ch], _("kernel weights"), True),
-                                             (t.products[ch], _("patch x kernel"), True)]), key="trace_grids")
+        # three small tables of numbers, coloured: drawn at once, where one figure of three panels was the last
+        # thing the page waited for (and a table is read cell by cell)
+        box = st.container(key="trace_grids")
+        for col, (values, title, diverging) in zip(box.columns(3), ((t.patch[ch], _("input patch"), False),
+                                                                    (t.kernel[ch], _("kernel weights"), True),
+                                                                    (t.products[ch], _("patch x kernel"), True))):
+            col.caption(title)
+            col.table(charts.number_table(values, diverging), hide_index=False)
         if c_in > 1:
             st.caption(ngettext("Channel {channel}'s products add up to {sum}; the other {n} channel adds {rest}.",
                                 "Channel {channel}'s products add up to {sum}; the other {n} channels add {rest}.",
                                 c_in - 1).format(channel=ch, sum=f"{t.channel_sums[ch]:+.4f}", n=c_in - 1,
                                                  rest=f"{t.channel_sums.sum() - t.channel_sums[ch]:+.4f}"))
     elif t.patch is not None:  # a pooling window
-        describe(_("the pooling window as a grid of numbers, the winner outlined."))
-        st.plotly_chart(charts.number_grid(t.patch, _("the window: the winner is outlined") if t.winner
-                                           else _("the window"), mark=t.winner, diverging=False), key="trace_window")
+        box = st.container(key="trace_window")
+        box.caption(_("the window: the winner is outlined") if t.winner else _("the window"))
+        box.table(charts.number_table(t.patch, diverging=False, mark=t.winner), hide_index=False)
     elif t.contributions:
         st.dataframe(pd.DataFrame(t.contributions, columns=[_("input"), _("value"), _("weight"),
                                                             _("value x weight")]),

@@ -35,9 +35,10 @@ def streamlit_server(runs_dir: str | Path, timeout: float = 90):
 
 @contextlib.contextmanager
 def streamlit_process(runs_dir: str | Path, timeout: float = 90, env: dict | None = None,
-                      script: str = "app.py"):
+                      script: str = "app.py", cwd: str | Path = ROOT):
     """The same, yielding (URL, process): for the load test's memory readings. ``env`` entries
-    set to None are removed from the server's environment."""
+    set to None are removed from the server's environment. ``cwd``: where the server starts, whose
+    ``.streamlit/config.toml`` it reads (the repository's by default)."""
     port = free_port()
     env = {**os.environ, "MNIST_LAB_RUNS": str(runs_dir), "PYTHONUNBUFFERED": "1", **(env or {})}
     env = {k: v for k, v in env.items() if v is not None}
@@ -45,7 +46,7 @@ def streamlit_process(runs_dir: str | Path, timeout: float = 90, env: dict | Non
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout

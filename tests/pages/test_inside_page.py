@@ -54,11 +54,12 @@ def test_trace_a_cell_and_see_its_arithmetic(app):
     line = next(c.value for c in at.caption if c.value.startswith("trace:"))
     assert line.startswith("trace: layer 1 cell (3, 5, 6) =")
     assert any("the network computed" in m.value and "(the same)" in m.value for m in at.markdown)
-    grids = json.loads(at.get_by_key("trace_grids").proto.spec)  # patch, kernel, products: one figure
-    assert [t["type"] for t in grids["data"]] == ["heatmap"] * 3
-    assert [a["text"] for a in grids["layout"]["annotations"]] == ["input patch", "kernel weights", "patch x kernel"]
-    patch, kernel, products = (plotly_array(t["z"]) for t in grids["data"])
-    assert np.allclose(patch * kernel, products, atol=1e-6)  # what the third grid says is the first two's product
+    captions = [c.value for c in at.caption]
+    titles = captions[captions.index("input patch"):][:3]  # three small tables of numbers, titled
+    assert titles == ["input patch", "kernel weights", "patch x kernel"]
+    patch, kernel, products = (at.table[i].value.to_numpy(dtype=float) for i in (1, 2, 3))  # after the steps
+    assert patch.shape == kernel.shape == products.shape == (5, 5)  # seed001's first layer: 5 x 5 kernels
+    assert np.allclose(patch * kernel, products, atol=1e-6)  # what the third table says is the first two's product
     at.text_input(key="trace_cell_pos").set_value("99,0,0").run()
     no_exception(at)
     assert any("outside this layer" in e.value for e in at.error)
