@@ -613,52 +613,6 @@ def mosaic_cell(x: float, y: float, shape: tuple[int, int, int], cols: int = 8, 
     return c, iy, ix
 
 
-def input_with_box(image: np.ndarray, box: tuple[int, int, int, int] | None, title: str) -> go.Figure:
-    """The 28x28 input with a cell's receptive field outlined."""
-    fig = go.Figure(go.Heatmap(z=np.asarray(image), colorscale=GREYS, zmin=0, zmax=1, showscale=False,
-                               hovertemplate=_("row %{y}, col %{x}: %{z:.2f}") + "<extra></extra>"))
-    if box is not None:
-        y0, y1, x0, x1 = box
-        fig.add_shape(type="rect", x0=x0 - 0.5, x1=x1 + 0.5, y0=y0 - 0.5, y1=y1 + 0.5,
-                      line=dict(color="#ff4b4b", width=3))
-    return _image_axes(_layout(fig, title, height=300))
-
-
-def _number_heatmap(v: np.ndarray, diverging: bool, fmt: str) -> go.Heatmap:
-    """A grid whose numbers are written in its cells, diverging colours centred at zero or Viridis."""
-    finite = v[np.isfinite(v)]
-    lim = float(np.abs(finite).max()) if finite.size else 1.0
-    return go.Heatmap(z=np.where(np.isfinite(v), v, np.nan), text=[[format(c, fmt) for c in r] for r in v],
-                      texttemplate="%{text}", textfont=dict(size=11), showscale=False,
-                      colorscale=DIVERGING if diverging else "Viridis",
-                      zmin=-lim if diverging else None, zmax=lim if diverging else None,
-                      hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>")
-
-
-def number_grid(values: np.ndarray, title: str, mark: tuple[int, int] | None = None, diverging: bool = True,
-                fmt: str = ".2f") -> go.Figure:
-    """A small grid of numbers written in their cells (a patch, a kernel, their products)."""
-    v = np.asarray(values, dtype=np.float64)
-    fig = go.Figure(_number_heatmap(v, diverging, fmt))
-    if mark is not None:
-        fig.add_shape(type="rect", x0=mark[1] - 0.5, x1=mark[1] + 0.5, y0=mark[0] - 0.5, y1=mark[0] + 0.5,
-                      line=dict(color="#ffd400", width=3))
-    side = 34 * v.shape[0] + 70
-    return _image_axes(_layout(fig, title, height=int(min(420, max(180, side)))))
-
-
-def number_grids(grids: list[tuple[np.ndarray, str, bool]], fmt: str = ".2f") -> go.Figure:
-    """Several ``number_grid``s side by side in one figure: (values, title, diverging) each, each panel
-    with its own colour scale (one figure for the browser to draw, not one per grid)."""
-    panels = [[_number_heatmap(np.asarray(g[0], dtype=np.float64), g[2], fmt)] for g in grids]
-    titles = [g[1] for g in grids]
-    rows = max((np.asarray(g[0]).shape[0] for g in grids), default=3)
-    fig = _layout(_image_axes(_panels(panels, titles, spacing=0.06), len(grids)), None,
-                  height=int(min(420, max(200, 34 * rows + 90))))
-    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))  # room for the panels' titles
-    return fig
-
-
 def _centred(values: np.ndarray) -> tuple[np.ndarray, float]:
     """Values coloured around zero (gradients, kernels) as float64, a vector as one row (+ 0.0: no "-0"
     where ReLU stopped a gradient), and the largest absolute finite one (1.0 when none is non-zero),

@@ -181,8 +181,6 @@ BUILDERS = {  # every builder that takes a string: the hostile text in each of i
     "saliency_map": lambda h: charts.saliency_map(np.random.randn(28, 28), _img()[0], h),
     "confusion_matrix": lambda h: charts.confusion_matrix(np.eye(10, dtype=int), classes_with(h)),
     "per_class_accuracy": lambda h: charts.per_class_accuracy(np.full(10, 0.9), classes_with(h)),
-    "input_with_box": lambda h: charts.input_with_box(_img()[0], (1, 3, 1, 3), h),
-    "number_grid": lambda h: charts.number_grid(np.random.randn(3, 3), h),
     "attribution_maps": lambda h: charts.attribution_maps([(h, np.random.randn(28, 28))], _img()[0], h),
     "embedding_map": lambda h: charts.embedding_map(np.random.randn(20, 2), np.arange(20) % 10, classes_with(h), h,
                                                     np.zeros(2), h),
@@ -318,3 +316,40 @@ def test_gradient_table_numbers_are_readable_on_every_colour():
         return (hi + 0.05) / (lo + 0.05)
     for r, g, b, ink in rules:
         assert contrast((int(r), int(g), int(b)), (0, 0, 0) if ink == "#000" else (255, 255, 255)) >= 4.5
+
+
+def test_number_table_colours_a_patch_in_viridis_and_weights_around_zero():
+    import re
+    patch = np.array([[0.0, 1.0], [0.5, 2.0]])
+    html = charts.number_table(patch, diverging=False, mark=(1, 1)).to_html()
+    viridis = charts._lut("Viridis")
+    assert f"background-color: rgb{tuple(int(x) for x in viridis[0])}" in html  # the lowest: Viridis' dark end
+    assert f"background-color: rgb{tuple(int(x) for x in viridis[255])}" in html  # the highest: its yellow
+    assert html.count("outline: 3px solid #ffd400") == 1 and ">2.00<" in html  # the winner outlined, .2f
+    kernel = np.array([[-3.0, 0.0, 1.5]])
+    html = charts.number_table(kernel).to_html()
+    lut = charts._lut(charts.DIVERGING)
+    for i in (0, 128, 191):  # -3, 0 and +1.5 of +-3: centred at zero, not spread over the grid's own range
+        assert f"background-color: rgb{tuple(int(x) for x in lut[i])}" in html
+    rules = re.findall(r"color: (#000|#fff)", html)
+    assert len(rules) == 3  # each cell its ink
+
+
+def test_input_box_png_outlines_what_a_cell_can_see():
+    import io
+
+    from PIL import Image
+    img = np.zeros((28, 28), dtype=np.float32)
+    img[10, 10] = 1.0
+    im = np.asarray(Image.open(io.BytesIO(charts.input_box_png(img, (2, 6, 3, 9), width=280))))  # 10 px a pixel
+    assert im.shape == (280, 280, 4)
+    red = (255, 75, 75, 255)
+    assert tuple(im[20, 50]) == red and tuple(im[69, 50]) == red  # the box's top and bottom edges (rows 2 and 6)
+    assert tuple(im[40, 30]) == red and tuple(im[40, 99]) == red  # its left and right (columns 3 and 9)
+    grey = charts._lut(charts.GREYS)
+    assert tuple(im[40, 60]) != red and tuple(im[105, 105])[:3] == tuple(grey[255])  # the ink, as the digit has it
+    assert tuple(im[150, 150])[:3] == tuple(grey[0])
+    whole = np.asarray(Image.open(io.BytesIO(charts.input_box_png(img, (-5, 40, -5, 40), width=280))))
+    assert tuple(whole[0, 0]) == red  # a box past the edges: clipped to the digit
+    plain = np.asarray(Image.open(io.BytesIO(charts.input_box_png(img, None))))
+    assert not (plain[..., :3] == (255, 75, 75)).all(-1).any()  # no box: the digit alone
