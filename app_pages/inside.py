@@ -83,10 +83,17 @@ def feature_maps(spec, model, x) -> None:
             key=f"inside_f{o.index}", on_select="rerun", selection_mode="points")
         cell = clicked_cell(event, o.values)
         if cell is not None:  # a map: trace its middle cell, and show the map large
+            if state.TRACE_CLICKS.get().get(f"inside_f{o.index}") != cell:
+                state.MAP_LARGE.set(True)
             select_cell(o.index, cell, f"inside_f{o.index}")
         at = traced_cell()
         n = min(len(o.values), 32)
         ch = at[0] if at and len(at) == 3 and 0 <= at[0] < n else 0
+        if not state.MAP_LARGE.get():  # its 676 clickable cells cost more than the rest of the page: on request
+            st.button(_("🔍 Map {map} large, to click its cells").format(map=ch), key="inside_large",
+                      on_click=state.MAP_LARGE.set, args=(True,),
+                      help=_("Or click a map above: it is shown large, and a click on one of its cells traces it."))
+            continue
         big = f"inside_one{o.index}_{ch}"  # a map of its own: another map's old click is not this one's
         # its click, read before it is drawn, so that the square drawn around the traced cell is the new one
         points = chart_points(st.session_state.get(big))

@@ -154,7 +154,7 @@ INTERACTIONS = {
     # any plain layer's "Click cells of layer N" (the one pressed becomes the traced layer, and its button goes)
     "inside_trace_layer": ("inside", lambda p, i: p.get_by_role("button", name=re.compile("Click cells of layer"))
                            .nth(i % 2).click()),
-    "inside_cell": ("inside", lambda p, i: cell(p, "inside_one1_", i)),  # the traced map shown large
+    "inside_cell": ("inside", lambda p, i: cell(p, "inside_one1_", i)),  # the traced map shown large (SETUP)
     "timetravel_step": ("timetravel", lambda p, i: slider_key(p, "tt_index", "ArrowLeft")),
     "experiments_strength": ("experiments", lambda p, i: slider_key(p, "ex_strength", "ArrowRight")),
     "experiments_kind": ("experiments", lambda p, i: choose(p, "ex_kind", i)),
@@ -165,7 +165,23 @@ INTERACTIONS = {
     "evaluation_tab": ("evaluation", lambda p, i: p.get_by_role("tab", name=("Confusion matrix", "How good")[i % 2])
                        .click()),
 }
-TABS = {"evaluation_cell": "Confusion matrix"}  # an interaction in a tab: the tab is opened first
+
+
+async def large_map(page):
+    """Inside's traced map is shown large on request: layer 1 traced again (another interaction may have moved
+    it), then its map large."""
+    again = page.get_by_role("button", name=re.compile(r"Click cells of layer 1$"))
+    if await again.count():
+        await again.click()
+        await settle(page, time.perf_counter())
+    ask = page.locator(".st-key-inside_large button")
+    if await ask.count():
+        await ask.click()
+
+
+# what an interaction needs first, untimed: a tab opened, a map shown large
+SETUP = {"evaluation_cell": lambda p: p.get_by_role("tab", name="Confusion matrix").click(),
+         "inside_cell": large_map}
 
 
 async def act(page, do, i: int) -> dict:
@@ -253,9 +269,9 @@ async def main_async(args) -> dict:
                 where, do = INTERACTIONS[name]
                 await measure(app_tabs, "dataset" if where != "dataset" else "draw")
                 await measure(app_tabs, where)
-                if name in TABS:
+                if name in SETUP:
                     for t in app_tabs:
-                        await t.get_by_role("tab", name=TABS[name]).click()
+                        await SETUP[name](t)
                         await settle(t, time.perf_counter())
                 app_runs, bare_runs = [], []
                 for i in range(args.repeats):

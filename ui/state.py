@@ -178,6 +178,9 @@ REPLAY_PLAYING: Slot[bool] = Slot("timetravel_playing", False, "whether time tra
 TRACE_CLICKS: Slot[dict[str, tuple]] = Slot(
     "trace_clicks", {}, "chart -> the cell last clicked on it: a chart keeps its selection across reruns, "
     "so only a new click moves the trace", factory=dict)
+MAP_LARGE: Slot[bool] = Slot(
+    "inside_map_large", False, "whether Inside shows the traced map large (its 676 clickable cells are the page's "
+    "slowest figure: shown once the visitor has clicked a map or asked for it, then kept)")
 TRACE_LAST_LAYER: Slot[int | None] = Slot(
     "trace_last_layer", None, "the layer the trace cell belongs to: another layer starts on its middle cell")
 GRADIENT_CLICK: Slot[tuple | None] = Slot(
