@@ -57,8 +57,10 @@ good_tab, cm_tab, worst_tab = lazy_tabs([_("How good"), _("Confusion matrix"), _
                                         key="eval_tab", keep=("eval_true", "eval_pred"))
 with good_tab:
     if good_tab.open:
-        describe(_("a bar chart of the test accuracy on each class."))
-        st.plotly_chart(charts.per_class_accuracy(ev.per_class, classes), key="eval_per_class")
+        # a picture (nothing clicks it, every value is written on it): a figure cost the browser 100-150 ms
+        st.container(key="eval_per_class").image(
+            charts.per_class_svg(ev.per_class, classes), caption=_("Accuracy per class"),
+            alt=_("a bar chart of the test accuracy on each class."))
 
         # --- calibration: what "90% sure" means
         st.subheader(_("How far to trust its confidence"))

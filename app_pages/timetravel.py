@@ -98,10 +98,16 @@ def what_it_sees(f, moment: str):
             alt=_("the feature maps these kernels make of the input at {moment}.").format(moment=moment))
     else:
         left.info(_("This network has no conv layer: no kernels to watch."))
-    # one figure for both (nothing reads a click here): playing redraws it each second
-    describe(_("a bar chart of its probability for each class, and the confusion matrix on 1,000 test digits, "
-               "at {moment}.").format(moment=moment))
-    st.plotly_chart(charts.answer_and_confusion(f.probs, f.confusion, data.classes), key="tt_answer")
+    # a picture and a table (nothing reads a click here): playing redraws them each second, and as one
+    # figure of two panels they were the last thing the page waited for
+    answer, confusion = st.columns(2)
+    answer.container(key="tt_answer").image(
+        charts.probabilities_svg(f.probs, data.classes), caption=_("What the network thinks"),
+        alt=_("a bar chart of its probability for each class at {moment}: {answer} is the highest.").format(
+            moment=moment, answer=data.classes[int(f.probs.argmax())]))
+    box = confusion.container(key="tt_confusion")
+    box.caption(_("Confusion matrix on 1,000 test digits (colour: log count): true class down, predicted across"))
+    box.table(charts.confusion_table(f.confusion, data.classes))
 
 
 def digits_map(snap, moment: str):

@@ -5,7 +5,7 @@ import streamlit as st
 from mnist_core import charts
 from mnist_core import inference as ins
 from mnist_core.i18n import _
-from ui.common import describe, friendly_errors, lazy_tabs, model_and_data
+from ui.common import friendly_errors, lazy_tabs, model_and_data
 from ui.explain import attribution_lab, explained_class, pick_input, sanity_section, you_are_here
 from ui.links import read_link, write_link
 from ui.ours import map_set
@@ -23,10 +23,11 @@ with friendly_errors(_("prediction")):
     st.markdown(_("The network says **{digit}** ({share}); the label is **{label}**.").format(
         label=data.classes[label], **said) if label is not None else
         _("The network says **{digit}** ({share}).").format(**said))
-    describe(
-        _("a bar chart of the probability the network gives each class; the tallest is {digit}.")
+    # a picture (nothing clicks it, every value is written on it): a figure cost the browser 100-150 ms
+    st.container(key="why_probs").image(
+        charts.probabilities_svg(probs, data.classes), caption=_("What the network thinks"),
+        alt=_("a bar chart of the probability the network gives each class; the tallest is {digit}.")
         .format(digit=data.classes[pred]))
-    st.plotly_chart(charts.probabilities_bar(probs, data.classes), key="why_probs")
 # One section at a time: only the open tab's maps are computed and drawn.
 lab, check, here = lazy_tabs([_("Which pixels"), _("Sanity check"), _("You are here")], key="why_tab",
                              keep=("why_target", "why_baseline", "why_layer", "why_sanity_method"))

@@ -80,8 +80,6 @@ def test_confusion_matrix_and_per_class():
     fig = charts.confusion_matrix(cm, [str(i) for i in range(10)])
     assert fig.data[0].type == "heatmap" and np.asarray(fig.data[0].text)[4, 9] == 7
     assert fig.layout.xaxis.title.text == "predicted" and fig.layout.yaxis.title.text == "true"
-    pc = charts.per_class_accuracy(np.linspace(0.9, 1, 10), [str(i) for i in range(10)])
-    assert pc.data[0].type == "bar"
 
 
 def test_architecture_svg_one_block_per_layer_plus_input():
@@ -180,7 +178,6 @@ BUILDERS = {  # every builder that takes a string: the hostile text in each of i
     "activations_bar": lambda h: charts.activations_bar(np.random.randn(8), h),
     "saliency_map": lambda h: charts.saliency_map(np.random.randn(28, 28), _img()[0], h),
     "confusion_matrix": lambda h: charts.confusion_matrix(np.eye(10, dtype=int), classes_with(h)),
-    "per_class_accuracy": lambda h: charts.per_class_accuracy(np.full(10, 0.9), classes_with(h)),
     "attribution_maps": lambda h: charts.attribution_maps([(h, np.random.randn(28, 28))], _img()[0], h),
     "embedding_map": lambda h: charts.embedding_map(np.random.randn(20, 2), np.arange(20) % 10, classes_with(h), h,
                                                     np.zeros(2), h),
@@ -353,3 +350,46 @@ def test_input_box_png_outlines_what_a_cell_can_see():
     assert tuple(whole[0, 0]) == red  # a box past the edges: clipped to the digit
     plain = np.asarray(Image.open(io.BytesIO(charts.input_box_png(img, None))))
     assert not (plain[..., :3] == (255, 75, 75)).all(-1).any()  # no box: the digit alone
+
+
+def svg_texts(svg: str) -> list[str]:
+    import xml.etree.ElementTree as ET
+    return ["".join(t.itertext()) for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_probabilities_svg_writes_each_probability_over_its_bar_the_answer_in_vermillion():
+    import xml.etree.ElementTree as ET
+    probs = np.array([0.05, 0.9, 0.05])
+    svg = charts.probabilities_svg(probs, ["a", "b", "c"])
+    texts = svg_texts(svg)
+    assert [t for t in texts if t.endswith("%") and t not in ("0%", "50%", "100%")] == ["5%", "90%", "5%"]
+    assert {"a", "b", "c", "digit"} <= set(texts)
+    bars = [r for r in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}rect")][1:]  # after the background
+    assert [b.get("fill") for b in bars] == [charts.BLUE, charts.VERMILLION, charts.BLUE]
+    heights = [float(b.get("height")) for b in bars]
+    assert heights[1] > 10 * heights[0] > 0  # 90% against 5%, on one scale
+
+
+def test_per_class_svg_starts_its_scale_under_the_lowest_class():
+    texts = svg_texts(charts.per_class_svg(np.array([0.97, 0.99, np.nan]), ["0", "1", "2"]))
+    assert "97.0%" in texts and "99.0%" in texts and "—" in texts  # a class with no digits: a dash
+    assert "90%" in texts and "100%" in texts  # the grid from a round floor a little under 97% to 100%
+
+
+@pytest.mark.parametrize("hostile", ['<script>alert(1)</script>', '"/><image href="x"/>', "a & b"])
+def test_bar_pictures_write_a_class_name_as_text(hostile):
+    for svg in (charts.probabilities_svg(np.full(2, 0.5), [hostile, "b"]),
+                charts.per_class_svg(np.full(2, 0.5), [hostile, "b"])):
+        assert hostile in svg_texts(svg)  # shown as written, in a well-formed picture
+        assert "<script" not in svg and "<image" not in svg
+
+
+def test_confusion_table_writes_the_counts_coloured_by_log_count():
+    cm = np.array([[980, 0, 20], [1, 1000, 0], [10, 2, 3]])
+    styled = charts.confusion_table(cm, ["x", "y", "*z*"])
+    assert list(styled.data.index) == list(styled.data.columns) == ["x", "y", "\\*z\\*"]  # as written, not Markdown
+    html = styled.to_html()
+    assert ">980<" in html and ">3<" in html
+    blues = charts._lut("Blues")
+    assert f"background-color: rgb{tuple(int(v) for v in blues[255])}" in html  # the largest count: darkest
+    assert f"background-color: rgb{tuple(int(v) for v in blues[0])}" in html  # zero: the lightest

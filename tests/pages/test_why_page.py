@@ -1,4 +1,4 @@
-from .conftest import no_exception, texts
+from .conftest import has, no_exception, texts
 
 
 def test_attribution_lab_sanity_check_and_map(app):
@@ -39,7 +39,7 @@ def test_the_last_drawing_is_placed_on_the_map(app):
 
 def test_only_the_open_tab_is_computed(app):
     at = no_exception(app("why").run(timeout=120))
-    assert len(at.get("plotly_chart")) == 2  # the probabilities and the attribution maps, nothing hidden
+    assert len(at.get("plotly_chart")) == 1 and has(at, "why_probs")  # the maps, the probabilities' picture, no more
     assert "You are here: among the training digits" not in [s.value for s in at.subheader]
 
 
