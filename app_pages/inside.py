@@ -128,14 +128,15 @@ with friendly_errors(_("inspection")):
     # the input and its saliency in one figure (the input alone beside it was one more figure to draw)
     a, b = st.columns([3, 2])
     sal, target = activations.saliency(spec, model, x)
-    describe(
-        _("a saliency map over the digit: the pixels that pushed the network towards {digit}.")
-        .format(digit=data.classes[target]), a)
-    a.plotly_chart(charts.saliency_map(sal, image, _("Which pixels pushed it towards {digit}").format(
-        digit=data.classes[target])), key="inside_saliency")
-    b.caption(_("Left, the digit as the network gets it (28 x 28 pixels; hover for each brightness). Right, "
-                "how much each pixel pushed the answer: red towards {digit}, blue away from it.").format(
-        digit=data.classes[target]))
+    # a picture (nothing clicks it): as a figure it was drawn again for every digit and every tab
+    png, lim = charts.saliency_png(sal, image)
+    a.container(key="inside_saliency").image(
+        png, caption=_("Which pixels pushed it towards {digit}").format(digit=data.classes[target]),
+        alt=_("a saliency map over the digit: the pixels that pushed the network towards {digit}.")
+        .format(digit=data.classes[target]))
+    b.caption(_("Left, the digit as the network gets it (28 x 28 pixels). Right, how much each pixel pushed the "
+                "answer: red towards {digit}, blue away from it (from -{lim} to +{lim}).").format(
+        digit=data.classes[target], lim=f"{lim:.2g}"))
 
 # One section at a time: the page settles as soon as the open tab's figures are drawn.
 maps_tab, kernels_tab, whatif_tab = lazy_tabs(
@@ -154,12 +155,14 @@ with kernels_tab:
             kernels = activations.kernels(spec, model)
             if not kernels:
                 st.info(_("This network has no convolution layers: it sees the digit as one long list of pixels."))
-            for idx, label_, w in kernels:
-                describe(
-                    _("the weights of the {n} filters of layer {layer} ({label}), one small square each.")
+            for idx, label_, w in kernels:  # pictures (nothing clicks them): a figure each cost 100-150 ms
+                png, lim = charts.kernel_grid_png(w)
+                scale = _("blue {low} · white 0 · red {high}").format(low=f"{-lim:.2f}", high=f"+{lim:.2f}")
+                st.container(key=f"inside_k{idx}").image(
+                    png, caption=_("Layer {layer}: {label} · weights {shape}").format(
+                        layer=idx, label=label_, shape=tuple(w.shape)) + " · " + scale,
+                    alt=_("the weights of the {n} filters of layer {layer} ({label}), one small square each.")
                     .format(n=len(w), layer=idx, label=label_))
-                st.plotly_chart(charts.kernel_grid(w, _("Layer {layer}: {label} · weights {shape}").format(
-                    layer=idx, label=label_, shape=tuple(w.shape))), key=f"inside_k{idx}")
 
 traced = st.session_state.get(TRACE_LAYER_KEY, 1)
 with maps_tab:

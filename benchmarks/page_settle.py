@@ -174,7 +174,7 @@ async def large_map(page):
     if await again.count():
         await again.click()
         await settle(page, time.perf_counter())
-    ask = page.locator(".st-key-inside_large button")
+    ask = page.locator(".st-key-inside_large button").first
     if await ask.count():
         await ask.click()
 

@@ -422,19 +422,6 @@ def _kernel_squares(weights: np.ndarray, max_kernels: int) -> np.ndarray:
     return w[:max_kernels, 0]
 
 
-def kernel_grid(weights: np.ndarray, title: str, max_kernels: int = 64) -> go.Figure:
-    """Conv kernels (C_out, C_in, k, k) as a grid: one row per output channel (input channels
-    averaged when there are many), diverging colours centred at zero."""
-    w = _kernel_squares(weights, max_kernels)
-    lim = float(np.abs(w).max()) or 1.0
-    cols = min(16, len(w))
-    m = _mosaic(w, cols, pad=1)
-    fig = go.Figure(go.Heatmap(z=m, colorscale=DIVERGING, zmin=-lim, zmax=lim, zmid=0,
-                               hovertemplate="%{z:.3f}<extra></extra>", colorbar=dict(title=_("weight"))))
-    rows = math.ceil(len(w) / cols)
-    return _image_axes(_layout(fig, title, height=max(160, 60 * rows + 60)))
-
-
 def _clickable(fig: go.Figure, x, y, hover: list[str] | None = None, customdata: np.ndarray | None = None,
                template: str = "%{text}") -> go.Figure:
     """Plotly heatmaps report no selection to ``st.plotly_chart(on_select=...)`` (streamlit#8760):
@@ -523,8 +510,9 @@ def _rgba(z: np.ndarray, colorscale: str, zmin: float | None = None, zmax: float
 
 
 def kernel_grid_png(weights: np.ndarray, max_kernels: int = 64, width: int = 720) -> tuple[bytes, float]:
-    """``kernel_grid`` as a picture (the same mosaic, order and colours centred at zero), and the largest
-    absolute weight, which its colours span from minus to plus (for the caption: a picture has no colour bar)."""
+    """Conv kernels (C_out, C_in, k, k) as a picture: one small square each (input channels averaged when
+    there are many), diverging colours centred at zero; and the largest absolute weight, which its colours span
+    from minus to plus (for the caption: a picture has no colour bar)."""
     w, lim = _centred(_kernel_squares(weights, max_kernels))  # a diverged run's NaN weights: out of the scale
     # eight a row (a figure's sixteen would be too small to see in a picture)
     return image_png(_mosaic(w, min(8, len(w)), pad=1), DIVERGING, width, zmin=-lim, zmax=lim), lim
@@ -587,13 +575,17 @@ def activations_bar(values: np.ndarray, title: str) -> go.Figure:
     return _layout(fig, title, height=260)
 
 
-def saliency_map(sal: np.ndarray, image: np.ndarray, title: str | None = None) -> go.Figure:
-    lim = float(np.abs(sal).max()) or 1.0
-    fig = _panels([[go.Heatmap(z=image, colorscale=GREYS, showscale=False)],
-                   [go.Heatmap(z=sal, colorscale=DIVERGING, zmin=-lim, zmax=lim, zmid=0,
-                               hovertemplate="%{z:.3f}<extra></extra>")]],
-                  [_("input"), _("saliency")], spacing=0.08)
-    return _layout(_image_axes(fig, 2), title or _("Saliency (gradient x input)"), height=340)
+def saliency_png(sal: np.ndarray, image: np.ndarray, width: int = 560) -> tuple[bytes, float]:
+    """``saliency_map`` as a picture: the digit in grey on the left, the saliency on the right in diverging
+    colours centred at zero, side by side; and the largest absolute saliency, which the colours span from
+    minus to plus (for the caption: a picture has no colour bar)."""
+    v, lim = _centred(np.asarray(sal, dtype=np.float64))
+    z = np.asarray(image, dtype=np.float32)
+    k = max(1, (width - 16) // (2 * max(1, z.shape[1])))
+    left = _rgba(z, GREYS).repeat(k, axis=0).repeat(k, axis=1)
+    right = _rgba(v, DIVERGING, -lim, lim).repeat(k, axis=0).repeat(k, axis=1)
+    gap = np.zeros((left.shape[0], 16, 4), dtype=np.uint8)  # transparent: the page's own background between
+    return _png(np.ascontiguousarray(np.concatenate([left, gap, right], axis=1))), lim
 
 
 def confusion_matrix(cm: np.ndarray, classes: list[str], clickable: bool = True) -> go.Figure:

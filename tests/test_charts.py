@@ -58,20 +58,26 @@ def test_probabilities_bar_highlights_the_winner():
     assert fig.layout.yaxis.title.text == "probability"
 
 
-def test_kernel_grid_is_centred_at_zero():
-    w = np.random.randn(16, 4, 3, 3)
-    fig = charts.kernel_grid(w, "k")
-    hm = fig.data[0]
-    assert hm.zmid == 0 and hm.zmin == -hm.zmax
-    assert np.asarray(hm.z).shape == (3, 16 * 4 - 1)
-
-
 def test_feature_maps_and_activations_and_saliency():
     fig = charts.feature_maps(np.random.rand(12, 14, 14), "maps")
     assert np.asarray(fig.data[0].z).shape == (2 * 15 - 1, 8 * 15 - 1)
     assert len(charts.activations_bar(np.random.randn(64), "a").data[0].y) == 64
-    s = charts.saliency_map(np.random.randn(28, 28), np.random.rand(28, 28))
-    assert len(s.data) == 2 and s.data[1].zmid == 0
+    import io
+
+    from PIL import Image
+    sal = np.zeros((28, 28))
+    sal[3, 4], sal[20, 20] = 0.5, -0.25
+    img = np.zeros((28, 28))
+    img[10, 10] = 1.0
+    png, lim = charts.saliency_png(sal, img, width=576)  # 10 pixels a cell, a 16-pixel gap between the two
+    im = np.asarray(Image.open(io.BytesIO(png)))
+    assert lim == 0.5 and im.shape == (280, 576, 4)
+    grey, div = charts._lut(charts.GREYS), charts._lut(charts.DIVERGING)
+    assert tuple(im[105, 105, :3]) == tuple(grey[255]) and tuple(im[5, 5, :3]) == tuple(grey[0])  # the digit, left
+    assert im[5, 285, 3] == 0  # the gap: transparent
+    right = 296  # where the saliency starts
+    assert tuple(im[35, right + 45, :3]) == tuple(div[255]) and tuple(im[205, right + 205, :3]) == tuple(div[64])
+    assert tuple(im[5, right + 5, :3]) == tuple(div[128])  # zero: the scale's middle
 
 
 def test_confusion_matrix_and_per_class():
@@ -173,10 +179,8 @@ BUILDERS = {  # every builder that takes a string: the hostile text in each of i
     "probabilities_pair": lambda h: charts.probabilities_pair(np.full(10, 0.1), np.full(10, 0.1), classes_with(h),
                                                               (h, h)),
     "preprocessing_steps": lambda h: charts.preprocessing_steps([(h, np.zeros((40, 30))), ("b", np.zeros((28, 28)))]),
-    "kernel_grid": lambda h: charts.kernel_grid(np.random.randn(4, 1, 3, 3), h),
     "feature_maps": lambda h: charts.feature_maps(np.random.rand(2, 4, 4), h),
     "activations_bar": lambda h: charts.activations_bar(np.random.randn(8), h),
-    "saliency_map": lambda h: charts.saliency_map(np.random.randn(28, 28), _img()[0], h),
     "confusion_matrix": lambda h: charts.confusion_matrix(np.eye(10, dtype=int), classes_with(h)),
     "attribution_maps": lambda h: charts.attribution_maps([(h, np.random.randn(28, 28))], _img()[0], h),
     "embedding_map": lambda h: charts.embedding_map(np.random.randn(20, 2), np.arange(20) % 10, classes_with(h), h,
