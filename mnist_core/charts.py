@@ -166,6 +166,12 @@ ARCH_COLOURS = {"Conv2d": "#1f77b4", "MaxPool2d": "#ff7f0e", "AvgPool2d": "#ff7f
 ACTIVATIONS = ("ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax")
 
 
+def _svg_open(w: int, h: int, font_size: int) -> str:
+    """An SVG picture's opening, with its own dark background: readable on any theme's page."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+            f'font-family="sans-serif" font-size="{font_size}"><rect width="{w}" height="{h}" fill="#0e1117"/>')
+
+
 def architecture_svg(rows: list[dict]) -> str:
     """The network as a picture (SVG): blocks left to right, their heights by feature-map size and widths by
     channels, each named with its output shape beneath. A picture, not a figure: nothing clicks it, and as a
@@ -188,9 +194,7 @@ def architecture_svg(rows: list[dict]) -> str:
         blocks.append((x, width, height, colour, label, shape))
         x += width + gap
     w, h = round((x - gap + 0.3) * sx) + 110, round(6.4 * sy)  # room on the right for the last label
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
-             'font-family="sans-serif" font-size="13">',
-             f'<rect width="{w}" height="{h}" fill="#0e1117"/>']  # its own background: readable in any theme
+    parts = [_svg_open(w, h, 13)]
     for x0, width, height, colour, label, shape in blocks:
         px, py = x0 * sx, (top - height / 2) * sy
         cx, below = (x0 + width / 2) * sx, (top + height / 2) * sy + 8
@@ -351,8 +355,7 @@ def bars_svg(values, labels: list[str], texts: list[str], colours: list[str], lo
 
     def y(v: float) -> float:
         return top + plot_h * (1 - (min(max(v, lo), hi) - lo) / span)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
-             'font-family="sans-serif" font-size="12">', f'<rect width="{w}" height="{h}" fill="#0e1117"/>']
+    parts = [_svg_open(w, h, 12)]
     for t in ticks:  # the grid, behind the bars
         parts.append(f'<line x1="{left}" x2="{w - 8}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#3a3d45"/>'
                      f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" fill="#c8c8c8">'
@@ -383,8 +386,8 @@ def probabilities_svg(probs: np.ndarray, classes: list[str] | None = None) -> st
 
 
 def per_class_svg(acc: np.ndarray, classes: list[str]) -> str:
-    """``per_class_accuracy`` as a picture: each class's accuracy written over its bar, from a little under
-    the lowest to 100%."""
+    """The test accuracy of each class as a picture: each class's accuracy written over its bar (in the
+    class's colour of ``PALETTE``), from a round floor a little under the lowest to 100%."""
     acc = np.asarray(acc, dtype=np.float64)
     finite = acc[np.isfinite(acc)]
     lo = max(0.0, float(finite.min()) - 0.05) if finite.size else 0.0
@@ -576,7 +579,7 @@ def activations_bar(values: np.ndarray, title: str) -> go.Figure:
 
 
 def saliency_png(sal: np.ndarray, image: np.ndarray, width: int = 560) -> tuple[bytes, float]:
-    """``saliency_map`` as a picture: the digit in grey on the left, the saliency on the right in diverging
+    """A saliency map as a picture: the digit in grey on the left, the saliency on the right in diverging
     colours centred at zero, side by side; and the largest absolute saliency, which the colours span from
     minus to plus (for the caption: a picture has no colour bar)."""
     v, lim = _centred(np.asarray(sal, dtype=np.float64))
@@ -716,8 +719,9 @@ def gradient_table(values: np.ndarray, title: str, mark: tuple[int, int] | None 
 
 
 def number_table(values: np.ndarray, diverging: bool = True, mark: tuple[int, int] | None = None, fmt: str = ".2f"):
-    """``number_grid`` as a ``grid_table``: diverging colours centred at zero (weights, products) or Viridis
-    (an input patch, a pooling window), the numbers written to ``fmt``."""
+    """A small grid of numbers (a patch, a kernel, their products) as a ``grid_table``: diverging colours
+    centred at zero (weights, products) or Viridis (an input patch, a pooling window), the numbers written
+    to ``fmt``."""
     if not diverging:
         return grid_table(values, "Viridis", fmt=fmt, mark=mark)
     v, lim = _centred(values)
