@@ -33,10 +33,14 @@ def test_hostile_link_values_are_plain_text(browser, tmp_path):  # noqa: F811
                 assert "[" in text and ("**" in text) == ("**" in str(query)), text  # the marks show, as typed
                 main = page.locator('[data-testid="stMain"]')
                 assert main.locator('a[href*="evil.example"]').count() == 0
-                # pictures the app draws itself (Inside's maps) are served from its own /media/; no other
-                foreign = main.evaluate("m => [...m.querySelectorAll('img')].map(i => i.src)"
-                                        ".filter(s => !s.startsWith(location.origin + '/media/'))")
+                # pictures the app draws itself are served from its own /media/ (Inside's maps) or, its SVG
+                # charts, inlined by st.image; no other, and none where a link's text is shown
+                foreign = main.evaluate(
+                    "m => [...m.querySelectorAll('img')].filter(i => !(i.src.startsWith(location.origin + '/media/')"
+                    " || (i.src.startsWith('data:image/svg+xml;base64,')"
+                    " && i.closest('[data-testid=\"stImageContainer\"]')))).map(i => i.src)")
                 assert foreign == [], foreign
+                assert main.locator('[data-testid="stAlert"] img, [data-testid="stMarkdown"] img').count() == 0
                 assert note.locator("strong, em, a, code, [style*='color']").count() == 0, note.inner_html()
             assert not [u for u in fetched if "127.0.0.1:9" in u], fetched
         finally:
