@@ -82,10 +82,8 @@ def feature_maps(spec, model, x) -> None:
             charts.feature_maps(o.values, _("Layer {layer}: {label} → {shape} (click a map)").format(**words)),
             key=f"inside_f{o.index}", on_select="rerun", selection_mode="points")
         cell = clicked_cell(event, o.values)
-        if cell is not None:  # a map: trace its middle cell, and show the map large
-            if state.TRACE_CLICKS.get().get(f"inside_f{o.index}") != cell:
-                state.MAP_LARGE.set(True)
-            select_cell(o.index, cell, f"inside_f{o.index}")
+        if cell is not None and select_cell(o.index, cell, f"inside_f{o.index}"):  # a new click on a map:
+            state.MAP_LARGE.set(True)  # its middle cell traced, and the map shown large
         at = traced_cell()
         n = min(len(o.values), 32)
         ch = at[0] if at and len(at) == 3 and 0 <= at[0] < n else 0

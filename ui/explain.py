@@ -76,18 +76,20 @@ def clicked_cell(event, values: np.ndarray) -> tuple | None:
     return (int(round(p.get("x", -1))),) if 0 <= int(round(p.get("x", -1))) < len(values) else None
 
 
-def select_cell(layer: int, cell: tuple, chart: str | None = None):
+def select_cell(layer: int, cell: tuple, chart: str | None = None) -> bool:
     """Make a clicked cell the one the trace section shows (its widgets are drawn later in the run).
     A chart keeps its selection across reruns: only a new click on ``chart`` (default: the layer's one
-    chart) moves the trace, so that two charts of one layer do not undo each other's clicks."""
+    chart) moves the trace, so that two charts of one layer do not undo each other's clicks. Whether
+    this was such a new click."""
     seen = state.TRACE_CLICKS.get()
     chart = chart or str(layer)
     if seen.get(chart) == cell:
-        return
+        return False
     seen[chart] = cell
     st.session_state[TRACE_LAYER_KEY] = layer
     st.session_state["trace_cell_pos"] = ",".join(map(str, cell))
     state.TRACE_LAST_LAYER.set(layer)  # the clicked cell, not the new layer's middle
+    return True
 
 
 def traced_cell() -> tuple | None:
