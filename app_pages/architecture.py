@@ -60,68 +60,79 @@ except SpecError as exc:  # settings that do not even parse: say so, keep the ed
     st.error(plain(tr_error(exc)))
     spec, analysis = None, None
 
+# The network as a table, every layer's shape and cost at once, and one layer's settings below it: a row of
+# widgets for every layer (sixty for seed001) took the browser a quarter of a second to draw on each rerun.
 st.subheader(_("Layers"))
 st.caption(_("Input: 1x28x28 (one grey channel). Channels and features are inferred from the layer before."))
+if analysis is not None:
+    # st.table reads its cells as Markdown: every text cell is shown as it is written
+    rows = [{**row, "message": tr(row["message"])} for row in analysis.rows()]
+    if rows:  # none in a network started from scratch: the message below says what to do
+        table = pd.DataFrame([{k: plain(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows])
+        # a plain table: a dozen rows read at once, where a dataframe's grid (a canvas) took the browser 0.3 s more
+        st.table(table.rename(columns=lambda c: _(COLUMNS.get(c, c))).set_index("#"))
+    for err in analysis.errors:
+        if not any(err == li.error for li in analysis.layers):
+            st.error(plain(tr(err)))
+    for li in analysis.layers:
+        if li.error:
+            st.error(plain(tr(li.error)))
+        elif li.warning:
+            st.warning(plain(tr(li.warning)))
+
 kinds = list(LAYER_TYPES)
-for i, layer in enumerate(builder.layers()):
-    uid = layer["uid"]
-    info = analysis.layers[i] if analysis and i < len(analysis.layers) else None
-    cols = st.columns([0.4, 1.6, 4, 0.5, 0.5, 0.5])
-    cols[0].markdown(f"**{i + 1}**")
-    cols[1].selectbox(_("type"), kinds, index=kinds.index(layer["type"]), key=f"L{uid}_type",
-                      label_visibility="collapsed")
-    with cols[2]:
-        settings = builder.settings_of(layer["type"])
-        if settings:
-            inner = st.columns(len(settings))
-            for box, f in zip(inner, settings):
-                v = layer[f.name]
-                key = f"L{uid}_{f.name}"
-                if isinstance(f.default, bool):
-                    box.checkbox(setting_words(f.name, layer["type"]), value=v, key=key)
-                    continue
-                # The spec's own bounds: whatever the parser let in, the widget can show.
-                lo, hi = builder.widget_range(layer["type"], f.name)
-                if isinstance(f.default, float):
-                    box.number_input(setting_words(f.name, layer["type"]), lo, hi, float(v), 0.05, key=key)
-                else:
-                    box.number_input(_("{setting} (0 = kernel)").format(setting=setting_words(f.name, layer["type"]))
-                                     if f.default is None else setting_words(f.name, layer["type"]),
-                                     lo, hi, int(v or 0), 1, key=key)
+layers = builder.layers()
+with st.container(border=True, key="arch_editor"):
+    if layers:
+        i = builder.edited()
+        st.radio(_("Layer to edit"), list(range(len(layers))), key=builder.EDITED, horizontal=True,
+                 format_func=lambda k: f"{k + 1} · {layers[k]['type']}")
+        layer, uid = layers[i], layers[i]["uid"]
+        info = analysis.layers[i] if analysis and i < len(analysis.layers) else None
+        cols = st.columns([1.6, 4, 0.5, 0.5, 0.5], vertical_alignment="bottom")
+        cols[0].selectbox(_("type"), kinds, index=kinds.index(layer["type"]), key=f"L{uid}_type")
+        with cols[1]:
+            settings = builder.settings_of(layer["type"])
+            if settings:
+                inner = st.columns(len(settings))
+                for box, f in zip(inner, settings):
+                    v = layer[f.name]
+                    key = f"L{uid}_{f.name}"
+                    if isinstance(f.default, bool):
+                        box.checkbox(setting_words(f.name, layer["type"]), value=v, key=key)
+                        continue
+                    # The spec's own bounds: whatever the parser let in, the widget can show.
+                    lo, hi = builder.widget_range(layer["type"], f.name)
+                    if isinstance(f.default, float):
+                        box.number_input(setting_words(f.name, layer["type"]), lo, hi, float(v), 0.05, key=key)
+                    else:
+                        box.number_input(_("{setting} (0 = kernel)").format(
+                            setting=setting_words(f.name, layer["type"])) if f.default is None
+                            else setting_words(f.name, layer["type"]), lo, hi, int(v or 0), 1, key=key)
+            else:
+                st.caption(_("This layer has no settings."))
+        cols[2].button("↑", key=f"up{uid}", on_click=builder.move, args=(i, -1), disabled=i == 0,
+                       help=_("move this layer one place earlier"))
+        cols[3].button("↓", key=f"down{uid}", on_click=builder.move, args=(i, 1), disabled=i == len(layers) - 1,
+                       help=_("move this layer one place later"))
+        cols[4].button("✕", key=f"del{uid}", on_click=builder.remove, args=(i,), help=_("remove this layer"))
         shape = "x".join(map(str, info.out_shape)) if info and info.out_shape else "?"
         st.caption(_("→ output {shape}").format(shape=shape) + (_(" · {n} params").format(n=f"{info.params:,}")
                                                                 if info and info.params else ""))
-    cols[3].button("↑", key=f"up{uid}", on_click=builder.move, args=(i, -1), disabled=i == 0)
-    cols[4].button("↓", key=f"down{uid}", on_click=builder.move, args=(i, 1))
-    cols[5].button("✕", key=f"del{uid}", on_click=builder.remove, args=(i,))
-    if info and info.error:
-        st.error(plain(tr(info.error)))
-    elif info and info.warning:
-        st.warning(plain(tr(info.warning)))
-
-a1, a2 = st.columns([2, 1])
-new_kind = a1.selectbox(_("Add a layer"), kinds, key="arch_new_kind")
-if a2.button("➕ " + _("Add at the end"), key="arch_add", width="stretch"):
-    builder.insert(len(builder.layers()), new_kind)
-    st.rerun()
+    a1, a2 = st.columns([2, 1], vertical_alignment="bottom")
+    new_kind = a1.selectbox(_("Add a layer"), kinds, key="arch_new_kind")
+    a2.button("➕ " + _("Add at the end"), key="arch_add", width="stretch", on_click=builder.insert,
+              args=(len(layers), new_kind))  # what the page showed when the button was pressed
 
 if analysis is None:
     st.stop()
-for err in analysis.errors:
-    if not any(err == li.error for li in analysis.layers):
-        st.error(plain(tr(err)))
 
-# --- the table, totals and diagram ----------------------------------------------------------------------
+# --- totals and diagram ----------------------------------------------------------------------
 st.subheader(_("Shapes, parameters and cost"))
 m1, m2, m3 = st.columns(3)
 m1.metric(_("Parameters"), f"{analysis.total_params:,}")
 m2.metric(_("Multiply-adds per image"), f"{analysis.total_macs:,}")
 m3.metric(_("Layers"), len(spec.layers))
-# st.table reads its cells as Markdown: every text cell is shown as it is written
-rows = [{**row, "message": tr(row["message"])} for row in analysis.rows()]
-table = pd.DataFrame([{k: plain(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows])
-# a plain table: a dozen rows read at once, where a dataframe's grid (a canvas) took the browser 0.3 s more
-st.table(table.rename(columns=lambda c: _(COLUMNS.get(c, c))).set_index("#"))
 if analysis.ok:  # a picture: nothing clicks it, and as a figure it was the page's slowest element to draw
     st.container(key="arch_diagram").image(
         charts.architecture_svg(analysis.rows()),

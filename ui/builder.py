@@ -17,10 +17,25 @@ def _with_uid(d: dict) -> dict:
     return {**d, "uid": next(_uids)}
 
 
+EDITED = "arch_edit"  # the widget that picks the one layer whose settings are shown: its position in the list
+
+
 def set_spec(spec: ArchSpec, preset: str | None = None):
     """Start editing ``spec``; ``preset``: the preset it came from (None for scratch or a file)."""
     state.ARCH_DRAFT.set(state.Draft([_with_uid(l.to_dict()) for l in spec.layers], spec.name, spec.description,
                                      preset))
+    st.session_state.pop(EDITED, None)  # a new network opens on its first layer
+
+
+def edited() -> int:
+    """The position of the layer being edited, kept within the list. Set again as the session's own value
+    each run: the picker's options name each layer's type, and a changed type (or a layer moved, added or
+    removed) makes new options, which would otherwise take the picker back to the first layer."""
+    n = len(layers())
+    i = st.session_state.get(EDITED, 0)
+    i = min(max(i, 0), n - 1) if isinstance(i, int) and n else 0
+    st.session_state[EDITED] = i
+    return i
 
 
 def started() -> bool:
@@ -85,17 +100,24 @@ def spec() -> ArchSpec:
 
 
 def move(i: int, delta: int):
+    """Swap layer ``i`` with its neighbour; the layer moved stays the one edited."""
     ls = layers()
     j = i + delta
-    if 0 <= j < len(ls):
+    if 0 <= i < len(ls) and 0 <= j < len(ls):
         ls[i], ls[j] = ls[j], ls[i]
+        st.session_state[EDITED] = j
 
 
 def remove(i: int):
+    """Remove layer ``i``; the one that takes its place (or the new last one) is edited next."""
     ls = layers()
     if 0 <= i < len(ls):
         ls.pop(i)
+        st.session_state[EDITED] = max(0, min(i, len(ls) - 1))
 
 
 def insert(i: int, kind: str):
+    """A new layer of ``kind`` at position ``i``, with its defaults; it is the one edited next."""
+    i = max(0, min(i, len(layers())))
     layers().insert(i, _with_uid(LAYER_TYPES[kind]().to_dict()))
+    st.session_state[EDITED] = i

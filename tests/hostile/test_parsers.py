@@ -230,7 +230,7 @@ PAGE_SPECS = cases("nested", "1e400", "output channels", "drop probability", "no
 @pytest.mark.parametrize("text,words", PAGE_SPECS, ids=map(_id, PAGE_SPECS))
 def test_architecture_page_upload(text, words, app):
     at = no_exception(app("architecture").run())
-    before = [sb.value for sb in at.selectbox if sb.key and sb.key.endswith("_type")]
+    before = at.radio(key="arch_edit").options  # every layer, by position and type (one is edited at a time)
     raw = text if isinstance(text, bytes) else text.encode()
     at.file_uploader(key="arch_upload").upload("hostile.json", raw, "application/json")
     at.run()
@@ -238,7 +238,7 @@ def test_architecture_page_upload(text, words, app):
     errors = [shown(e.value) for e in at.error]
     assert len(errors) == 1 and "\n" not in errors[0], errors
     assert errors[0].startswith("cannot use hostile.json: ") and words in errors[0], errors
-    assert [sb.value for sb in at.selectbox if sb.key and sb.key.endswith("_type")] == before  # editor untouched
+    assert at.radio(key="arch_edit").options == before  # editor untouched
     no_exception(at.run())
     assert not at.error  # the message was for that upload; the page goes on without it
 
@@ -254,9 +254,9 @@ def test_every_number_setting_has_one_bound_and_the_widgets_use_it(app):
         at.button(key="arch_add").click().run()
     no_exception(at)
     seen = 0
-    for sb in at.selectbox:
-        if not (sb.key and sb.key.startswith("L") and sb.key.endswith("_type")):
-            continue
+    for pos in range(len(at.radio(key="arch_edit").options)):  # the editor shows one layer at a time
+        at.radio(key="arch_edit").set_value(pos).run()
+        sb = next(sb for sb in at.selectbox if sb.key and sb.key.startswith("L") and sb.key.endswith("_type"))
         uid, cls = sb.key[1:].split("_")[0], LAYER_TYPES[sb.value]
         for name, bound in cls.bounds.items():
             w = at.number_input(key=f"L{uid}_{name}")
