@@ -104,12 +104,12 @@ with cm_tab:
             if len(cell):
                 with friendly_errors(_("digits")):
                     shown = cell[:30]
-                    describe(
-                        _("the first {n} test digits of class {true} read as {pred}, with the confidence under each.")
-                        .format(n=len(shown), true=classes[t], pred=classes[p]))
-                    st.plotly_chart(charts.digit_grid(data.test_images[shown].numpy(), [classes[p]] * len(shown),
-                                                      cols=6, captions=[f"#{i} · {ev.probs[i, p]:.0%}" for i in shown]),
-                                    key="eval_cell")
+                    # a picture: nothing clicks it (as a figure it was a third of this tab's drawing)
+                    st.container(key="eval_cell").image(
+                        charts.digits_svg(data.test_images[shown].numpy(),
+                                          [f"#{i}\n{ev.probs[i, p]:.0%}" for i in shown], cols=6, scale=2),
+                        alt=_("the first {n} test digits of class {true} read as {pred}, with the confidence under "
+                              "each.").format(n=len(shown), true=classes[t], pred=classes[p]))
         if len(cell) and t != p:
             with friendly_errors(_("mistakes")):
                 mistakes_explained(run_id, spec, model, data, ev, cell, t, p)
@@ -121,11 +121,9 @@ with worst_tab:
         if len(worst) == 0:
             st.success(_("No mistakes at all on this test set."))
         else:
-            describe(
-                _("the {n} test digits the network got wrong most confidently, each with its true and predicted "
-                  "class.")
-                .format(n=len(worst)))
             words = [f"{classes[ev.labels[i]]}→{classes[ev.pred[i]]} {ev.probs[i, ev.pred[i]]:.0%}" for i in worst]
-            st.plotly_chart(charts.digit_grid(data.test_images[worst].numpy(), [classes[ev.pred[i]] for i in worst],
-                                              cols=10, captions=words), key="eval_worst")
+            st.container(key="eval_worst").image(
+                charts.digits_svg(data.test_images[worst].numpy(), words, cols=10),
+                alt=_("the {n} test digits the network got wrong most confidently, each with its true and predicted "
+                      "class.").format(n=len(worst)))
             st.caption(_("Under each digit: true → predicted, and how sure the network was."))

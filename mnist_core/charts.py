@@ -110,6 +110,65 @@ def digit_grid(images: np.ndarray, labels: list[str], cols: int = 10, title: str
     return _image_axes(_layout(fig, title, height=max(140, 70 * rows + 40)))
 
 
+def pictures_svg(tiles: np.ndarray, captions: list[str], cols: int = 10, scale: int = 3) -> str:
+    """Pictures in a grid as one SVG picture: ``tiles`` (N, H, W, 4) RGBA in one PNG, each cell ``scale``
+    pixels square, each tile's caption under it (a caption's lines split at newlines). For grids nobody
+    clicks: as a Plotly heatmap with one annotation per digit it cost the browser 100-150 ms to draw.
+    Every caption is escaped for XML: it is text, never markup."""
+    import base64
+    from html import escape
+    tiles = np.asarray(tiles, dtype=np.uint8)
+    n, h, w = tiles.shape[:3]
+    if n == 0:
+        none = escape(_("no digits to show"))
+        return _svg_open(240, 40, 13) + f'<text x="10" y="25" fill="#fafafa">{none}</text></svg>'
+    cols = max(1, min(cols, n))
+    rows = math.ceil(n / cols)
+    split = [str(c).split("\n") for c in captions]
+    lines = max(map(len, split), default=0)
+    widest = max((len(t) for c in split for t in c), default=0)
+    tw, th, gap, line = w * scale, h * scale, 10, 15
+    cw, ch = max(tw, 7 * widest) + gap, th + lines * line + gap  # a cell: its tile, its caption (7 px a letter)
+    mosaic = np.zeros((rows * ch, cols * cw, 4), dtype=np.uint8)  # transparent where no tile lies
+    parts = []
+    for i in range(n):
+        r, c = divmod(i, cols)
+        x0, y0 = c * cw + (cw - tw) // 2, r * ch
+        mosaic[y0:y0 + th, x0:x0 + tw] = tiles[i].repeat(scale, axis=0).repeat(scale, axis=1)
+        for k, text in enumerate(split[i] if i < len(split) else []):
+            parts.append(f'<text x="{c * cw + cw / 2:.1f}" y="{y0 + th + (k + 1) * line - 2}" text-anchor="middle" '
+                         f'fill="#fafafa">{escape(text)}</text>')
+    picture = base64.b64encode(_png(mosaic)).decode("ascii")
+    W, H = cols * cw, rows * ch
+    return (_svg_open(W, H, 12) + f'<image width="{W}" height="{H}" href="data:image/png;base64,{picture}"/>'
+            + "".join(parts) + "</svg>")
+
+
+def digits_svg(images: np.ndarray, captions: list[str], cols: int = 10, scale: int = 3) -> str:
+    """``digit_grid`` as a picture: white ink on black, each digit's caption under it."""
+    images = np.asarray(images, dtype=np.float32)
+    return pictures_svg(_rgba(images, GREYS, 0, 255) if len(images) else np.zeros((0, 28, 28, 4)), captions, cols,
+                        scale)
+
+
+def attribution_tiles(maps: list[np.ndarray], images: list[np.ndarray]) -> np.ndarray:
+    """``attribution_maps``'s panels as RGBA tiles: each map in diverging colours (red pushes towards the class,
+    blue away, its own scale) over a faint copy of its digit (``images`` in 0..1), where it is above 5% of its
+    largest magnitude."""
+    out = []
+    for m, image in zip(maps, images):
+        m = np.asarray(m, dtype=np.float32)
+        lim = float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 1.0
+        lim = lim or 1.0
+        base = _rgba(np.asarray(image, dtype=np.float32), GREYS, 0, 3)  # 0..1 on a scale to 3: faint
+        over = _rgba(m, DIVERGING, -lim, lim)
+        shown = np.isfinite(m) & (np.abs(np.nan_to_num(m)) > 0.05 * lim)
+        tile = base.copy()
+        tile[shown, :3] = np.round(0.85 * over[shown, :3] + 0.15 * base[shown, :3]).astype(np.uint8)
+        out.append(tile)
+    return np.stack(out) if out else np.zeros((0, 28, 28, 4), dtype=np.uint8)
+
+
 def digit_heatmap(image: np.ndarray, title: str | None = None, zmax: float = 255) -> go.Figure:
     """One digit as a 28x28 heatmap with each pixel's value on hover."""
     fig = go.Figure(go.Heatmap(z=np.asarray(image), colorscale=GREYS, zmin=0, zmax=zmax,

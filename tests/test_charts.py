@@ -397,3 +397,58 @@ def test_confusion_table_writes_the_counts_coloured_by_log_count():
     blues = charts._lut("Blues")
     assert f"background-color: rgb{tuple(int(v) for v in blues[255])}" in html  # the largest count: darkest
     assert f"background-color: rgb{tuple(int(v) for v in blues[0])}" in html  # zero: the lightest
+
+
+def svg_picture(svg: str) -> np.ndarray:
+    """The one PNG an SVG picture embeds, decoded (RGBA)."""
+    import base64
+    import io
+    import xml.etree.ElementTree as ET
+
+    from PIL import Image
+    images = list(ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}image"))
+    assert len(images) == 1, svg[:200]
+    href = images[0].get("href")
+    assert href.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1]))).convert("RGBA"))
+
+
+def test_digits_svg_draws_every_digit_in_one_picture_with_its_caption_under_it():
+    imgs = np.zeros((7, 28, 28))
+    imgs[3, 10:20, 10:20] = 255  # one digit with ink
+    svg = charts.digits_svg(imgs, [f"#{i}\n{i}0%" for i in range(7)], cols=3, scale=2)
+    texts = svg_texts(svg)
+    assert texts == [t for i in range(7) for t in (f"#{i}", f"{i}0%")]  # two lines each, in order
+    pic = svg_picture(svg)
+    rows, cols = 3, 3
+    assert pic.shape[0] % rows == 0 and pic.shape[1] % cols == 0
+    ch, cw = pic.shape[0] // rows, pic.shape[1] // cols
+    ink = pic[..., :3].max(-1) > 200
+    r, c = divmod(3, cols)  # the fourth digit: row 1, column 0
+    assert ink[r * ch:(r + 1) * ch, c * cw:(c + 1) * cw].sum() == (10 * 2) ** 2  # its 10x10 block, 2 px a pixel
+    assert ink.sum() == 400  # and nowhere else
+    assert (pic[-1, -1] == 0).all()  # past the seventh digit: transparent
+    assert "no digits to show" in svg_texts(charts.digits_svg(np.zeros((0, 28, 28)), []))
+
+
+@pytest.mark.parametrize("hostile", ['<script>alert(1)</script>', '"/><image href="x"/>', "a & b"])
+def test_digits_svg_writes_a_caption_as_text(hostile):
+    svg = charts.digits_svg(np.zeros((1, 28, 28)), [hostile])
+    assert hostile in svg_texts(svg) and "<script" not in svg
+    svg_picture(svg)  # still one picture: the caption added none
+
+
+def test_attribution_tiles_colour_the_map_over_a_faint_digit():
+    image = np.zeros((28, 28))
+    image[5:10, 5:10] = 1.0
+    m = np.zeros((28, 28))
+    m[0, 0], m[27, 27], m[14, 14] = 2.0, -2.0, 0.01  # red, blue, and one below 5% of the largest: not drawn
+    (tile,) = charts.attribution_tiles([m], [image])
+    assert tile.shape == (28, 28, 4) and (tile[..., 3] == 255).all()
+    red, blue = tile[0, 0, :3].astype(int), tile[27, 27, :3].astype(int)
+    assert red.argmax() == 0 and red[0] > 2 * red[1]  # dark red
+    assert blue.argmax() == 2 and blue[2] > 10 * blue[0]  # dark blue
+    assert (tile[14, 14, :3] == 0).all()  # background: black
+    ink = tile[7, 7, :3].astype(int)
+    assert 60 < ink.min() <= ink.max() < min(120, ink.min() + 3)  # the digit's ink: grey, faint (a third of white)
+    assert charts.attribution_tiles([], []).shape == (0, 28, 28, 4)

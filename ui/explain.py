@@ -425,19 +425,18 @@ def mistakes_explained(run_id, spec, model, data, ev, cell, true: int, pred: int
     st.markdown(_("**Why were these {true}s read as {pred}?** Red: the pixels that pushed towards {pred} "
                   "(integrated gradients).").format(true=data.classes[true], pred=data.classes[pred]))
     shown = [int(i) for i in cell[:limit]]
-    panels = []
+    words, maps = [], []
     for i in shown:
-        a = attribute(spec, model, to_input(data.test_images[i:i + 1]), "integrated gradients", pred)
+        maps.append(attribute(spec, model, to_input(data.test_images[i:i + 1]), "integrated gradients", pred).map)
         top = np.argsort(-ev.probs[i])[:2]
-        panels.append((f"#{i}: {data.classes[top[0]]} {ev.probs[i, top[0]]:.0%} · {data.classes[top[1]]} "
-                       f"{ev.probs[i, top[1]]:.0%}", a.map, data.test_images[i].numpy() / 255.0))
-    fig = charts.attribution_maps([(t, m) for t, m, _im in panels], np.mean([p[2] for p in panels], 0))
-    for k, (_t, _m, im) in enumerate(panels):  # each panel over its own digit, not the mean
-        fig.data[2 * k].z = im
-    describe(
-        _("attribution maps over {n} of these mistakes: red pixels pushed towards the wrong answer.")
-        .format(n=len(panels)))
-    st.plotly_chart(fig, key="eval_mistakes")
+        words.append(f"#{i}\n{data.classes[top[0]]} {ev.probs[i, top[0]]:.0%} · {data.classes[top[1]]} "
+                     f"{ev.probs[i, top[1]]:.0%}")
+    # a picture, each map over its own digit: nothing clicks it, and as six figure panels it was the tab's slowest
+    tiles = charts.attribution_tiles(maps, [data.test_images[i].numpy() / 255.0 for i in shown])
+    st.container(key="eval_mistakes").image(
+        charts.pictures_svg(tiles, words, cols=len(shown), scale=4),
+        alt=_("attribution maps over {n} of these mistakes: red pixels pushed towards the wrong answer.")
+        .format(n=len(shown)))
     folder = tags_folder(run_id)
     tags = load_tags(folder)
     cols = st.columns(len(shown))
