@@ -68,9 +68,9 @@ if analysis is not None:
     # st.table reads its cells as Markdown: every text cell is shown as it is written
     rows = [{**row, "message": tr(row["message"])} for row in analysis.rows()]
     if rows:  # none in a network started from scratch: the message below says what to do
-        # a layer with no receptive field (after Flatten) shows nothing, not a NaN that would make every one a float
-        table = pd.DataFrame([{k: plain(v) if isinstance(v, str) else "" if v is None else v for k, v in row.items()}
-                              for row in rows])
+        table = pd.DataFrame([{k: plain(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows])
+        # as text: a layer with no receptive field (after Flatten) shows nothing, not a NaN that makes each a float
+        table["receptive field"] = ["" if v is None else str(v) for v in (row["receptive field"] for row in rows)]
         # a plain table: a dozen rows read at once, where a dataframe's grid (a canvas) took the browser 0.3 s more;
         # its "#" is the number the picker below gives each layer
         st.table(table.rename(columns=lambda c: plain(_(COLUMNS.get(c, c)))), hide_index=True)  # "#" alone: a heading

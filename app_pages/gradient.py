@@ -188,10 +188,10 @@ def _grad_map(where, m: np.ndarray, title: str, mark, key: str):
     write them, else a picture (a page traced through seven layers drew seven figures: 1.5 s)."""
     m = np.atleast_2d(m)
     if max(m.shape) <= 10:
-        styled, title = charts.gradient_table(m, title, mark)
+        table, title = charts.gradient_table(m, title, mark)
         box = where.container(key=key)
         box.caption(title + " · " + _("red above zero, blue below, the traced cell outlined"))
-        box.table(styled, hide_index=False)  # rows and columns numbered from 0, as the arithmetic names cells
+        box.html(table)  # rows and columns numbered from 0, as the arithmetic names cells
         return
     png, lim = charts.gradient_grid_png(m, mark)
     scale = _("blue {low} · white 0 · red {high}").format(low=f"{-lim:.2g}", high=f"+{lim:.2g}")

@@ -107,7 +107,7 @@ def what_it_sees(f, moment: str):
             moment=moment, answer=data.classes[int(f.probs.argmax())]))
     box = confusion.container(key="tt_confusion")
     box.caption(_("Confusion matrix on 1,000 test digits (colour: log count): true class down, predicted across"))
-    box.table(charts.confusion_table(f.confusion, data.classes))
+    box.html(charts.confusion_table(f.confusion, data.classes))
 
 
 def digits_map(snap, moment: str):

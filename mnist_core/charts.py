@@ -457,15 +457,14 @@ def per_class_svg(acc: np.ndarray, classes: list[str]) -> str:
                     step=48)  # room for "99.9%" over each bar
 
 
-def confusion_table(cm: np.ndarray, classes: list[str]):
+def confusion_table(cm: np.ndarray, classes: list[str]) -> str:
     """The confusion matrix as a ``grid_table``: the counts written in their cells, coloured by log count as
     ``confusion_matrix`` colours them (the diagonal would drown every mistake on a linear scale), true classes
     down and predicted across. For a matrix nobody clicks (time travel's). The class names are shown as
-    written (``st.table`` reads Markdown)."""
-    from mnist_core.safe_text import plain
+    written."""
     cm = np.asarray(cm)
     return grid_table(np.log1p(cm.astype(np.float64)), "Blues", fmt=".0f", shown=cm.astype(np.float64),
-                      labels=[plain(c) for c in classes[:len(cm)]])
+                      labels=[str(c) for c in classes[:len(cm)]])
 
 
 def preprocessing_steps(steps: list[tuple[str, np.ndarray]]) -> go.Figure:
@@ -744,32 +743,43 @@ def _luminance(rgb) -> float:
 
 def grid_table(values: np.ndarray, colorscale: str = DIVERGING, zmin: float | None = None, zmax: float | None = None,
                fmt: str = ".2f", mark: tuple[int, int] | None = None, shown: np.ndarray | None = None,
-               labels: list[str] | None = None):
-    """A small grid of numbers as a table (a pandas ``Styler``): each cell coloured as ``image_png`` colours it
-    (the scale from ``zmin`` to ``zmax``, default the grid's own range), its ink black or white, whichever
-    contrasts more (WCAG), the ``mark`` cell outlined in yellow; rows and columns numbered from 0. A table is
-    drawn at once and read cell by cell; a figure of the same grid cost the browser 50 ms. ``shown``: the
-    numbers written, where they are not the values coloured (gradients written over a common factor);
-    ``labels``: the rows' and the columns' names, where they are not their numbers (a confusion matrix's classes)."""
-    import pandas as pd
+               labels: list[str] | None = None) -> str:
+    """A small grid of numbers as an HTML table (for ``st.html``): each cell coloured as ``image_png`` colours
+    it (the scale from ``zmin`` to ``zmax``, default the grid's own range), its ink black or white, whichever
+    contrasts more (WCAG), the ``mark`` cell outlined in yellow; rows and columns numbered from 0 in header
+    cells. A table is drawn at once and read cell by cell (a figure of the same grid cost the browser 50 ms),
+    and written here it costs the server nothing (as a pandas Styler, Streamlit took 20 ms a table to send).
+    ``shown``: the numbers written, where they are not the values coloured (gradients written over a common
+    factor); ``labels``: the rows' and the columns' names, where they are not their numbers (a confusion
+    matrix's classes), escaped: text, never markup. Styled by ``ui.common.ACCESSIBLE_CSS`` (``mnist-grid``)."""
+    from html import escape
     v = np.asarray(values, dtype=np.float64) + 0.0  # no "-0"
     v = v[None] if v.ndim == 1 else v
+    written = v if shown is None else np.asarray(shown, dtype=np.float64).reshape(v.shape) + 0.0
     rgba = _rgba(v, colorscale, zmin, zmax)  # the picture's colours, cell for cell
-    styles = np.full(v.shape, "", dtype=object)  # a NaN (transparent in the picture): the page's own background
-    for r, c in zip(*np.nonzero(rgba[..., 3])):
-        red, green, blue = (int(x) for x in rgba[r, c, :3])
-        ink = "#000" if _luminance(rgba[r, c, :3]) > 0.179 else "#fff"  # the higher contrast of the two (WCAG)
-        styles[r, c] = f"background-color: rgb({red}, {green}, {blue}); color: {ink}"
-    if mark is not None and 0 <= mark[0] < v.shape[0] and 0 <= mark[1] < v.shape[1]:
-        styles[mark] += ("; " if styles[mark] else "") + "outline: 3px solid #ffd400; outline-offset: -3px"
-    frame = pd.DataFrame(v if shown is None else shown)
-    if labels is not None:
-        frame.index = frame.columns = [str(label) for label in labels]
-    return frame.style.format(lambda x: format(x + 0.0, fmt), na_rep="—").apply(
-        lambda _frame: pd.DataFrame(styles, index=_frame.index, columns=_frame.columns), axis=None)
+    rows = [escape(str(x)) for x in (labels if labels is not None else range(v.shape[0]))]
+    cols = [escape(str(x)) for x in (labels if labels is not None else range(v.shape[1]))]
+    out = ['<div class="mnist-grid"><table><thead><tr><td></td>',
+           *(f'<th scope="col">{c}</th>' for c in cols), "</tr></thead><tbody>"]
+    for r in range(v.shape[0]):
+        out.append(f'<tr><th scope="row">{rows[r]}</th>')
+        for c in range(v.shape[1]):
+            style = []
+            if rgba[r, c, 3]:  # a NaN (transparent in the picture): the page's own background
+                red, green, blue = (int(x) for x in rgba[r, c, :3])
+                ink = "#000" if _luminance(rgba[r, c, :3]) > 0.179 else "#fff"  # the higher contrast (WCAG)
+                style.append(f"background-color: rgb({red}, {green}, {blue}); color: {ink}")
+            if mark is not None and (r, c) == tuple(mark):
+                style.append("outline: 3px solid #ffd400; outline-offset: -3px")
+            x = written[r, c]
+            text = "—" if not np.isfinite(x) else format(x, fmt)
+            out.append(f'<td style="{"; ".join(style)}">{text}</td>' if style else f"<td>{text}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
 
 
-def gradient_table(values: np.ndarray, title: str, mark: tuple[int, int] | None = None):
+def gradient_table(values: np.ndarray, title: str, mark: tuple[int, int] | None = None) -> tuple[str, str]:
     """A small grid of gradients as a ``grid_table`` coloured as ``gradient_grid`` colours it (centred at zero),
     and its title (with the common factor, if any)."""
     v, lim = _centred(values)
@@ -777,7 +787,8 @@ def gradient_table(values: np.ndarray, title: str, mark: tuple[int, int] | None 
     return grid_table(v, DIVERGING, -lim, lim, ".2f" if power else ".3g", mark, shown), title
 
 
-def number_table(values: np.ndarray, diverging: bool = True, mark: tuple[int, int] | None = None, fmt: str = ".2f"):
+def number_table(values: np.ndarray, diverging: bool = True, mark: tuple[int, int] | None = None,
+                 fmt: str = ".2f") -> str:
     """A small grid of numbers (a patch, a kernel, their products) as a ``grid_table``: diverging colours
     centred at zero (weights, products) or Viridis (an input patch, a pooling window), the numbers written
     to ``fmt``."""

@@ -71,3 +71,32 @@ def wait_for(cond, timeout: float = 120.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def table_cells(html: str) -> list[list[str]]:
+    """The text of each row's cells in an HTML table (``charts.grid_table``): its header row first, each row's
+    header cell first; what a screen reader reads."""
+    from html.parser import HTMLParser
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.cell = [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append(self.cell)
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+    parser = Cells()
+    parser.feed(html)
+    return parser.rows

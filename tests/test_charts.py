@@ -4,6 +4,7 @@ import pytest
 
 from mnist_core import charts, presets
 from mnist_core.training.events import Epoch, LrChange, Step
+from tests.conftest import table_cells
 
 
 def test_digit_grid_is_one_heatmap_with_labels():
@@ -289,18 +290,24 @@ def test_gradient_grid_png_centres_its_colours_at_zero_and_outlines_the_traced_c
     assert charts.gradient_grid_png(g, mark=(40, 40))[0][:8] == b"\x89PNG\r\n\x1a\n"  # a mark outside: ignored
 
 
+def cell_styles(html: str) -> list[list[str]]:
+    """Each body cell's inline style in a ``grid_table`` ('' for none), row by row."""
+    import re
+    body = html.split("<tbody>", 1)[1]
+    return [re.findall(r'<td(?: style="([^"]*)")?>', row) for row in body.split("</tr>")[:-1]]
+
+
 def test_gradient_table_colours_each_number_as_the_figure_would_and_outlines_the_traced_cell():
     g = np.array([[2e-5, -1e-5], [0.0, np.nan]])
-    styled, title = charts.gradient_table(g, "dL/d(input)", mark=(0, 1))
+    html, title = charts.gradient_table(g, "dL/d(input)", mark=(0, 1))
     assert title == "dL/d(input) (x 1e-5)"  # one common factor, short numbers in the cells
-    html = styled.to_html()
+    assert table_cells(html) == [["", "0", "1"], ["0", "2.00", "-1.00"], ["1", "0.00", "—"]]  # numbered from 0
     lut = charts._lut(charts.DIVERGING)
     top, low, mid = (tuple(int(x) for x in lut[i]) for i in (255, 64, 128))  # +2, -1 and 0 of +-2
-    assert f"background-color: rgb{top}" in html and f"background-color: rgb{low}" in html
-    selector = html.split(f"background-color: rgb{mid}")[0].rsplit("}", 1)[-1]  # the rule's cells
-    assert "row1_col0" in selector and "row1_col1" not in html.split("<table")[0]  # the zero; the NaN: uncoloured
-    assert ">2.00<" in html and ">-1.00<" in html and ">—<" in html
-    assert html.count("outline: 3px solid #ffd400") == 1
+    styles = cell_styles(html)
+    assert styles[0][0].startswith(f"background-color: rgb{top}") and f"rgb{low}" in styles[0][1]
+    assert f"rgb{mid}" in styles[1][0] and styles[1][1] == ""  # the zero: the middle; the NaN: uncoloured
+    assert "outline: 3px solid #ffd400" in styles[0][1] and html.count("outline:") == 1
     plain_title = charts.gradient_table(np.array([[0.5, -0.25]]), "t")[1]
     assert plain_title == "t"  # numbers that read as they are: no factor
 
@@ -308,9 +315,9 @@ def test_gradient_table_colours_each_number_as_the_figure_would_and_outlines_the
 def test_gradient_table_numbers_are_readable_on_every_colour():
     import re
     v = np.linspace(-1, 1, 100).reshape(10, 10)
-    html = charts.gradient_table(v, "t")[0].to_html()
-    rules = re.findall(r"background-color: rgb\((\d+), (\d+), (\d+)\);\s*color: (#000|#fff)", html)
-    assert len(rules) > 50  # most of the 100 cells have their own colour
+    html = charts.gradient_table(v, "t")[0]
+    rules = re.findall(r"background-color: rgb\((\d+), (\d+), (\d+)\); color: (#000|#fff)", html)
+    assert len(rules) == 100  # every cell its colour and its ink
 
     def contrast(a, b):
         hi, lo = sorted((charts._luminance(a), charts._luminance(b)), reverse=True)
@@ -320,20 +327,25 @@ def test_gradient_table_numbers_are_readable_on_every_colour():
 
 
 def test_number_table_colours_a_patch_in_viridis_and_weights_around_zero():
-    import re
     patch = np.array([[0.0, 1.0], [0.5, 2.0]])
-    html = charts.number_table(patch, diverging=False, mark=(1, 1)).to_html()
+    html = charts.number_table(patch, diverging=False, mark=(1, 1))
     viridis = charts._lut("Viridis")
-    assert f"background-color: rgb{tuple(int(x) for x in viridis[0])}" in html  # the lowest: Viridis' dark end
-    assert f"background-color: rgb{tuple(int(x) for x in viridis[255])}" in html  # the highest: its yellow
-    assert html.count("outline: 3px solid #ffd400") == 1 and ">2.00<" in html  # the winner outlined, .2f
+    styles = cell_styles(html)
+    assert f"rgb{tuple(int(x) for x in viridis[0])}" in styles[0][0]  # the lowest: Viridis' dark end
+    assert f"rgb{tuple(int(x) for x in viridis[255])}" in styles[1][1]  # the highest: its yellow
+    assert "outline" in styles[1][1] and html.count("outline:") == 1 and table_cells(html)[2][2] == "2.00"
     kernel = np.array([[-3.0, 0.0, 1.5]])
-    html = charts.number_table(kernel).to_html()
     lut = charts._lut(charts.DIVERGING)
-    for i in (0, 128, 191):  # -3, 0 and +1.5 of +-3: centred at zero, not spread over the grid's own range
-        assert f"background-color: rgb{tuple(int(x) for x in lut[i])}" in html
-    rules = re.findall(r"color: (#000|#fff)", html)
-    assert len(rules) == 3  # each cell its ink
+    styles = cell_styles(charts.number_table(kernel))
+    for cell, i in zip(styles[0], (0, 128, 191)):  # -3, 0 and +1.5 of +-3: centred at zero, not the grid's range
+        assert cell.startswith(f"background-color: rgb{tuple(int(x) for x in lut[i])}; color: #")
+
+
+@pytest.mark.parametrize("hostile", ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "*a* & b"])
+def test_a_grid_tables_labels_are_text(hostile):
+    html = charts.confusion_table(np.eye(2, dtype=int), [hostile, "b"])
+    assert table_cells(html)[0] == ["", hostile, "b"] and table_cells(html)[1][0] == hostile  # as written
+    assert "<script" not in html and "<img" not in html
 
 
 def test_input_box_png_outlines_what_a_cell_can_see():
@@ -390,13 +402,14 @@ def test_bar_pictures_write_a_class_name_as_text(hostile):
 
 def test_confusion_table_writes_the_counts_coloured_by_log_count():
     cm = np.array([[980, 0, 20], [1, 1000, 0], [10, 2, 3]])
-    styled = charts.confusion_table(cm, ["x", "y", "*z*"])
-    assert list(styled.data.index) == list(styled.data.columns) == ["x", "y", "\\*z\\*"]  # as written, not Markdown
-    html = styled.to_html()
-    assert ">980<" in html and ">3<" in html
+    html = charts.confusion_table(cm, ["x", "y", "z"])
+    cells = table_cells(html)
+    assert cells[0] == ["", "x", "y", "z"] and [row[0] for row in cells[1:]] == ["x", "y", "z"]
+    assert cells[1][1:] == ["980", "0", "20"] and cells[3][3] == "3"
     blues = charts._lut("Blues")
-    assert f"background-color: rgb{tuple(int(v) for v in blues[255])}" in html  # the largest count: darkest
-    assert f"background-color: rgb{tuple(int(v) for v in blues[0])}" in html  # zero: the lightest
+    styles = cell_styles(html)
+    assert f"rgb{tuple(int(v) for v in blues[255])}" in styles[1][1]  # the largest count: darkest
+    assert f"rgb{tuple(int(v) for v in blues[0])}" in styles[0][1]  # zero: the lightest
 
 
 def svg_picture(svg: str) -> np.ndarray:

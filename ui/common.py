@@ -115,6 +115,13 @@ ACCESSIBLE_CSS = """<style>
    no room in the page's column (absolute: out of the flex gap). */
 [data-testid="stElementContainer"]:has(.mnist-alt) { position: absolute; width: 1px; height: 1px; margin: -1px;
   overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
+/* charts.grid_table's coloured numbers: a cell's colours are its own (inline, each with its ink), its numbers in
+   columns of equal width; a grid wider than its column scrolls inside it, never the page (a phone). */
+.mnist-grid { overflow-x: auto; max-width: 100%; }
+.mnist-grid table { border-collapse: collapse; font-size: 0.8rem; font-variant-numeric: tabular-nums; margin: 0; }
+.mnist-grid th, .mnist-grid td { padding: 0.15rem 0.4rem; border: 1px solid rgba(250, 250, 250, 0.12);
+  text-align: right; white-space: nowrap; }
+.mnist-grid th { font-weight: normal; color: #bdbcb8; }
 </style>"""
 
 

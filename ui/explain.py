@@ -177,7 +177,7 @@ def _arithmetic(t, ch: int):
                                                                     (t.kernel[ch], _("kernel weights"), True),
                                                                     (t.products[ch], _("patch x kernel"), True))):
             col.caption(title)
-            col.table(charts.number_table(values, diverging), hide_index=False)
+            col.html(charts.number_table(values, diverging))
         if c_in > 1:
             st.caption(ngettext("Channel {channel}'s products add up to {sum}; the other {n} channel adds {rest}.",
                                 "Channel {channel}'s products add up to {sum}; the other {n} channels add {rest}.",
@@ -186,7 +186,7 @@ def _arithmetic(t, ch: int):
     elif t.patch is not None:  # a pooling window
         box = st.container(key="trace_window")
         box.caption(_("the window: the winner is outlined") if t.winner else _("the window"))
-        box.table(charts.number_table(t.patch, diverging=False, mark=t.winner), hide_index=False)
+        box.html(charts.number_table(t.patch, diverging=False, mark=t.winner))
     elif t.contributions:
         st.dataframe(pd.DataFrame(t.contributions, columns=[_("input"), _("value"), _("weight"),
                                                             _("value x weight")]),

@@ -51,3 +51,16 @@ def has(at, key: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def grids(at) -> list[list[list[str]]]:
+    """The coloured number tables the page drew (``charts.grid_table`` through ``st.html``), in order: each as
+    its rows of cell texts, the header row first."""
+    from tests.conftest import table_cells
+    return [table_cells(h.proto.body) for h in at.get("html") if 'class="mnist-grid"' in h.proto.body]
+
+
+def grid_numbers(cells: list[list[str]]):
+    """A ``grids`` table's numbers, without its header row and column (NaN for a dash)."""
+    import numpy as np
+    return np.array([[np.nan if x == "—" else float(x) for x in row[1:]] for row in cells[1:]])

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from .conftest import has, no_exception, texts
+from .conftest import grid_numbers, grids, has, no_exception, texts
 
 
 def plotly_array(v) -> np.ndarray:
@@ -57,9 +57,10 @@ def test_trace_a_cell_and_see_its_arithmetic(app):
     captions = [c.value for c in at.caption]
     titles = captions[captions.index("input patch"):][:3]  # three small tables of numbers, titled
     assert titles == ["input patch", "kernel weights", "patch x kernel"]
-    patch, kernel, products = (at.table[i].value.to_numpy(dtype=float) for i in (1, 2, 3))  # after the steps
+    patch, kernel, products = (grid_numbers(g) for g in grids(at))  # three coloured tables of numbers
     assert patch.shape == kernel.shape == products.shape == (5, 5)  # seed001's first layer: 5 x 5 kernels
-    assert np.allclose(patch * kernel, products, atol=1e-6)  # what the third table says is the first two's product
+    # what the third table says is the first two's product (each written to two decimals)
+    assert np.allclose(patch * kernel, products, atol=0.025) and not np.allclose(products, 0)
     at.text_input(key="trace_cell_pos").set_value("99,0,0").run()
     no_exception(at)
     assert any("outside this layer" in e.value for e in at.error)

@@ -1,5 +1,5 @@
 
-from .conftest import has, no_exception, texts
+from .conftest import grid_numbers, grids, has, no_exception, texts
 
 
 def small_run(sample):
@@ -33,7 +33,9 @@ def test_scrub_a_run_from_its_random_start(app, sample):
     assert float(at.metric[0].value.rstrip("%")) < trained - 30  # it had learned nothing yet
     # its answer, a picture of bars, and its confusion, a table of counts (nothing reads a click on either)
     assert has(at, "tt_answer") and has(at, "tt_confusion")
-    confusion = at.table[0].value.to_numpy(dtype=float)
+    (cells,) = grids(at)
+    assert cells[0][1:] == [str(c) for c in range(10)]  # predicted across, true down, by their names
+    confusion = grid_numbers(cells)
     assert confusion.shape == (10, 10) and confusion.sum() == 1000  # the fixed 1,000 test digits
     # the kernels and their maps are pictures (nothing clicks them; playing redraws them each second)
     captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
