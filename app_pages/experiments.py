@@ -70,8 +70,13 @@ with tab_perturb:
             after = inference.predict(spec, model, inference.to_input(x1))
             names = (_("original"), f"{kind_name(kind)} {strength}")
             a, b = st.columns([2, 3])
-            a.plotly_chart(charts.digit_pair(x0[0].numpy(), x1[0].numpy(), names), key="ex_pair")
-            b.plotly_chart(charts.probabilities_pair(before, after, data.classes, names), key="ex_probs")
+            # pictures (nothing clicks them): as two figures they were most of what a new perturbation waited for
+            a.container(key="ex_pair").image(
+                charts.digits_svg(np.stack([x0[0].numpy(), x1[0].numpy()]), list(names), cols=2, scale=6),
+                alt=_("the digit before and after: {kind} {strength}.").format(kind=kind_name(kind), strength=strength))
+            b.container(key="ex_probs").image(
+                charts.probabilities_pair_svg(before, after, data.classes, names), caption=_("What the network thinks"),
+                alt=_("a bar chart of the network's probability for each class, before and after the perturbation."))
             st.markdown(_("Original: **{before}** ({before_share}) → perturbed: **{after}** ({after_share})").format(
                 before=data.classes[int(before.argmax())], before_share=f"{before.max():.0%}",
                 after=data.classes[int(after.argmax())], after_share=f"{after.max():.0%}"))
@@ -83,8 +88,11 @@ with tab_perturb:
             with friendly_errors(_("erase until it flips")):
                 f = erase_until_flip(spec, model, img)
                 erased = ngettext("{n} ink pixel erased", "{n} ink pixels erased", f.removed).format(n=f.removed)
-                st.plotly_chart(charts.digit_pair(np.asarray(img), f.image, (_("original"), erased)),
-                                key="ex_flip_pair")
+                st.container(key="ex_flip_pair").image(
+                    charts.digits_svg(np.stack([np.asarray(img), np.asarray(f.image)]), [_("original"), erased],
+                                      cols=2, scale=6),
+                    alt=_("the digit before and after its most important ink was erased: {erased}.").format(
+                        erased=erased))
                 said = (ngettext("Erasing the **{n}** pixel that mattered most turned **{before}** into **{after}**.",
                                  "Erasing the **{n}** pixels that mattered most turned **{before}** into **{after}**.",
                                  f.removed) if f.flipped else

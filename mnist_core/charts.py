@@ -434,6 +434,53 @@ def bars_svg(values, labels: list[str], texts: list[str], colours: list[str], lo
     return "".join(parts)
 
 
+def paired_bars_svg(first, second, labels: list[str], names: tuple[str, str], lo: float = 0.0, hi: float = 1.1,
+                    axis: str = "", ticks: tuple[float, ...] = (0.0, 0.5, 1.0)) -> str:
+    """Two bars per label as a picture (SVG): ``first`` in blue and ``second`` in vermillion, each value written
+    over its bar (as a percentage), the two ``names`` in a legend above; ``bars_svg``'s grid and labels. Every
+    label and name is escaped for XML."""
+    from html import escape
+    pairs = [[0.0 if not math.isfinite(float(v)) else float(v) for v in vs] for vs in (first, second)]
+    n = max(1, len(labels))
+    left, top, plot_h, step = 46, 48, 180, 56
+    w, h = left + step * n + 12, top + plot_h + (46 if axis else 30)
+    span = (hi - lo) or 1.0
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - (min(max(v, lo), hi) - lo) / span)
+    parts = [_svg_open(w, h, 12)]
+    for k, (name, colour) in enumerate(zip(names, (BLUE, VERMILLION))):  # the legend
+        x0 = left + k * max(140, 8 * len(str(names[0])) + 40)
+        parts.append(f'<rect x="{x0}" y="10" width="12" height="12" fill="{colour}"/>'
+                     f'<text x="{x0 + 18}" y="20" fill="#fafafa">{escape(str(name))}</text>')
+    for t in ticks:
+        parts.append(f'<line x1="{left}" x2="{w - 8}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#3a3d45"/>'
+                     f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" fill="#c8c8c8">{t:.0%}</text>')
+    for i, label in enumerate(labels):
+        for k, (values, colour) in enumerate(zip(pairs, (BLUE, VERMILLION))):
+            v = values[i] if i < len(values) else 0.0
+            x0, top_y = left + i * step + 4 + k * (step - 8) / 2, y(v)
+            parts.append(f'<rect x="{x0:.1f}" y="{top_y:.1f}" width="{(step - 8) / 2 - 2:.1f}" '
+                         f'height="{y(lo) - top_y:.1f}" fill="{colour}"/>')
+            if v >= 0.005:
+                parts.append(f'<text x="{x0 + (step - 8) / 4 - 1:.1f}" y="{top_y - 4:.1f}" text-anchor="middle" '
+                             f'font-size="10" fill="#fafafa">{v:.0%}</text>')
+        parts.append(f'<text x="{left + (i + 0.5) * step:.1f}" y="{top + plot_h + 17}" text-anchor="middle" '
+                     f'fill="#fafafa">{escape(str(label))}</text>')
+    if axis:
+        parts.append(f'<text x="{left + step * n / 2:.1f}" y="{h - 8}" text-anchor="middle" fill="#c8c8c8">'
+                     f'{escape(axis)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def probabilities_pair_svg(before: np.ndarray, after: np.ndarray, classes: list[str], names: tuple[str, str]) -> str:
+    """``probabilities_pair`` as a picture: what the network thinks of the original (blue) and of what was done
+    to it (vermillion), side by side per class, every probability written over its bar."""
+    return paired_bars_svg(np.asarray(before, dtype=np.float64), np.asarray(after, dtype=np.float64),
+                           list(classes)[:len(before)], names, axis=_("digit"))
+
+
 def probabilities_svg(probs: np.ndarray, classes: list[str] | None = None) -> str:
     """``probabilities_bar`` as a picture: each class's probability written over its bar, the answer's in
     vermillion."""

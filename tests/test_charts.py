@@ -465,3 +465,17 @@ def test_attribution_tiles_colour_the_map_over_a_faint_digit():
     ink = tile[7, 7, :3].astype(int)
     assert 60 < ink.min() <= ink.max() < min(120, ink.min() + 3)  # the digit's ink: grey, faint (a third of white)
     assert charts.attribution_tiles([], []).shape == (0, 28, 28, 4)
+
+
+def test_probabilities_pair_svg_draws_two_bars_a_class_named_in_its_legend():
+    import xml.etree.ElementTree as ET
+    before, after = np.array([0.9, 0.1, 0.0]), np.array([0.2, 0.7, 0.1])
+    svg = charts.probabilities_pair_svg(before, after, ["a", "b", "<c>"], ("original", "noise 40"))
+    texts = svg_texts(svg)
+    assert {"original", "noise 40", "a", "b", "<c>", "digit"} <= set(texts)
+    shown = [t for t in texts if t.endswith("%") and t not in ("0%", "50%", "100%")]
+    assert shown == ["90%", "20%", "10%", "70%", "10%"]  # class by class, before then after; 0%: not written
+    rects = list(ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}rect"))[3:]  # background, two legend keys
+    assert [r.get("fill") for r in rects] == [charts.BLUE, charts.VERMILLION] * 3
+    heights = [float(r.get("height")) for r in rects]
+    assert heights[0] == pytest.approx(heights[2] * 9, rel=0.01) and heights[4] == 0  # 90% against 10%; 0

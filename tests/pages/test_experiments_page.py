@@ -1,4 +1,4 @@
-import json
+import base64
 
 from .conftest import has, no_exception, texts
 
@@ -17,8 +17,11 @@ def test_perturb_a_digit_and_the_url_follows(app):
     assert at.query_params["kind"] in ("noise", ["noise"]) and at.query_params["strength"] in ("40", ["40"])
     at.slider(key="ex_strength").set_value(0).run(timeout=120)
     assert "Original: **7** (" in texts(at) and "→ perturbed: **7**" in texts(at)  # strength 0: the same digit
-    probs = json.loads(at.get_by_key("ex_probs").proto.spec)  # the original's and the perturbed one's bars: one figure
-    assert [t["name"] for t in probs["data"]] == ["original", "noise 0"]
+    # the original's and the perturbed one's bars, and the two digits: pictures, named in their legend and captions
+    (bars,) = [img.url for el in at.get("image") for img in el.proto.imgs if "What the network thinks" in img.caption]
+    svg = base64.b64decode(bars.split(",", 1)[1]).decode()
+    assert ">original<" in svg and ">noise 0<" in svg
+    assert has(at, "ex_pair") and has(at, "ex_probs")
     at.button(key="ex_flip").click().run(timeout=120)
     no_exception(at)
     assert "pixels that mattered most" in texts(at) or "still says" in texts(at)
