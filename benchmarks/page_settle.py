@@ -41,8 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_process  # noqa: E402
 
 PAGES = ["dataset", "architecture", "training", "timetravel", "sweep", "draw", "inside", "why", "experiments",
-         "lesson", "evaluation", "glossary", "gradient", "dream", "report", "classroom"]  # every page but the
-# teacher's Board (a visitor without the key has no link to it)
+         "lesson", "evaluation", "glossary", "gradient", "dream", "report", "classroom", "board"]  # every page
+# The teacher's Board: a visitor without the key has no link to it, so it is timed in browsers of their own that
+# opened the app with the teacher's key (the server is started with it), as the teacher opens the printed link.
+TEACHER_KEY = "page-settle-teacher-key"
+TEACHER_PAGES = {"board"}
 QUIET_MS = 1200
 # The app and the bare page are tabs side by side: Chromium slows a tab in the background (its timers
 # fire at most once a second), which would add up to a second to whichever tab is not in front.
@@ -108,6 +111,8 @@ async def click_to(page, path: str) -> dict:
     hrefs = [await links.nth(i).get_attribute("href") for i in range(await links.count())]
     # the default page's link is the app's root: "/dataset" is "/" there, "/one" is "/" in the bare app
     paths = [urlparse(h).path.rstrip("/") for h in hrefs]
+    if "/" + path not in paths and path not in ("dataset", "one"):  # never time another page by mistake
+        raise SystemExit(f"no link to /{path} in the navigation: {paths}")
     index = paths.index("/" + path) if "/" + path in paths else paths.index("")
     await page.bring_to_front()
     await page.evaluate("() => { window.__settle.last = performance.now(); }")
@@ -241,7 +246,7 @@ async def main_async(args) -> dict:
     bare_file.write_text(BARE)
     runs_dir = Path(tempfile.mkdtemp()) / "runs"
     bare_cwd = bare_file.parent if args.bare_config == "default" else ROOT  # Streamlit reads the config in its cwd
-    with streamlit_process(runs_dir) as (app_url, _), \
+    with streamlit_process(runs_dir, env={"MNIST_LAB_TEACHER_KEY": TEACHER_KEY}) as (app_url, _), \
             streamlit_process(runs_dir, script=str(bare_file), cwd=bare_cwd) as (bare, _):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + UNTHROTTLED)
@@ -249,17 +254,23 @@ async def main_async(args) -> dict:
                         for _ in range(args.visitors)]
             app_tabs = [await start(c, app_url + "/") for c in contexts]  # loads torch and the data once
             bare_tabs = [await start(c, bare + "/") for c in contexts]
+            teacher_tabs = []
+            if TEACHER_PAGES & set(pages):
+                teachers = [await browser.new_context(viewport={"width": 1280, "height": 900})
+                            for _ in range(args.visitors)]
+                teacher_tabs = [await start(c, f"{app_url}/?teacher={TEACHER_KEY}") for c in teachers]
             table, bare_at = {}, "one"
             for name in pages:
                 app_runs, bare_runs = [], []
+                tabs = teacher_tabs if name in TEACHER_PAGES else app_tabs
                 for _ in range(args.repeats):  # interleaved: the bare page sees the same machine state
                     bare_at = "one" if bare_at == "two" else "two"  # always to the other bare page
                     bare_runs.append(await measure(bare_tabs, bare_at))
-                    app_runs.append(await measure(app_tabs, name))
+                    app_runs.append(await measure(tabs, name))
                     if name == "dataset":  # the default page: come back to it from another each time
-                        await measure(app_tabs, "draw")
+                        await measure(tabs, "draw")
                     else:
-                        await measure(app_tabs, "dataset")
+                        await measure(tabs, "dataset")
                 table[name] = row_of(app_runs, bare_runs)
                 show(name, table[name])
             acts = {}
