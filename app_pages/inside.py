@@ -50,7 +50,7 @@ def feature_maps(spec, model, x) -> None:
         if o.values.ndim == 3 and o.index != traced_layer:
             # a picture, not a Plotly figure: nothing clicks it, and a dozen figures were most of the page's time;
             # its text alternative is the picture's own (alt)
-            st.image(charts.feature_maps_png(o.values), caption=_("Layer {layer}: {label} → {shape}").format(**words),
+            st.image(charts.feature_maps_svg(o.values), caption=_("Layer {layer}: {label} → {shape}").format(**words),
                      alt=_("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
                      .format(**words))
             trace_here(o.index, _("🖱️ Click cells of layer {layer}").format(layer=o.index),
@@ -127,9 +127,9 @@ with friendly_errors(_("inspection")):
     a, b = st.columns([3, 2])
     sal, target = activations.saliency(spec, model, x)
     # a picture (nothing clicks it): as a figure it was drawn again for every digit and every tab
-    png, lim = charts.saliency_png(sal, image)
+    svg, lim = charts.saliency_svg(sal, image)
     a.container(key="inside_saliency").image(
-        png, caption=_("Which pixels pushed it towards {digit}").format(digit=data.classes[target]),
+        svg, caption=_("Which pixels pushed it towards {digit}").format(digit=data.classes[target]),
         alt=_("a saliency map over the digit: the pixels that pushed the network towards {digit}.")
         .format(digit=data.classes[target]))
     b.caption(_("Left, the digit as the network gets it (28 x 28 pixels). Right, how much each pixel pushed the "
@@ -154,10 +154,10 @@ with kernels_tab:
             if not kernels:
                 st.info(_("This network has no convolution layers: it sees the digit as one long list of pixels."))
             for idx, label_, w in kernels:  # pictures (nothing clicks them): a figure each cost 100-150 ms
-                png, lim = charts.kernel_grid_png(w)
+                svg, lim = charts.kernel_grid_svg(w)
                 scale = _("blue {low} · white 0 · red {high}").format(low=f"{-lim:.2f}", high=f"+{lim:.2f}")
                 st.container(key=f"inside_k{idx}").image(
-                    png, caption=_("Layer {layer}: {label} · weights {shape}").format(
+                    svg, caption=_("Layer {layer}: {label} · weights {shape}").format(
                         layer=idx, label=label_, shape=tuple(w.shape)) + " · " + scale,
                     alt=_("the weights of the {n} filters of layer {layer} ({label}), one small square each.")
                     .format(n=len(w), layer=idx, label=label_))

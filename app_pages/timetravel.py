@@ -88,13 +88,13 @@ def what_it_sees(f, moment: str):
     """The first layer's kernels and what they make of the input, its answer, its confusion."""
     left, right = st.columns(2)
     if f.kernels is not None:  # pictures, not figures: nothing clicks them, and playing redraws them each second
-        png, lim = charts.kernel_grid_png(f.kernels)
+        svg, lim = charts.kernel_grid_svg(f.kernels)
         scale = _("blue {low} · white 0 · red {high}").format(low=f"{-lim:.2f}", high=f"+{lim:.2f}")
         left.container(key="tt_kernels").image(
-            png, caption=_("First-layer kernels at {moment}").format(moment=moment) + " · " + scale,
+            svg, caption=_("First-layer kernels at {moment}").format(moment=moment) + " · " + scale,
             alt=_("the first-layer kernels at {moment}, one small square of weights each.").format(moment=moment))
         right.container(key="tt_maps").image(
-            charts.feature_maps_png(f.maps[:16]), caption=_("What they make of the input"),
+            charts.feature_maps_svg(f.maps[:16]), caption=_("What they make of the input"),
             alt=_("the feature maps these kernels make of the input at {moment}.").format(moment=moment))
     else:
         left.info(_("This network has no conv layer: no kernels to watch."))

@@ -591,19 +591,30 @@ def _png(rgba: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def image_png(z: np.ndarray, colorscale: str = "Viridis", width: int = 720, zmin: float | None = None,
-              zmax: float | None = None) -> bytes:
-    """A 2-D array as a PNG in a Plotly colour scale, each cell a square of pixels (NaN: transparent),
-    about ``width`` pixels wide: a picture the browser shows at once, where a Plotly heatmap costs it a
-    figure (30-100 ms each, and a page drew a dozen). For grids nobody clicks; hover values are lost.
-    The scale spans ``zmin``..``zmax`` (default: the array's own range), as a heatmap's would."""
+def image_svg(z: np.ndarray, colorscale: str = "Viridis", width: int = 720, zmin: float | None = None,
+              zmax: float | None = None) -> str:
+    """A 2-D array as a picture in a Plotly colour scale (NaN: transparent), about ``width`` pixels wide: an SVG
+    that holds a PNG of one pixel a cell and shows each cell as a sharp square (``image-rendering:
+    pixelated``). The browser shows it at once, where a Plotly heatmap costs it a figure (30-100 ms each, and a
+    page drew a dozen); and a PNG of one pixel a cell is a ninth or less of the pixels to encode that one drawn
+    to size was (its encoding had been a third of Inside's script). For grids nobody clicks; hover values are
+    lost. The scale spans ``zmin``..``zmax`` (default: the array's own range), as a heatmap's would."""
     z = np.asarray(z, dtype=np.float32)
-    k = max(1, min(24, width // max(1, z.shape[1])))
-    return _png(_rgba(z, colorscale, zmin, zmax).repeat(k, axis=0).repeat(k, axis=1))
+    return pixels_svg(_rgba(z, colorscale, zmin, zmax), max(1, min(24, width // max(1, z.shape[1]))))
+
+
+def pixels_svg(rgba: np.ndarray, k: int) -> str:
+    """An (H, W, 4) uint8 picture as an SVG picture ``k`` times its size, each pixel a sharp square."""
+    import base64
+    h, w = rgba.shape[:2]
+    png = base64.b64encode(_png(np.ascontiguousarray(rgba, dtype=np.uint8))).decode("ascii")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w * k}" height="{h * k}" viewBox="0 0 {w} {h}">'
+            f'<image width="{w}" height="{h}" style="image-rendering: pixelated" '
+            f'href="data:image/png;base64,{png}"/></svg>')
 
 
 def _rgba(z: np.ndarray, colorscale: str, zmin: float | None = None, zmax: float | None = None) -> np.ndarray:
-    """``image_png``'s colours, one pixel per cell: (H, W, 4) uint8, NaN transparent."""
+    """A grid's colours in a Plotly colour scale, one pixel per cell: (H, W, 4) uint8, NaN transparent."""
     finite = np.isfinite(z)
     lo, hi = (float(z[finite].min()), float(z[finite].max())) if finite.any() else (0.0, 1.0)
     if zmin is not None or zmax is not None:  # a given scale: what lies past it takes its end's colour
@@ -617,19 +628,19 @@ def _rgba(z: np.ndarray, colorscale: str, zmin: float | None = None, zmax: float
     return rgba
 
 
-def kernel_grid_png(weights: np.ndarray, max_kernels: int = 64, width: int = 720) -> tuple[bytes, float]:
+def kernel_grid_svg(weights: np.ndarray, max_kernels: int = 64, width: int = 720) -> tuple[str, float]:
     """Conv kernels (C_out, C_in, k, k) as a picture: one small square each (input channels averaged when
     there are many), diverging colours centred at zero; and the largest absolute weight, which its colours span
     from minus to plus (for the caption: a picture has no colour bar)."""
     w, lim = _centred(_kernel_squares(weights, max_kernels))  # a diverged run's NaN weights: out of the scale
     # eight a row (a figure's sixteen would be too small to see in a picture)
-    return image_png(_mosaic(w, min(8, len(w)), pad=1), DIVERGING, width, zmin=-lim, zmax=lim), lim
+    return image_svg(_mosaic(w, min(8, len(w)), pad=1), DIVERGING, width, zmin=-lim, zmax=lim), lim
 
 
-def feature_maps_png(maps: np.ndarray, max_maps: int = 32, width: int = 720) -> bytes:
+def feature_maps_svg(maps: np.ndarray, max_maps: int = 32, width: int = 720) -> str:
     """``feature_maps(..., clickable=False)`` as a picture: the same mosaic, colours and order."""
     maps = np.asarray(maps, dtype=np.float32)[:max_maps]
-    return image_png(_mosaic(maps, min(8, len(maps)), pad=1), "Viridis", width)
+    return image_svg(_mosaic(maps, min(8, len(maps)), pad=1), "Viridis", width)
 
 
 def vector_png(values: np.ndarray, width: int = 720, height: int = 120) -> bytes:
@@ -683,17 +694,15 @@ def activations_bar(values: np.ndarray, title: str) -> go.Figure:
     return _layout(fig, title, height=260)
 
 
-def saliency_png(sal: np.ndarray, image: np.ndarray, width: int = 560) -> tuple[bytes, float]:
+def saliency_svg(sal: np.ndarray, image: np.ndarray, width: int = 560) -> tuple[str, float]:
     """A saliency map as a picture: the digit in grey on the left, the saliency on the right in diverging
-    colours centred at zero, side by side; and the largest absolute saliency, which the colours span from
-    minus to plus (for the caption: a picture has no colour bar)."""
+    colours centred at zero, side by side (a transparent cell between them); and the largest absolute
+    saliency, which the colours span from minus to plus (for the caption: a picture has no colour bar)."""
     v, lim = _centred(np.asarray(sal, dtype=np.float64))
     z = np.asarray(image, dtype=np.float32)
-    k = max(1, (width - 16) // (2 * max(1, z.shape[1])))
-    left = _rgba(z, GREYS).repeat(k, axis=0).repeat(k, axis=1)
-    right = _rgba(v, DIVERGING, -lim, lim).repeat(k, axis=0).repeat(k, axis=1)
-    gap = np.zeros((left.shape[0], 16, 4), dtype=np.uint8)  # transparent: the page's own background between
-    return _png(np.ascontiguousarray(np.concatenate([left, gap, right], axis=1))), lim
+    gap = np.zeros((z.shape[0], 1, 4), dtype=np.uint8)  # the page's own background between the two
+    both = np.concatenate([_rgba(z, GREYS), gap, _rgba(v, DIVERGING, -lim, lim)], axis=1)
+    return pixels_svg(both, max(1, width // both.shape[1])), lim
 
 
 def confusion_matrix(cm: np.ndarray, classes: list[str], clickable: bool = True) -> go.Figure:
@@ -791,7 +800,7 @@ def _luminance(rgb) -> float:
 def grid_table(values: np.ndarray, colorscale: str = DIVERGING, zmin: float | None = None, zmax: float | None = None,
                fmt: str = ".2f", mark: tuple[int, int] | None = None, shown: np.ndarray | None = None,
                labels: list[str] | None = None) -> str:
-    """A small grid of numbers as an HTML table (for ``st.html``): each cell coloured as ``image_png`` colours
+    """A small grid of numbers as an HTML table (for ``st.html``): each cell coloured as ``image_svg`` colours
     it (the scale from ``zmin`` to ``zmax``, default the grid's own range), its ink black or white, whichever
     contrasts more (WCAG), the ``mark`` cell outlined in yellow; rows and columns numbered from 0 in header
     cells. A table is drawn at once and read cell by cell (a figure of the same grid cost the browser 50 ms),

@@ -63,22 +63,19 @@ def test_feature_maps_and_activations_and_saliency():
     fig = charts.feature_maps(np.random.rand(12, 14, 14), "maps")
     assert np.asarray(fig.data[0].z).shape == (2 * 15 - 1, 8 * 15 - 1)
     assert len(charts.activations_bar(np.random.randn(64), "a").data[0].y) == 64
-    import io
-
-    from PIL import Image
     sal = np.zeros((28, 28))
     sal[3, 4], sal[20, 20] = 0.5, -0.25
     img = np.zeros((28, 28))
     img[10, 10] = 1.0
-    png, lim = charts.saliency_png(sal, img, width=576)  # 10 pixels a cell, a 16-pixel gap between the two
-    im = np.asarray(Image.open(io.BytesIO(png)))
-    assert lim == 0.5 and im.shape == (280, 576, 4)
+    svg, lim = charts.saliency_svg(sal, img, width=570)  # 57 cells: 10 pixels a cell
+    im = svg_picture(svg)  # one pixel a cell: the digit, a transparent cell, the saliency
+    assert lim == 0.5 and im.shape == (28, 57, 4) and 'width="570" height="280"' in svg
     grey, div = charts._lut(charts.GREYS), charts._lut(charts.DIVERGING)
-    assert tuple(im[105, 105, :3]) == tuple(grey[255]) and tuple(im[5, 5, :3]) == tuple(grey[0])  # the digit, left
-    assert im[5, 285, 3] == 0  # the gap: transparent
-    right = 296  # where the saliency starts
-    assert tuple(im[35, right + 45, :3]) == tuple(div[255]) and tuple(im[205, right + 205, :3]) == tuple(div[64])
-    assert tuple(im[5, right + 5, :3]) == tuple(div[128])  # zero: the scale's middle
+    assert tuple(im[10, 10, :3]) == tuple(grey[255]) and tuple(im[0, 0, :3]) == tuple(grey[0])  # the digit, left
+    assert (im[:, 28, 3] == 0).all()  # the gap: transparent
+    right = 29  # where the saliency starts
+    assert tuple(im[3, right + 4, :3]) == tuple(div[255]) and tuple(im[20, right + 20, :3]) == tuple(div[64])
+    assert tuple(im[0, right, :3]) == tuple(div[128])  # zero: the scale's middle
 
 
 def test_confusion_matrix_and_per_class():
@@ -229,20 +226,20 @@ def test_the_class_colours_stay_apart_for_a_red_green_colour_blind_reader():
 
 
 def test_a_grid_as_a_picture_has_plotlys_colours_and_transparent_padding():
-    import io
-
-    from PIL import Image
     z = np.array([[0.0, 1.0, np.nan], [0.5, 0.25, 0.75]], dtype=np.float32)
-    im = np.asarray(Image.open(io.BytesIO(charts.image_png(z, "Viridis", width=30))))
-    assert im.shape == (20, 30, 4)  # 10 pixels a cell, RGBA
-    assert tuple(im[0, 0]) == (68, 1, 84, 255) and tuple(im[0, 10]) == (253, 231, 37, 255)  # Viridis' ends
-    assert im[0, 25, 3] == 0  # NaN: the padding between maps shows the page through
+    svg = charts.image_svg(z, "Viridis", width=30)
+    im = svg_picture(svg)
+    assert im.shape == (2, 3, 4) and 'width="30" height="20"' in svg  # one pixel a cell, shown 10 pixels a cell
+    assert tuple(im[0, 0]) == (68, 1, 84, 255) and tuple(im[0, 1]) == (253, 231, 37, 255)  # Viridis' ends
+    assert im[0, 2, 3] == 0  # NaN: the padding between maps shows the page through
     maps = np.random.default_rng(0).random((12, 5, 5)).astype(np.float32)
     fig = charts.feature_maps(maps, "t", clickable=False)
     mosaic = np.asarray(fig.data[0].z, dtype=np.float32)
-    pic = np.asarray(Image.open(io.BytesIO(charts.feature_maps_png(maps, width=len(mosaic[0]) * 4))))
-    assert pic.shape[:2] == (mosaic.shape[0] * 4, mosaic.shape[1] * 4)  # the same mosaic, cell for cell
-    assert (pic[::4, ::4, 3] == 0).sum() == np.isnan(mosaic).sum()
+    svg = charts.feature_maps_svg(maps, width=len(mosaic[0]) * 4)
+    pic = svg_picture(svg)  # one pixel a cell, shown 4 times as large, each cell a sharp square
+    assert pic.shape[:2] == mosaic.shape  # the same mosaic, cell for cell
+    assert (pic[..., 3] == 0).sum() == np.isnan(mosaic).sum()
+    assert f'width="{mosaic.shape[1] * 4}" height="{mosaic.shape[0] * 4}"' in svg and "pixelated" in svg
 
 
 def test_vector_png_draws_each_unit_as_a_bar_from_the_zero_line():
@@ -264,11 +261,15 @@ def test_vector_png_draws_each_unit_as_a_bar_from_the_zero_line():
         assert pixels(odd).shape[0] == 41
 
 
-def test_kernel_grid_png_spans_the_finite_weights_around_zero():
+def test_kernel_grid_svg_spans_the_finite_weights_around_zero():
     w = np.zeros((4, 1, 3, 3))
     w[0, 0, 0, 0], w[1, 0, 1, 1], w[2, 0, 2, 2] = 2.0, -1.0, np.nan  # a diverged weight is left out of the scale
-    png, lim = charts.kernel_grid_png(w)
-    assert lim == 2.0 and png[:8] == b"\x89PNG\r\n\x1a\n"
+    svg, lim = charts.kernel_grid_svg(w)
+    pic = svg_picture(svg)
+    lut = charts._lut(charts.DIVERGING)
+    assert lim == 2.0 and pic.shape == (3, 4 * 3 + 3, 4)  # four kernels in a row, a transparent pixel between
+    assert tuple(pic[0, 0, :3]) == tuple(lut[255]) and tuple(pic[1, 5, :3]) == tuple(lut[64])  # +2 and -1 of +-2
+    assert pic[2, 10, 3] == 0  # the NaN: transparent
 
 
 def test_gradient_grid_png_centres_its_colours_at_zero_and_outlines_the_traced_cell():
