@@ -76,3 +76,29 @@ def test_a_confusion_cell_explains_its_mistakes_and_tags_persist(app, monkeypatc
     at2.session_state["eval_tab"] = "Confusion matrix"
     at2 = no_exception(at2.run(timeout=120))  # a new session reads the tag back
     assert any("1 mislabelled" in c.value for c in at2.caption)
+
+
+def test_a_cells_mistakes_are_explained_once_per_model_and_digit(app, monkeypatch):
+    import ui.explain
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append((args[3], args[4]))  # the method and the class
+        return attribute(*args, **kwargs)
+
+    attribute = ui.explain.attribute
+    monkeypatch.setattr(ui.explain, "attribute", counted)
+    ui.explain._attribution.clear()
+    at = app("evaluation")
+    at.session_state["eval_tab"] = "Confusion matrix"
+    at = no_exception(at.run(timeout=120))
+    shown = len(calls)
+    assert 0 < shown <= 6 and {m for m, _target in calls} == {"integrated gradients"}
+    assert len({target for _m, target in calls}) == 1  # towards the wrong class the cell names
+    no_exception(at.run(timeout=120))  # a rerun (a tag, a tab and back, another visitor): no new map
+    assert len(calls) == shown
+    at.session_state["eval_tab"] = "How good"
+    no_exception(at.run(timeout=120))
+    at.session_state["eval_tab"] = "Confusion matrix"
+    no_exception(at.run(timeout=120))
+    assert len(calls) == shown and at.get_by_key("eval_mistakes") is not None
