@@ -66,12 +66,13 @@ grid_tab, stats_tab, one_tab, proj_tab, maps_tab = lazy_tabs(
 
 with grid_tab:
     if grid_tab.open:
-        describe(
-            _("a grid of {n} digits from this page of the dataset, each labelled with its class and index.")
+        # a picture (nothing clicks it): the first page a visitor sees then needs no Plotly at all, neither its
+        # figure nor the browser's Plotly library, which a cold start waited for
+        st.container(key="ds_grid").image(
+            charts.digits_svg(images[show], [f"{classes[int(labels[i])]}\n#{int(i)}" for i in show], cols=10,
+                              scale=2),
+            alt=_("a grid of {n} digits from this page of the dataset, each labelled with its class and index.")
             .format(n=len(show)))
-        st.plotly_chart(charts.digit_grid(images[show], [classes[int(labels[i])] for i in show],
-                                          captions=[f"{classes[int(labels[i])]} · #{int(i)}" for i in show]),
-                        key="ds_grid")
 
 # --- statistics ---------------------------------------------------------------------------
 with stats_tab:

@@ -2,6 +2,8 @@
 just before each Plotly chart in its block is the visually hidden ``<p class="mnist-alt">`` that says what it shows,
 in the session's language; a picture (``st.image``) carries its sentence as its ``alt``."""
 
+import re
+
 import pytest
 
 from .conftest import no_exception
@@ -49,6 +51,12 @@ def test_every_figure_has_a_text_alternative(app, patched_canvas, name):  # noqa
 def test_text_alternatives_speak_chinese(app, patched_canvas):  # noqa: F811
     at = app("dataset")
     at.query_params["lang"] = "zh_CN"
+    at = no_exception(at.run())
+    said = [img.alt for el in at.get("image") for img in el.proto.imgs]  # the digits: a picture, its alt
+    assert said and all(re.search(r"[\u4e00-\u9fff]", a) for a in said), said
+    at = app("dataset")
+    at.query_params["lang"] = "zh_CN"
+    at.session_state["ds_tab"] = "统计"  # the statistics: figures, each with its sentence before it
     at = no_exception(at.run())
     alts = [e.value for e in at.get("html") if is_alt(e)]
     assert alts and all("图：" in a for a in alts), alts
