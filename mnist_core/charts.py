@@ -475,8 +475,8 @@ def paired_bars_svg(first, second, labels: list[str], names: tuple[str, str], lo
 
 
 def probabilities_pair_svg(before: np.ndarray, after: np.ndarray, classes: list[str], names: tuple[str, str]) -> str:
-    """``probabilities_pair`` as a picture: what the network thinks of the original (blue) and of what was done
-    to it (vermillion), side by side per class, every probability written over its bar."""
+    """What the network thinks of two digits (the original in blue, what was done to it in vermillion), side by
+    side per class, every probability written over its bar."""
     return paired_bars_svg(np.asarray(before, dtype=np.float64), np.asarray(after, dtype=np.float64),
                            list(classes)[:len(before)], names, axis=_("digit"))
 
@@ -968,28 +968,3 @@ def per_class_compare(before: np.ndarray, after: np.ndarray, classes: list[str],
     fig.update_xaxes(title=_("class"), type="category")
     fig.update_yaxes(title=_("accuracy"), range=[0, 1.02], tickformat=".0%")
     return _layout(fig, _("Accuracy per class"), height=320, barmode="group")
-
-
-def probabilities_pair(before: np.ndarray, after: np.ndarray, classes: list[str],
-                       names: tuple[str, str]) -> go.Figure:
-    """What the network thinks of two digits (the original, the perturbed one), side by side per class:
-    one figure where two ``probabilities_bar`` were two for the browser to draw."""
-    classes = _ts(classes)
-    fig = go.Figure([go.Bar(x=classes, y=p, name=_t(name), marker_color=colour,
-                            text=[f"{v:.0%}" if v >= 0.005 else "" for v in p], textposition="outside",
-                            textfont=dict(size=10))
-                     for p, name, colour in ((before, names[0], BLUE), (after, names[1], VERMILLION))])
-    fig.update_xaxes(title=_("digit"), type="category")
-    fig.update_yaxes(title=_("probability"), range=[0, 1.15], tickformat=".0%")
-    fig = _layout(fig, _("What the network thinks"), height=340, barmode="group",
-                  legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
-    fig.update_layout(margin=dict(t=80))  # the legend between the title and the bars
-    return fig
-
-
-def digit_pair(a: np.ndarray, b: np.ndarray, titles: tuple[str, str]) -> go.Figure:
-    """Two 28x28 digits side by side (the original and what was done to it)."""
-    fig = _panels([[go.Heatmap(z=np.asarray(img), colorscale=GREYS, zmin=0, zmax=255, showscale=False,
-                                hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>")] for img in (a, b)],
-                  list(titles), spacing=0.05)
-    return _layout(_image_axes(fig, 2), None, height=280)

@@ -174,8 +174,6 @@ BUILDERS = {  # every builder that takes a string: the hostile text in each of i
     "sweep_curve": lambda h: charts.sweep_curve([{"value": 0.1, "accuracy": 0.9, "state": h},
                                                  {"value": 0.01, "accuracy": None, "state": h}], h),
     "probabilities_bar": lambda h: charts.probabilities_bar(np.full(10, 0.1), classes_with(h)),
-    "probabilities_pair": lambda h: charts.probabilities_pair(np.full(10, 0.1), np.full(10, 0.1), classes_with(h),
-                                                              (h, h)),
     "preprocessing_steps": lambda h: charts.preprocessing_steps([(h, np.zeros((40, 30))), ("b", np.zeros((28, 28)))]),
     "feature_maps": lambda h: charts.feature_maps(np.random.rand(2, 4, 4), h),
     "activations_bar": lambda h: charts.activations_bar(np.random.randn(8), h),
@@ -185,7 +183,6 @@ BUILDERS = {  # every builder that takes a string: the hostile text in each of i
                                                     np.zeros(2), h),
     "robustness_curves": lambda h: charts.robustness_curves({h: ([0, 1], [0.9, 0.5])}, h, h),
     "per_class_compare": lambda h: charts.per_class_compare(np.ones(10), np.ones(10), classes_with(h), (h, h)),
-    "digit_pair": lambda h: charts.digit_pair(_img()[0], _img()[0], (h, h)),
 }
 
 
