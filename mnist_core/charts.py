@@ -115,7 +115,6 @@ def pictures_svg(tiles: np.ndarray, captions: list[str], cols: int = 10, scale: 
     pixels square, each tile's caption under it (a caption's lines split at newlines). For grids nobody
     clicks: as a Plotly heatmap with one annotation per digit it cost the browser 100-150 ms to draw.
     Every caption is escaped for XML: it is text, never markup."""
-    import base64
     from html import escape
     tiles = np.asarray(tiles, dtype=np.uint8)
     n, h, w = tiles.shape[:3]
@@ -138,9 +137,8 @@ def pictures_svg(tiles: np.ndarray, captions: list[str], cols: int = 10, scale: 
         for k, text in enumerate(split[i] if i < len(split) else []):
             parts.append(f'<text x="{c * cw + cw / 2:.1f}" y="{y0 + th + (k + 1) * line - 2}" text-anchor="middle" '
                          f'fill="#fafafa">{escape(text)}</text>')
-    picture = base64.b64encode(_png(mosaic)).decode("ascii")
     W, H = cols * cw, rows * ch
-    return (_svg_open(W, H, 12) + f'<image width="{W}" height="{H}" href="data:image/png;base64,{picture}"/>'
+    return (_svg_open(W, H, 12) + f'<image width="{W}" height="{H}" href="{_png_href(mosaic)}"/>'
             + "".join(parts) + "</svg>")
 
 
@@ -396,6 +394,28 @@ def probabilities_bar(probs: np.ndarray, classes: list[str] | None = None) -> go
     return _layout(fig, _("What the network thinks"), height=320)
 
 
+def _bar_frame(n: int, step: float, top: int, lo: float, hi: float, axis: str, ticks: tuple[float, ...],
+               tick_format: str):
+    """What ``bars_svg`` and ``paired_bars_svg`` share: the picture's opening and the grid at ``ticks`` behind the
+    bars (``head``), ``axis`` named under the labels and the closing (``tail``), its width and height, and ``y``,
+    a value's height on the page. ``n`` groups of bars, ``step`` pixels each, from x = 46."""
+    from html import escape
+    left, plot_h = 46, 180
+    w, h = left + step * n + 12, top + plot_h + (46 if axis else 30)
+    span = (hi - lo) or 1.0
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - (min(max(v, lo), hi) - lo) / span)
+    head = [_svg_open(w, h, 12)]
+    for t in ticks:  # the grid, behind the bars
+        head.append(f'<line x1="{left}" x2="{w - 8}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#3a3d45"/>'
+                    f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" fill="#c8c8c8">'
+                    f'{escape(tick_format.format(t))}</text>')
+    tail = [f'<text x="{left + step * n / 2:.1f}" y="{h - 8}" text-anchor="middle" fill="#c8c8c8">'
+            f'{escape(axis)}</text>'] if axis else []
+    return head, tail + ["</svg>"], y
+
+
 def bars_svg(values, labels: list[str], texts: list[str], colours: list[str], lo: float = 0.0, hi: float = 1.0,
              axis: str = "", ticks: tuple[float, ...] = (0.0, 0.5, 1.0), tick_format: str = "{:.0%}",
              step: int | None = None) -> str:
@@ -409,16 +429,7 @@ def bars_svg(values, labels: list[str], texts: list[str], colours: list[str], lo
     n = max(1, len(values))
     left, top, plot_h = 46, 24, 180
     step = step or max(32, min(48, 320 // n))  # ten bars: 378 px wide
-    w, h = left + step * n + 12, top + plot_h + (46 if axis else 30)
-    span = (hi - lo) or 1.0
-
-    def y(v: float) -> float:
-        return top + plot_h * (1 - (min(max(v, lo), hi) - lo) / span)
-    parts = [_svg_open(w, h, 12)]
-    for t in ticks:  # the grid, behind the bars
-        parts.append(f'<line x1="{left}" x2="{w - 8}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#3a3d45"/>'
-                     f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" fill="#c8c8c8">'
-                     f'{escape(tick_format.format(t))}</text>')
+    parts, tail, y = _bar_frame(n, step, top, lo, hi, axis, ticks, tick_format)
     for i, (v, label, text, colour) in enumerate(zip(values, labels, texts, colours)):
         x0, top_y = left + i * step + step * 0.15, y(v)
         parts.append(f'<rect x="{x0:.1f}" y="{top_y:.1f}" width="{step * 0.7:.1f}" height="{y(lo) - top_y:.1f}" '
@@ -427,11 +438,7 @@ def bars_svg(values, labels: list[str], texts: list[str], colours: list[str], lo
         parts.append(f'<text x="{cx:.1f}" y="{top_y - 5:.1f}" text-anchor="middle" fill="#fafafa">{escape(text)}</text>'
                      f'<text x="{cx:.1f}" y="{top + plot_h + 17}" text-anchor="middle" fill="#fafafa">'
                      f'{escape(label)}</text>')
-    if axis:
-        parts.append(f'<text x="{left + step * n / 2:.1f}" y="{h - 8}" text-anchor="middle" fill="#c8c8c8">'
-                     f'{escape(axis)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return "".join(parts + tail)
 
 
 def paired_bars_svg(first, second, labels: list[str], names: tuple[str, str], lo: float = 0.0, hi: float = 1.1,
@@ -443,19 +450,11 @@ def paired_bars_svg(first, second, labels: list[str], names: tuple[str, str], lo
     pairs = [[0.0 if not math.isfinite(float(v)) else float(v) for v in vs] for vs in (first, second)]
     n = max(1, len(labels))
     left, top, plot_h, step = 46, 48, 180, 56
-    w, h = left + step * n + 12, top + plot_h + (46 if axis else 30)
-    span = (hi - lo) or 1.0
-
-    def y(v: float) -> float:
-        return top + plot_h * (1 - (min(max(v, lo), hi) - lo) / span)
-    parts = [_svg_open(w, h, 12)]
-    for k, (name, colour) in enumerate(zip(names, (BLUE, VERMILLION))):  # the legend
+    parts, tail, y = _bar_frame(n, step, top, lo, hi, axis, ticks, "{:.0%}")
+    for k, (name, colour) in enumerate(zip(names, (BLUE, VERMILLION))):  # the legend, above the grid
         x0 = left + k * max(140, 8 * len(str(names[0])) + 40)
-        parts.append(f'<rect x="{x0}" y="10" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{x0 + 18}" y="20" fill="#fafafa">{escape(str(name))}</text>')
-    for t in ticks:
-        parts.append(f'<line x1="{left}" x2="{w - 8}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#3a3d45"/>'
-                     f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" fill="#c8c8c8">{t:.0%}</text>')
+        parts.insert(1 + k, f'<rect x="{x0}" y="10" width="12" height="12" fill="{colour}"/>'
+                            f'<text x="{x0 + 18}" y="20" fill="#fafafa">{escape(str(name))}</text>')
     for i, label in enumerate(labels):
         for k, (values, colour) in enumerate(zip(pairs, (BLUE, VERMILLION))):
             v = values[i] if i < len(values) else 0.0
@@ -467,11 +466,7 @@ def paired_bars_svg(first, second, labels: list[str], names: tuple[str, str], lo
                              f'font-size="10" fill="#fafafa">{v:.0%}</text>')
         parts.append(f'<text x="{left + (i + 0.5) * step:.1f}" y="{top + plot_h + 17}" text-anchor="middle" '
                      f'fill="#fafafa">{escape(str(label))}</text>')
-    if axis:
-        parts.append(f'<text x="{left + step * n / 2:.1f}" y="{h - 8}" text-anchor="middle" fill="#c8c8c8">'
-                     f'{escape(axis)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return "".join(parts + tail)
 
 
 def probabilities_pair_svg(before: np.ndarray, after: np.ndarray, classes: list[str], names: tuple[str, str]) -> str:
@@ -581,6 +576,12 @@ def _lut(colorscale: str) -> np.ndarray:
     return np.array([[round(float(v)) for v in r[r.index("(") + 1:-1].split(",")] for r in rows], dtype=np.uint8)
 
 
+def _png_href(rgba: np.ndarray) -> str:
+    """An (H, W, 4) uint8 picture as a PNG data URL, for an SVG picture's ``<image>``."""
+    import base64
+    return "data:image/png;base64," + base64.b64encode(_png(np.ascontiguousarray(rgba, dtype=np.uint8))).decode("ascii")
+
+
 def _png(rgba: np.ndarray) -> bytes:
     """An (H, W, 4) uint8 picture as PNG bytes (fast compression: these are made on a page's rerun)."""
     import io
@@ -605,12 +606,9 @@ def image_svg(z: np.ndarray, colorscale: str = "Viridis", width: int = 720, zmin
 
 def pixels_svg(rgba: np.ndarray, k: int) -> str:
     """An (H, W, 4) uint8 picture as an SVG picture ``k`` times its size, each pixel a sharp square."""
-    import base64
     h, w = rgba.shape[:2]
-    png = base64.b64encode(_png(np.ascontiguousarray(rgba, dtype=np.uint8))).decode("ascii")
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w * k}" height="{h * k}" viewBox="0 0 {w} {h}">'
-            f'<image width="{w}" height="{h}" style="image-rendering: pixelated" '
-            f'href="data:image/png;base64,{png}"/></svg>')
+            f'<image width="{w}" height="{h}" style="image-rendering: pixelated" href="{_png_href(rgba)}"/></svg>')
 
 
 def _rgba(z: np.ndarray, colorscale: str, zmin: float | None = None, zmax: float | None = None) -> np.ndarray:
@@ -813,6 +811,7 @@ def grid_table(values: np.ndarray, colorscale: str = DIVERGING, zmin: float | No
     v = v[None] if v.ndim == 1 else v
     written = v if shown is None else np.asarray(shown, dtype=np.float64).reshape(v.shape) + 0.0
     rgba = _rgba(v, colorscale, zmin, zmax)  # the picture's colours, cell for cell
+    mark = None if mark is None else tuple(int(m) for m in mark)
     rows = [escape(str(x)) for x in (labels if labels is not None else range(v.shape[0]))]
     cols = [escape(str(x)) for x in (labels if labels is not None else range(v.shape[1]))]
     out = ['<div class="mnist-grid"><table><thead><tr><td></td>',
@@ -825,7 +824,7 @@ def grid_table(values: np.ndarray, colorscale: str = DIVERGING, zmin: float | No
                 red, green, blue = (int(x) for x in rgba[r, c, :3])
                 ink = "#000" if _luminance(rgba[r, c, :3]) > 0.179 else "#fff"  # the higher contrast (WCAG)
                 style.append(f"background-color: rgb({red}, {green}, {blue}); color: {ink}")
-            if mark is not None and (r, c) == tuple(mark):
+            if (r, c) == mark:
                 style.append("outline: 3px solid #ffd400; outline-offset: -3px")
             x = written[r, c]
             text = "—" if not np.isfinite(x) else format(x, fmt)

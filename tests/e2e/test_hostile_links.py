@@ -33,7 +33,7 @@ def test_hostile_link_values_are_plain_text(browser, tmp_path):  # noqa: F811
                 assert "[" in text and ("**" in text) == ("**" in str(query)), text  # the marks show, as typed
                 main = page.locator('[data-testid="stMain"]')
                 assert main.locator('a[href*="evil.example"]').count() == 0
-                # pictures the app draws itself are served from its own /media/ (Inside's maps) or, its SVG
+                # pictures the app draws itself are served from its own /media/ (Inside's bars) or, its SVG
                 # charts, inlined by st.image; no other, and none where a link's text is shown
                 foreign = main.evaluate(
                     "m => [...m.querySelectorAll('img')].filter(i => !(i.src.startsWith(location.origin + '/media/')"
