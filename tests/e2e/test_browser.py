@@ -139,7 +139,21 @@ def test_live_training_chart_grows_then_stops(server, page):
     shoot(page, "training")
     page.get_by_role("button", name="Stop").click()
     page.get_by_text("Stopped").first.wait_for()
+    wait_idle(page)
     assert_no_exception(page)
-    after = loss_points(page)
+    after = settled_points(page)  # the words can arrive a moment before the chart of the same run is redrawn
     time.sleep(2.5)
     assert loss_points(page) == after  # a stopped run draws no more
+
+
+def settled_points(page, timeout: float = 15) -> int:
+    """The loss chart's point count once two readings a second apart agree."""
+    deadline = time.time() + timeout
+    last = loss_points(page)
+    while time.time() < deadline:
+        time.sleep(1.0)
+        now = loss_points(page)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"the loss chart kept changing after the run stopped (last {last} points)")
