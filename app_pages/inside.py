@@ -6,7 +6,7 @@ import streamlit as st
 
 from mnist_core import charts, inference
 from mnist_core.explain import activations
-from mnist_core.i18n import _
+from mnist_core.i18n import N_, _
 from ui import state
 from ui.common import describe, friendly_errors, lazy_tabs, model_and_data
 from ui.explain import (
@@ -20,13 +20,8 @@ from ui.explain import (
     whatif_model,
     whatif_section,
 )
-from ui.links import read_link, write_link
-
-
-def trace_here(layer: int, label: str, help_: str) -> None:
-    """The button under a layer shown as a picture: it makes that layer the traced, clickable one."""
-    st.button(label, key=f"inside_pick{layer}", on_click=st.session_state.__setitem__, args=(TRACE_LAYER_KEY, layer),
-              help=help_)
+from ui.fragment import fragment
+from ui.links import clamp_linked, read_link, write_link
 
 
 def feature_maps(spec, model, x) -> None:
@@ -39,34 +34,35 @@ def feature_maps(spec, model, x) -> None:
                                                                        "Linear", "Tanh", "Sigmoid")][:8],
                           format_func=lambda i: f"{i}: {outs[i - 1].label}", key="inside_layers")
     # Only the traced layer's maps take clicks (a marker per map, and one per cell of the map shown large):
-    # a marker on every cell of eight layers took the browser seconds to draw. Any other layer becomes the
-    # clickable one with its button.
-    traced_layer = st.session_state.get(TRACE_LAYER_KEY, 1)
+    # a marker on every cell of eight layers took the browser seconds to draw. The others are pictures.
+    st.session_state.setdefault(TRACE_LAYER_KEY, 1)
+    clamp_linked(TRACE_LAYER_KEY, 1, len(outs), N_("layer"))  # a new model, or a link's layer past its last
+    traced_layer = st.radio(_("Layer whose cells you click and trace"), [o.index for o in outs], horizontal=True,
+                            format_func=lambda i: f"{i} · {outs[i - 1].kind}", key=TRACE_LAYER_KEY,
+                            help=_("Its maps take clicks: a click on a map shows it large, a click on a cell "
+                                   "traces that cell below. The other layers are pictures."))
+    pictures = []  # the plain layers next to each other, drawn as one piece of the page (one element, not three each)
     for o in outs:
-        if o.index not in show:
+        if o.index not in show and o.index != traced_layer:  # the one to click is shown even when not listed
             continue
         shape = "x".join(map(str, o.shape))
         words = dict(layer=o.index, label=o.label, shape=shape)
         if o.values.ndim == 3 and o.index != traced_layer:
-            # a picture, not a Plotly figure: nothing clicks it, and a dozen figures were most of the page's time;
-            # its text alternative is the picture's own (alt)
-            st.image(charts.feature_maps_svg(o.values), caption=_("Layer {layer}: {label} → {shape}").format(**words),
-                     alt=_("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
-                     .format(**words))
-            trace_here(o.index, _("🖱️ Click cells of layer {layer}").format(layer=o.index),
-                       _("Makes this layer's maps clickable: a click traces that cell below."))
+            # a picture, not a Plotly figure: nothing clicks it, and a dozen figures were most of the page's time
+            pictures.append((charts.feature_maps_img(
+                o.values, _("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
+                .format(**words)), _("Layer {layer}: {label} → {shape}").format(**words)))
             continue
         if o.values.ndim != 3 and o.index != traced_layer:  # a vector nobody clicks: a picture of its bars
             values = o.values[:512]
             low, high = f"{float(np.nanmin(values)):.2f}", f"{float(np.nanmax(values)):.2f}"
             said = (", ".join(f"{i}: {v:.2f}" for i, v in enumerate(values)) if len(values) <= 16 else  # each one
                     _("from {low} to {high}").format(low=low, high=high))
-            st.image(charts.vector_png(values),
-                     caption=_("Layer {layer}: {label} → {shape}").format(**words) + " · " + said,
-                     alt=_("a bar chart of the {shape} activations of layer {layer} ({label}).").format(**words))
-            trace_here(o.index, _("🖱️ Click units of layer {layer}").format(layer=o.index),
-                       _("Makes this layer's bars clickable: a click traces that unit below."))
+            pictures.append((charts.vector_img(
+                values, _("a bar chart of the {shape} activations of layer {layer} ({label}).").format(**words)),
+                _("Layer {layer}: {label} → {shape}").format(**words) + " · " + said))
             continue
+        _pictures(pictures)
         if o.values.ndim != 3:  # the traced vector: one bar per unit, each clickable
             describe(_("a bar chart of the {shape} activations of layer {layer} ({label}).").format(**words))
             event = st.plotly_chart(
@@ -108,6 +104,14 @@ def feature_maps(spec, model, x) -> None:
                           on_select="rerun", selection_mode="points")
         right.caption(_("Click a map above to see it here; click a cell of it to trace how the network computed "
                         "it (below)."))
+    _pictures(pictures)
+
+
+def _pictures(pictures: list) -> None:
+    """Draw the plain layers gathered so far, and forget them."""
+    if pictures:
+        st.html(charts.figures_html(pictures))
+        pictures.clear()
 
 
 st.title(_("🔬 Inside the CNN"))
@@ -162,15 +166,26 @@ with kernels_tab:
                     alt=_("the weights of the {n} filters of layer {layer} ({label}), one small square each.")
                     .format(n=len(w), layer=idx, label=label_))
 
-traced = st.session_state.get(TRACE_LAYER_KEY, 1)
+
+def view_link(run_id: str, layer: int) -> None:
+    write_link("inside", {"model": run_id, "cls": st.session_state.get("inside_class", 0),
+                          "k": st.session_state.get("inside_k", 0), "layer": layer})
+
+
+def maps_and_trace(spec, model, x, image, run_id: str) -> None:
+    """The maps and the trace of one cell: a click in them (a map, a cell, another layer) reruns this alone,
+    not the page's model, digit and saliency above (its arguments are the last full run's)."""
+    with friendly_errors(_("inspection")):
+        feature_maps(spec, model, x)
+    view_link(run_id, trace_section(spec, model, x, image))
+
+
 with maps_tab:
     if maps_tab.open:
-        with friendly_errors(_("inspection")):
-            feature_maps(spec, model, x)
-        traced = trace_section(spec, model, x, image)
+        fragment(maps_and_trace)(spec, model, x, image, run_id)
 
 with whatif_tab:
     if whatif_tab.open:
         whatif_section(run_id, spec, trained, x)
-write_link("inside", {"model": run_id, "cls": st.session_state.get("inside_class", 0),
-                      "k": st.session_state.get("inside_k", 0), "layer": traced})
+if not maps_tab.open:
+    view_link(run_id, st.session_state.get(TRACE_LAYER_KEY, 1))

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
 import sys
 import tempfile
@@ -156,9 +155,8 @@ def bare_click(page, i: int):
 # name: (page, what is done: page, repeat -> awaitable). The page is opened once before the repeats.
 INTERACTIONS = {
     "inside_digit": ("inside", lambda p, i: step_up(p, "inside_k")),
-    # any plain layer's "Click cells of layer N" (the one pressed becomes the traced layer, and its button goes)
-    "inside_trace_layer": ("inside", lambda p, i: p.get_by_role("button", name=re.compile("Click cells of layer"))
-                           .nth(i % 2).click()),
+    # another layer to click and trace, picked above the maps: layers 2 and 3 in turn
+    "inside_trace_layer": ("inside", lambda p, i: trace_layer(p, 2 + i % 2)),
     "inside_cell": ("inside", lambda p, i: cell(p, "inside_one1_", i)),  # the traced map shown large (SETUP)
     "timetravel_step": ("timetravel", lambda p, i: slider_key(p, "tt_index", "ArrowLeft")),
     "experiments_strength": ("experiments", lambda p, i: slider_key(p, "ex_strength", "ArrowRight")),
@@ -172,12 +170,17 @@ INTERACTIONS = {
 }
 
 
+def trace_layer(page, layer: int):
+    """Pick Inside's layer to click and trace (its radio above the maps; options 1, 2, ...)."""
+    return page.locator(".st-key-trace_cell_layer [role='radiogroup'] label").nth(layer - 1).click()
+
+
 async def large_map(page):
     """Inside's traced map is shown large on request: layer 1 traced again (another interaction may have moved
     it), then its map large."""
-    again = page.get_by_role("button", name=re.compile(r"Click cells of layer 1$"))
-    if await again.count():
-        await again.click()
+    first = page.locator(".st-key-trace_cell_layer input[type='radio']").first
+    if await first.count() and not await first.is_checked():
+        await trace_layer(page, 1)
         await settle(page, time.perf_counter())
     ask = page.locator(".st-key-inside_large button").first
     if await ask.count():

@@ -601,7 +601,12 @@ def image_svg(z: np.ndarray, colorscale: str = "Viridis", width: int = 720, zmin
     to size was (its encoding had been a third of Inside's script). For grids nobody clicks; hover values are
     lost. The scale spans ``zmin``..``zmax`` (default: the array's own range), as a heatmap's would."""
     z = np.asarray(z, dtype=np.float32)
-    return pixels_svg(_rgba(z, colorscale, zmin, zmax), max(1, min(24, width // max(1, z.shape[1]))))
+    return pixels_svg(_rgba(z, colorscale, zmin, zmax), _scale(z, width))
+
+
+def _scale(z: np.ndarray, width: int) -> int:
+    """How many screen pixels a side a grid's cell takes in a picture about ``width`` wide (1 to 24)."""
+    return max(1, min(24, width // max(1, z.shape[1])))
 
 
 def pixels_svg(rgba: np.ndarray, k: int) -> str:
@@ -635,16 +640,55 @@ def kernel_grid_svg(weights: np.ndarray, max_kernels: int = 64, width: int = 720
     return image_svg(_mosaic(w, min(8, len(w)), pad=1), DIVERGING, width, zmin=-lim, zmax=lim), lim
 
 
+def figures_html(figures: list[tuple[str, str]]) -> str:
+    """Pictures one under another, each with its caption, as one piece of HTML for ``st.html``: one element
+    for the page to draw, where each ``st.image`` was three (a picture, its caption, a full-screen frame).
+    ``figures``: (``<img>`` from ``feature_maps_img``/``vector_img``, caption); every caption is escaped: it is
+    text, never markup."""
+    from html import escape
+    return ('<div class="mnist-figures">' + "".join(f"<figure>{img}<figcaption>{escape(caption)}</figcaption></figure>"
+                                                    for img, caption in figures) + "</div>")
+
+
+def _img(rgba: np.ndarray, k: int, alt: str) -> str:
+    """(H, W, 4) uint8 pixels as an ``<img>`` ``k`` times their size (its alt escaped); drawn with sharp squares
+    by the page's ``.mnist-figures img`` style."""
+    from html import escape
+    h, w = rgba.shape[:2]
+    return f'<img src="{_png_href(rgba)}" width="{w * k}" height="{h * k}" alt="{escape(alt)}">'
+
+
+def feature_maps_img(maps: np.ndarray, alt: str, max_maps: int = 32, width: int = 720) -> str:
+    """``feature_maps_svg`` as an ``<img>`` for ``figures_html``: the same mosaic, colours and size."""
+    z = _maps_mosaic(maps, max_maps)
+    return _img(_rgba(z, "Viridis"), _scale(z, width), alt)
+
+
+def vector_img(values: np.ndarray, alt: str, width: int = 720, height: int = 120) -> str:
+    """``vector_png`` as an ``<img>`` for ``figures_html``."""
+    return _img(_vector_rgba(values, width, height), 1, alt)
+
+
 def feature_maps_svg(maps: np.ndarray, max_maps: int = 32, width: int = 720) -> str:
     """``feature_maps(..., clickable=False)`` as a picture: the same mosaic, colours and order."""
+    return image_svg(_maps_mosaic(maps, max_maps), "Viridis", width)
+
+
+def _maps_mosaic(maps: np.ndarray, max_maps: int) -> np.ndarray:
+    """A layer's first ``max_maps`` maps (C, H, W) side by side, eight a row, one empty cell between them."""
     maps = np.asarray(maps, dtype=np.float32)[:max_maps]
-    return image_svg(_mosaic(maps, min(8, len(maps)), pad=1), "Viridis", width)
+    return _mosaic(maps, min(8, len(maps)), pad=1)
 
 
 def vector_png(values: np.ndarray, width: int = 720, height: int = 120) -> bytes:
     """A layer's vector of activations (N,) as a bar picture: one bar per unit from a zero line, blue up
     (positive) and vermillion down (negative), as ``activations_bar`` draws them. For the layers nobody
     clicks: a Plotly bar chart of 128 units cost the browser as much as a figure of a thousand cells."""
+    return _png(_vector_rgba(values, width, height))
+
+
+def _vector_rgba(values: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``vector_png``'s picture as (height, about width, 4) uint8 pixels."""
     from plotly.colors import hex_to_rgb
     v = np.nan_to_num(np.asarray(values, dtype=np.float32).ravel(), nan=0.0, posinf=0.0, neginf=0.0)
     if v.size == 0:
@@ -667,7 +711,7 @@ def vector_png(values: np.ndarray, width: int = 720, height: int = 120) -> bytes
         gap = max(1, step // 6)
         big[:, (np.arange(big.shape[1]) % step) >= step - gap] = 0
     big[zero] = (128, 128, 128, 255)  # the zero line, over every bar: grey reads on a light and a dark page
-    return _png(np.ascontiguousarray(big[:, :w]))
+    return np.ascontiguousarray(big[:, :w])
 
 
 def one_map(values: np.ndarray, title: str, mark: tuple[int, int] | None = None) -> go.Figure:

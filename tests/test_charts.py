@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -344,6 +346,43 @@ def test_a_grid_tables_labels_are_text(hostile):
     html = charts.confusion_table(np.eye(2, dtype=int), [hostile, "b"])
     assert table_cells(html)[0] == ["", hostile, "b"] and table_cells(html)[1][0] == hostile  # as written
     assert "<script" not in html and "<img" not in html
+
+
+def img_picture(img: str) -> np.ndarray:
+    """The PNG an ``<img>`` of ``figures_html`` holds, decoded (RGBA)."""
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+    href = re.search(r'src="data:image/png;base64,([^"]+)"', img).group(1)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(href))).convert("RGBA"))
+
+
+def test_layer_pictures_as_html_are_the_svg_pictures_pixels():
+    maps = np.random.default_rng(1).random((12, 5, 5)).astype(np.float32)
+    img = charts.feature_maps_img(maps, "twelve maps", width=200)
+    svg = charts.feature_maps_svg(maps, width=200)
+    assert np.array_equal(img_picture(img), svg_picture(svg))  # the same mosaic and colours, cell for cell
+    size = re.search(r'width="(\d+)" height="(\d+)"', svg).groups()
+    assert f'width="{size[0]}" height="{size[1]}"' in img and 'alt="twelve maps"' in img
+    bars = charts.vector_img(np.array([1.0, -1.0]), "two units", width=40, height=41)
+    import io
+
+    from PIL import Image
+    png = np.asarray(Image.open(io.BytesIO(charts.vector_png(np.array([1.0, -1.0]), width=40, height=41))))
+    assert np.array_equal(img_picture(bars), png) and 'width="40" height="41"' in bars
+
+
+@pytest.mark.parametrize("hostile", ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "*a* & b"])
+def test_layer_pictures_captions_and_alts_are_text(hostile):
+    from html import unescape
+    html = charts.figures_html([(charts.feature_maps_img(np.ones((2, 3, 3)), hostile), hostile)])
+    assert html.count("<img") == 1 and "<script" not in html  # the one picture, nothing a caption brought
+    alt = re.search(r'alt="([^"]*)"', html).group(1)
+    caption = re.search(r"<figcaption>(.*)</figcaption>", html).group(1)
+    assert unescape(alt) == hostile and unescape(caption) == hostile  # as written
+    assert charts.figures_html([]) == '<div class="mnist-figures"></div>'
 
 
 def test_input_box_png_outlines_what_a_cell_can_see():

@@ -122,6 +122,11 @@ ACCESSIBLE_CSS = """<style>
 .mnist-grid th, .mnist-grid td { padding: 0.15rem 0.4rem; border: 1px solid rgba(250, 250, 250, 0.12);
   text-align: right; white-space: nowrap; }
 .mnist-grid th { font-weight: normal; color: #bdbcb8; }
+/* charts.figures_html's pictures: one pixel a cell drawn as a sharp square, never wider than the column (a phone),
+   each caption as st.image writes one. */
+.mnist-figures figure { margin: 0 0 1rem 0; }
+.mnist-figures img { display: block; max-width: 100%; height: auto; image-rendering: pixelated; }
+.mnist-figures figcaption { font-size: 0.875rem; color: #bdbcb8; margin-top: 0.25rem; }
 </style>"""
 
 

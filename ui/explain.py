@@ -25,7 +25,7 @@ from ui.common import describe, friendly_errors, load_model, model_version, stor
 from ui.identity import who
 from ui.links import clamp_linked
 
-TRACE_LAYER_KEY = "trace_cell_layer"  # the Trace section's layer widget: Inside's link sets it
+TRACE_LAYER_KEY = "trace_cell_layer"  # the traced layer: Inside's picker above the maps, set by its link too
 ELEMENTWISE = ("BatchNorm2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout")
 
 
@@ -86,7 +86,8 @@ def select_cell(layer: int, cell: tuple, chart: str | None = None) -> bool:
     if seen.get(chart) == cell:
         return False
     seen[chart] = cell
-    st.session_state[TRACE_LAYER_KEY] = layer
+    if st.session_state.get(TRACE_LAYER_KEY) != layer:  # only the traced layer's charts take clicks: it is drawn
+        st.session_state[TRACE_LAYER_KEY] = layer
     st.session_state["trace_cell_pos"] = ",".join(map(str, cell))
     state.TRACE_LAST_LAYER.set(layer)  # the clicked cell, not the new layer's middle
     return True
@@ -103,19 +104,18 @@ def traced_cell() -> tuple | None:
 def trace_section(spec, model, x, image) -> int:
     """Trace one value: the arithmetic of the selected cell, checked against the model; returns its layer."""
     st.subheader(_("Trace one value"))
-    st.caption(_("Click a cell of any feature map above (or type it here) to see how the network computed it."))
+    st.caption(_("Click a cell of the clickable layer's maps above (or type it here) to see how the network "
+                 "computed it."))
     n = len(spec.layers)
-    c1, c2 = st.columns([1, 2])
-    st.session_state.setdefault(TRACE_LAYER_KEY, 1)
+    st.session_state.setdefault(TRACE_LAYER_KEY, 1)  # the layer is picked above the maps (the same key)
     clamp_linked(TRACE_LAYER_KEY, 1, n, N_("layer"))  # a new model, or a link's layer past this one's last
-    lay = st.session_state[TRACE_LAYER_KEY]
+    layer = lay = st.session_state[TRACE_LAYER_KEY]
     last = state.TRACE_LAST_LAYER.get()
     if "trace_cell_pos" not in st.session_state or (last if last is not None else lay) != lay:
         out = spec.analyze().layers[lay - 1].out_shape or (1,)  # a new layer: start on its first map's middle
         st.session_state["trace_cell_pos"] = ",".join(["0"] + [str(d // 2) for d in out[1:]])
     state.TRACE_LAST_LAYER.set(lay)
-    layer = c1.number_input(_("Layer"), 1, n, key=TRACE_LAYER_KEY)
-    pos = c2.text_input(_("Cell: channel,row,column (or unit for a vector)"), key="trace_cell_pos")
+    pos = st.text_input(_("Cell: channel,row,column (or unit for a vector)"), key="trace_cell_pos")
     try:
         cell = tuple(int(v) for v in pos.replace(" ", "").split(","))
     except ValueError:

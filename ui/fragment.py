@@ -15,11 +15,12 @@ from collections.abc import Callable
 import streamlit as st
 
 
-def fragment(func: Callable[[], None], *, run_every: float | None = None) -> Callable[[], None]:
-    """``func`` as a fragment whose every run first sets this session's language."""
+def fragment(func: Callable[..., None], *, run_every: float | None = None) -> Callable[..., None]:
+    """``func`` as a fragment whose every run first sets this session's language (its arguments, if any: those
+    of the full run that drew it, as ``st.fragment`` keeps them)."""
     @functools.wraps(func)
-    def speaking() -> None:
+    def speaking(*args, **kwargs) -> None:
         from ui.common import use_language  # ui.common imports ui.classroom, which uses this
         use_language()
-        func()
+        func(*args, **kwargs)
     return st.fragment(speaking, run_every=run_every)

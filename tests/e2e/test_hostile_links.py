@@ -33,12 +33,14 @@ def test_hostile_link_values_are_plain_text(browser, tmp_path):  # noqa: F811
                 assert "[" in text and ("**" in text) == ("**" in str(query)), text  # the marks show, as typed
                 main = page.locator('[data-testid="stMain"]')
                 assert main.locator('a[href*="evil.example"]').count() == 0
-                # pictures the app draws itself are served from its own /media/ (Inside's bars) or, its SVG
-                # charts, inlined by st.image; no other, and none where a link's text is shown
+                # pictures the app draws itself are served from its own /media/ (the trace's box) or inlined:
+                # its SVG charts by st.image, Inside's layers as PNGs in its own figures; no other, and none
+                # where a link's text is shown
                 foreign = main.evaluate(
                     "m => [...m.querySelectorAll('img')].filter(i => !(i.src.startsWith(location.origin + '/media/')"
                     " || (i.src.startsWith('data:image/svg+xml;base64,')"
-                    " && i.closest('[data-testid=\"stImageContainer\"]')))).map(i => i.src)")
+                    " && i.closest('[data-testid=\"stImageContainer\"]'))"
+                    " || (i.src.startsWith('data:image/png;base64,') && i.closest('.mnist-figures')))).map(i => i.src)")
                 assert foreign == [], foreign
                 assert main.locator('[data-testid="stAlert"] img, [data-testid="stMarkdown"] img').count() == 0
                 assert note.locator("strong, em, a, code, [style*='color']").count() == 0, note.inner_html()

@@ -48,7 +48,7 @@ def test_inside_uses_the_last_drawing(app):
 def test_trace_a_cell_and_see_its_arithmetic(app):
     at = no_exception(app("inside").run())
     assert "trace: layer 1" in texts(at)  # a default cell is traced at once
-    at.number_input(key="trace_cell_layer").set_value(1)
+    assert at.radio(key="trace_cell_layer").value == 1  # the layer to click and trace, picked above the maps
     at.text_input(key="trace_cell_pos").set_value("3,5,6").run()
     no_exception(at)
     line = next(c.value for c in at.caption if c.value.startswith("trace:"))
@@ -137,16 +137,39 @@ def test_an_edited_copy_is_named_on_the_maps_tab(app):
     assert has(at, "inside_f1") and not has(at, "wi_after")
 
 
+def layer_pictures(at) -> list[tuple[str, str]]:
+    """The plain layers' pictures (``st.html``): each one's (alt, caption), in the page's order."""
+    import re
+    from html import unescape
+    return [(unescape(alt), unescape(cap)) for el in at.get("html") for alt, cap in
+            re.findall(r'<figure><img [^>]*alt="([^"]*)"><figcaption>(.*?)</figcaption></figure>', el.proto.body)]
+
+
 def test_a_vector_layer_is_a_picture_until_its_units_are_made_clickable(app):
     """The demo's dense layers (9: Linear 128, 10: ReLU, 11: Linear 10) are bar pictures while layer 1 is
-    traced; the button makes a layer's bars a chart whose click traces a unit."""
+    traced; picking a layer above the maps makes its bars a chart whose click traces a unit."""
     at = no_exception(app("inside").run())
     assert not has(at, "inside_f9") and not has(at, "inside_f11")
-    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    pictures = layer_pictures(at)
+    captions = [c for _, c in pictures]
     assert any(c.startswith("Layer 9: Linear") and "from " in c for c in captions), captions
     small = next(c for c in captions if c.startswith("Layer 11:"))  # ten units: each value is written out
     assert all(f"{i}: " in small for i in range(10))
-    at.button(key="inside_pick9").click().run()
+    assert not any(c.startswith("Layer 1:") for c in captions)  # the traced layer is the clickable figure
+    assert all(alt.startswith(("the feature maps of layer", "a bar chart of")) for alt, _ in pictures)
+    at.radio(key="trace_cell_layer").set_value(9).run()
     no_exception(at)
     assert has(at, "inside_f9") and not has(at, "inside_one1_0")  # layer 9's bars; layer 1 is a picture again
     assert len(plotly_array(json.loads(at.get_by_key("inside_f9").proto.spec)["data"][0]["y"])) == 128
+    assert any(c.startswith("Layer 1:") for _, c in layer_pictures(at))
+    assert next(c.value for c in at.caption if c.value.startswith("trace:")).startswith("trace: layer 9 cell (")
+
+
+def test_the_layer_to_trace_is_shown_even_when_not_listed(app):
+    """Picking a layer the "Layers to show" list leaves out draws it anyway: it is the one to click."""
+    at = no_exception(app("inside").run())
+    at.multiselect(key="inside_layers").set_value([1]).run()
+    assert [c for _, c in layer_pictures(at)] == []  # only layer 1, and it is the clickable one
+    at.radio(key="trace_cell_layer").set_value(4).run()
+    no_exception(at)
+    assert has(at, "inside_f4") and [c.split(":")[0] for _, c in layer_pictures(at)] == ["Layer 1"]
