@@ -665,7 +665,7 @@ def feature_maps_img(maps: np.ndarray, alt: str, max_maps: int = 32, width: int 
 
 
 def vector_img(values: np.ndarray, alt: str, width: int = 720, height: int = 120) -> str:
-    """``vector_png`` as an ``<img>`` for ``figures_html``."""
+    """A layer's vector of activations as a bar picture (``_vector_rgba``), an ``<img>`` for ``figures_html``."""
     return _img(_vector_rgba(values, width, height), 1, alt)
 
 
@@ -680,15 +680,11 @@ def _maps_mosaic(maps: np.ndarray, max_maps: int) -> np.ndarray:
     return _mosaic(maps, min(8, len(maps)), pad=1)
 
 
-def vector_png(values: np.ndarray, width: int = 720, height: int = 120) -> bytes:
-    """A layer's vector of activations (N,) as a bar picture: one bar per unit from a zero line, blue up
-    (positive) and vermillion down (negative), as ``activations_bar`` draws them. For the layers nobody
-    clicks: a Plotly bar chart of 128 units cost the browser as much as a figure of a thousand cells."""
-    return _png(_vector_rgba(values, width, height))
-
-
 def _vector_rgba(values: np.ndarray, width: int, height: int) -> np.ndarray:
-    """``vector_png``'s picture as (height, about width, 4) uint8 pixels."""
+    """A layer's vector of activations (N,) as a bar picture's pixels (height, about width, 4): one bar per
+    unit from a zero line, blue up (positive) and vermillion down (negative), as ``activations_bar`` draws them.
+    For the layers nobody clicks: a Plotly bar chart of 128 units cost the browser as much as a figure of a
+    thousand cells."""
     from plotly.colors import hex_to_rgb
     v = np.nan_to_num(np.asarray(values, dtype=np.float32).ravel(), nan=0.0, posinf=0.0, neginf=0.0)
     if v.size == 0:

@@ -241,13 +241,10 @@ def test_a_grid_as_a_picture_has_plotlys_colours_and_transparent_padding():
     assert f'width="{mosaic.shape[1] * 4}" height="{mosaic.shape[0] * 4}"' in svg and "pixelated" in svg
 
 
-def test_vector_png_draws_each_unit_as_a_bar_from_the_zero_line():
-    import io
-
-    from PIL import Image
-
+def test_a_vector_picture_draws_each_unit_as_a_bar_from_the_zero_line():
     def pixels(v):
-        return np.asarray(Image.open(io.BytesIO(charts.vector_png(np.asarray(v, dtype=float), width=40, height=41))))
+        img = charts.vector_img(np.asarray(v, dtype=float), "bars", width=40, height=41)
+        return img_picture(img)
 
     img = pixels([1.0, -1.0, 0.0, 0.5])  # four units, 10 px each; zero in the middle row
     assert img.shape == (41, 40, 4)
@@ -367,11 +364,7 @@ def test_layer_pictures_as_html_are_the_svg_pictures_pixels():
     size = re.search(r'width="(\d+)" height="(\d+)"', svg).groups()
     assert f'width="{size[0]}" height="{size[1]}"' in img and 'alt="twelve maps"' in img
     bars = charts.vector_img(np.array([1.0, -1.0]), "two units", width=40, height=41)
-    import io
-
-    from PIL import Image
-    png = np.asarray(Image.open(io.BytesIO(charts.vector_png(np.array([1.0, -1.0]), width=40, height=41))))
-    assert np.array_equal(img_picture(bars), png) and 'width="40" height="41"' in bars
+    assert img_picture(bars).shape == (41, 40, 4) and 'width="40" height="41"' in bars  # shown at its own size
 
 
 @pytest.mark.parametrize("hostile", ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "*a* & b"])
