@@ -6,7 +6,7 @@ import streamlit as st
 
 from mnist_core import charts, inference
 from mnist_core.explain import activations
-from mnist_core.i18n import N_, _
+from mnist_core.i18n import _
 from ui import state
 from ui.common import describe, friendly_errors, lazy_tabs, model_and_data
 from ui.explain import (
@@ -17,11 +17,12 @@ from ui.explain import (
     select_cell,
     trace_section,
     traced_cell,
+    traced_layer,
     whatif_model,
     whatif_section,
 )
 from ui.fragment import fragment
-from ui.links import clamp_linked, read_link, write_link
+from ui.links import read_link, write_link
 
 
 def feature_maps(spec, model, x) -> None:
@@ -35,25 +36,24 @@ def feature_maps(spec, model, x) -> None:
                           format_func=lambda i: f"{i}: {outs[i - 1].label}", key="inside_layers")
     # Only the traced layer's maps take clicks (a marker per map, and one per cell of the map shown large):
     # a marker on every cell of eight layers took the browser seconds to draw. The others are pictures.
-    st.session_state.setdefault(TRACE_LAYER_KEY, 1)
-    clamp_linked(TRACE_LAYER_KEY, 1, len(outs), N_("layer"))  # a new model, or a link's layer past its last
-    traced_layer = st.radio(_("Layer whose cells you click and trace"), [o.index for o in outs], horizontal=True,
-                            format_func=lambda i: f"{i} · {outs[i - 1].kind}", key=TRACE_LAYER_KEY,
-                            help=_("Its maps take clicks: a click on a map shows it large, a click on a cell "
-                                   "traces that cell below. The other layers are pictures."))
+    traced_layer(spec)  # within this model's layers, its cell reset when the layer is new: before its picker
+    traced = st.radio(_("Layer to click and trace"), [o.index for o in outs], horizontal=True,
+                      format_func=lambda i: f"{i} · {outs[i - 1].kind}", key=TRACE_LAYER_KEY,
+                      help=_("Its maps (or bars) take clicks: a click on a map shows it large, a click on a cell "
+                             "or a bar traces it below. The other layers are pictures."))
     pictures = []  # the plain layers next to each other, drawn as one piece of the page (one element, not three each)
     for o in outs:
-        if o.index not in show and o.index != traced_layer:  # the one to click is shown even when not listed
+        if o.index not in show and o.index != traced:  # the one to click is shown even when not listed
             continue
         shape = "x".join(map(str, o.shape))
         words = dict(layer=o.index, label=o.label, shape=shape)
-        if o.values.ndim == 3 and o.index != traced_layer:
+        if o.values.ndim == 3 and o.index != traced:
             # a picture, not a Plotly figure: nothing clicks it, and a dozen figures were most of the page's time
             pictures.append((charts.feature_maps_img(
                 o.values, _("the feature maps of layer {layer} ({label}), {shape}: one small picture per channel.")
                 .format(**words)), _("Layer {layer}: {label} → {shape}").format(**words)))
             continue
-        if o.values.ndim != 3 and o.index != traced_layer:  # a vector nobody clicks: a picture of its bars
+        if o.values.ndim != 3 and o.index != traced:  # a vector nobody clicks: a picture of its bars
             values = o.values[:512]
             low, high = f"{float(np.nanmin(values)):.2f}", f"{float(np.nanmax(values)):.2f}"
             said = (", ".join(f"{i}: {v:.2f}" for i, v in enumerate(values)) if len(values) <= 16 else  # each one
@@ -167,9 +167,12 @@ with kernels_tab:
                     .format(n=len(w), layer=idx, label=label_))
 
 
-def view_link(run_id: str, layer: int) -> None:
+def view_link(run_id: str, spec, layer: int) -> None:
+    """The page's view into its address: the model, the digit and the traced layer (within this model's: a
+    link's layer past the last is not passed on from a tab that did not clamp it)."""
     write_link("inside", {"model": run_id, "cls": st.session_state.get("inside_class", 0),
-                          "k": st.session_state.get("inside_k", 0), "layer": layer})
+                          "k": st.session_state.get("inside_k", 0),
+                          "layer": min(max(int(layer), 1), len(spec.layers))})
 
 
 def maps_and_trace(spec, model, x, image, run_id: str) -> None:
@@ -177,7 +180,7 @@ def maps_and_trace(spec, model, x, image, run_id: str) -> None:
     not the page's model, digit and saliency above (its arguments are the last full run's)."""
     with friendly_errors(_("inspection")):
         feature_maps(spec, model, x)
-    view_link(run_id, trace_section(spec, model, x, image))
+    view_link(run_id, spec, trace_section(spec, model, x, image))
 
 
 with maps_tab:
@@ -188,4 +191,4 @@ with whatif_tab:
     if whatif_tab.open:
         whatif_section(run_id, spec, trained, x)
 if not maps_tab.open:
-    view_link(run_id, st.session_state.get(TRACE_LAYER_KEY, 1))
+    view_link(run_id, spec, st.session_state.get(TRACE_LAYER_KEY, 1))

@@ -85,12 +85,27 @@ def select_cell(layer: int, cell: tuple, chart: str | None = None) -> bool:
     chart = chart or str(layer)
     if seen.get(chart) == cell:
         return False
-    seen[chart] = cell
-    if st.session_state.get(TRACE_LAYER_KEY) != layer:  # only the traced layer's charts take clicks: it is drawn
-        st.session_state[TRACE_LAYER_KEY] = layer
+    seen[chart] = cell  # only the picked layer's charts take clicks: the layer (its picker's key) is ``layer``
     st.session_state["trace_cell_pos"] = ",".join(map(str, cell))
     state.TRACE_LAST_LAYER.set(layer)  # the clicked cell, not the new layer's middle
     return True
+
+
+def traced_layer(spec) -> int:
+    """The layer the trace shows (``TRACE_LAYER_KEY``), kept within this model's layers (a new model, a link's
+    layer past its last: said in one line); call it before its picker is drawn. A newly traced layer starts
+    on its first map's middle cell, and the clicks recorded on the last layer's charts are forgotten (drawn
+    again, a chart has lost its selection: a click on the cell clicked before must count again)."""
+    st.session_state.setdefault(TRACE_LAYER_KEY, 1)
+    clamp_linked(TRACE_LAYER_KEY, 1, len(spec.layers), N_("layer"))
+    lay = int(st.session_state[TRACE_LAYER_KEY])
+    last = state.TRACE_LAST_LAYER.get()
+    if "trace_cell_pos" not in st.session_state or (last if last is not None else lay) != lay:
+        out = spec.analyze().layers[lay - 1].out_shape or (1,)
+        st.session_state["trace_cell_pos"] = ",".join(["0"] + [str(d // 2) for d in out[1:]])
+        state.TRACE_CLICKS.set({})
+    state.TRACE_LAST_LAYER.set(lay)
+    return lay
 
 
 def traced_cell() -> tuple | None:
@@ -104,17 +119,10 @@ def traced_cell() -> tuple | None:
 def trace_section(spec, model, x, image) -> int:
     """Trace one value: the arithmetic of the selected cell, checked against the model; returns its layer."""
     st.subheader(_("Trace one value"))
-    st.caption(_("Click a cell of the clickable layer's maps above (or type it here) to see how the network "
+    st.caption(_("Click a cell or a bar of the picked layer above (or type it here) to see how the network "
                  "computed it."))
     n = len(spec.layers)
-    st.session_state.setdefault(TRACE_LAYER_KEY, 1)  # the layer is picked above the maps (the same key)
-    clamp_linked(TRACE_LAYER_KEY, 1, n, N_("layer"))  # a new model, or a link's layer past this one's last
-    layer = lay = st.session_state[TRACE_LAYER_KEY]
-    last = state.TRACE_LAST_LAYER.get()
-    if "trace_cell_pos" not in st.session_state or (last if last is not None else lay) != lay:
-        out = spec.analyze().layers[lay - 1].out_shape or (1,)  # a new layer: start on its first map's middle
-        st.session_state["trace_cell_pos"] = ",".join(["0"] + [str(d // 2) for d in out[1:]])
-    state.TRACE_LAST_LAYER.set(lay)
+    layer = traced_layer(spec)  # picked above the maps (the same key); here too for a run that did not draw them
     pos = st.text_input(_("Cell: channel,row,column (or unit for a vector)"), key="trace_cell_pos")
     try:
         cell = tuple(int(v) for v in pos.replace(" ", "").split(","))

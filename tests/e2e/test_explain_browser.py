@@ -57,6 +57,11 @@ def test_click_a_feature_map_cell_and_see_its_arithmetic(server, page):  # noqa:
     assert_no_exception(page)
     page.get_by_text("Trace one value").first.scroll_into_view_if_needed()
     shoot(page, "trace")
+    # another layer, picked above the maps: only the maps and the trace rerun, and the address follows
+    page.locator(".st-key-trace_cell_layer [role='radiogroup'] label").nth(1).click()
+    assert wait_for_new_trace(page, cell).startswith("trace: layer 2 cell")
+    page.wait_for_function("() => location.search.includes('layer=2')")
+    assert_no_exception(page)
 
 
 def test_a_drawn_digit_is_placed_among_the_training_digits(server, page):  # noqa: F811

@@ -173,3 +173,28 @@ def test_the_layer_to_trace_is_shown_even_when_not_listed(app):
     at.radio(key="trace_cell_layer").set_value(4).run()
     no_exception(at)
     assert has(at, "inside_f4") and [c.split(":")[0] for _, c in layer_pictures(at)] == ["Layer 1"]
+
+
+def test_another_layer_starts_on_its_middle_cell_with_its_own_large_map(app):
+    """Picking another layer with a map shown large: the new layer's first map, large, its middle cell traced
+    (not the last layer's cell), and the clicks recorded on the last layer's charts forgotten."""
+    at = no_exception(app("inside").run())
+    at.button(key="inside_large").click().run()
+    at.text_input(key="trace_cell_pos").set_value("5,10,10").run()
+    assert has(at, "inside_one1_5")
+    at.session_state["trace_clicks"] = {"1": (5, 10, 10)}  # as a click on layer 1's maps leaves it
+    at.radio(key="trace_cell_layer").set_value(4).run()
+    no_exception(at)
+    line = next(c.value for c in at.caption if c.value.startswith("trace:"))
+    assert line.startswith("trace: layer 4 cell (0, 7, 7)"), line  # the demo's layer 4: 32 maps of 14 x 14
+    assert has(at, "inside_one4_0") and not has(at, "inside_one4_5")  # the map of the traced cell, large
+    assert at.session_state["trace_clicks"] == {}
+    assert at.query_params["layer"] in ("4", ["4"])
+
+
+def test_a_links_layer_past_the_last_is_not_passed_on_from_another_tab(app):
+    at = app("inside")
+    at.query_params.update({"layer": "40"})
+    at.session_state["inside_tab"] = "Kernels"  # the maps' tab, where the layer is clamped, is not run
+    no_exception(at.run())
+    assert at.query_params["layer"] in ("11", ["11"])  # the demo's last layer
