@@ -577,7 +577,7 @@ def _lut(colorscale: str) -> np.ndarray:
 
 
 def _png_href(rgba: np.ndarray) -> str:
-    """An (H, W, 4) uint8 picture as a PNG data URL, for an SVG picture's ``<image>``."""
+    """An (H, W, 4) uint8 picture as a PNG data URL, for an SVG picture's ``<image>`` or an HTML ``<img>``."""
     import base64
     return "data:image/png;base64," + base64.b64encode(_png(np.ascontiguousarray(rgba, dtype=np.uint8))).decode("ascii")
 

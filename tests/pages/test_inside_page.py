@@ -3,6 +3,8 @@ import json
 
 import numpy as np
 
+from ui import state
+
 from .conftest import grid_numbers, grids, has, no_exception, texts
 
 
@@ -182,13 +184,14 @@ def test_another_layer_starts_on_its_middle_cell_with_its_own_large_map(app):
     at.button(key="inside_large").click().run()
     at.text_input(key="trace_cell_pos").set_value("5,10,10").run()
     assert has(at, "inside_one1_5")
-    at.session_state["trace_clicks"] = {"1": (5, 10, 10)}  # as a click on layer 1's maps leaves it
+    clicks = state.TRACE_CLICKS.key  # the session value ui.state declares for it
+    at.session_state[clicks] = {"1": (5, 10, 10)}  # as a click on layer 1's maps leaves it
     at.radio(key="trace_cell_layer").set_value(4).run()
     no_exception(at)
     line = next(c.value for c in at.caption if c.value.startswith("trace:"))
     assert line.startswith("trace: layer 4 cell (0, 7, 7)"), line  # the demo's layer 4: 32 maps of 14 x 14
     assert has(at, "inside_one4_0") and not has(at, "inside_one4_5")  # the map of the traced cell, large
-    assert at.session_state["trace_clicks"] == {}
+    assert at.session_state[clicks] == {}
     assert at.query_params["layer"] in ("4", ["4"])
 
 
